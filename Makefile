@@ -1,0 +1,37 @@
+# Thin wrapper: the real work lives in scripts/ and CMake. `make run` and `make test` are all a new user needs.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+export PATH := $(shell go env GOPATH 2>/dev/null)/bin:$(PATH)
+
+.PHONY: setup configure build run test unit functional bench format clean
+
+setup:
+	bash scripts/setup
+
+configure: setup
+	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then cmake --preset $(PRESET); fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	bash scripts/localnet run --build-dir $(BUILD_DIR)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1500
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+functional: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L functional
+
+bench: build
+	bash bench/run_all.sh $(BUILD_DIR)
+
+format:
+	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
