@@ -1,0 +1,38 @@
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from framework import Process
+
+
+@pytest.fixture
+def workdir(request):
+    """A temp dir for homes and logs; kept (and its path printed) when the test fails."""
+    d = tempfile.mkdtemp(prefix=f"ft-{request.node.name[:40]}-")
+    yield d
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if not failed:
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        print(f"test files kept in {d}")
+
+
+@pytest.fixture
+def procs(request):
+    """Collects Process objects; stops them all at the end and prints their logs if the test failed."""
+    started = []
+    yield started
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for p in started:
+        if failed:
+            p.dump_log()
+        p.kill9()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
