@@ -1,0 +1,234 @@
+#include "chain/app/app.h"
+
+#include "chain/store/app_hash.h"
+#include "chain/types/codes.h"
+#include "chain/x/auth/auth.h"
+#include "chain/x/bank/bank.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+
+namespace chain::app {
+
+namespace {
+constexpr std::string_view kKeyChainId = "app/chain_id";
+constexpr std::string_view kKeyHrp = "app/address_prefix";
+constexpr std::string_view kKeyMaxTxBytes = "app/max_tx_bytes";
+constexpr size_t kMaxVerifiedMemo = 200000;
+
+TxOutcome failure(const common::Error& e) {
+  TxOutcome out;
+  out.code = e.code;
+  out.log = e.message;
+  return out;
+}
+}  // namespace
+
+App::App(store::CommitStore& store) : store_(store) {
+  modules_.push_back(std::make_unique<x::auth::AuthModule>());
+  modules_.push_back(std::make_unique<x::bank::BankModule>());
+  for (auto& m : modules_) {
+    m->register_messages(messages_);
+    m->register_queries(queries_);
+  }
+  load_params();
+  check_ = std::make_unique<store::Overlay>(store_);
+}
+
+App::~App() = default;
+
+void App::load_params() {
+  if (auto v = store_.get(kKeyChainId)) chain_id_ = *v;
+  if (auto v = store_.get(kKeyHrp)) hrp_ = *v;
+  if (auto v = store_.get(kKeyMaxTxBytes); v && v->size() == 8) max_tx_bytes_ = common::get_be64(*v);
+}
+
+const store::KvReader& App::pending_base() const {
+  if (genesis_) return *genesis_;
+  return store_;
+}
+
+common::Result<std::string> App::init_chain(const Genesis& genesis) {
+  if (store_.last_commit().height != 0) {
+    return common::make_error(codes::kInvalidRequest, "init_chain called on a chain that already has blocks");
+  }
+  auto overlay = std::make_unique<store::Overlay>(store_);
+  overlay->set(kKeyChainId, genesis.chain_id);
+  overlay->set(kKeyHrp, genesis.address_prefix);
+  overlay->set(kKeyMaxTxBytes, common::be64(genesis.max_tx_bytes));
+  BlockInfo block{genesis.chain_id, 0, genesis.genesis_time_unix_ms, "", ""};
+  std::vector<types::Event> events;
+  Context ctx(*overlay, block, genesis.address_prefix, events);
+  try {
+    for (auto& m : modules_) TRY_STATUS(m->init_genesis(ctx, genesis.app_state));
+  } catch (const nlohmann::json::exception& e) {
+    return common::make_error(codes::kInvalidRequest, std::string("invalid genesis app_state: ") + e.what());
+  }
+  chain_id_ = genesis.chain_id;
+  hrp_ = genesis.address_prefix;
+  max_tx_bytes_ = genesis.max_tx_bytes;
+  genesis_app_hash_ = store::next_app_hash("", store::write_set_hash(overlay->writes()));
+  genesis_ = std::move(overlay);
+  check_ = std::make_unique<store::Overlay>(*genesis_);
+  return genesis_app_hash_;
+}
+
+common::Result<DecodedTx> App::decode_and_check(std::string_view tx_bytes) const {
+  if (tx_bytes.size() > max_tx_bytes_) {
+    return common::make_error(codes::kTxTooLarge, "tx too large: " + std::to_string(tx_bytes.size()) +
+                                                      " bytes, the limit is " + std::to_string(max_tx_bytes_));
+  }
+  auto decoded = decode_tx(tx_bytes);
+  if (!decoded) return decoded.error();
+  types::Address signer = types::address_from_public_key(decoded->tx.auth_info().public_key());
+  for (int i = 0; i < decoded->body.messages_size(); ++i) {
+    const auto& any = decoded->body.messages(i);
+    const MsgHandler* handler = messages_.find(any.type_url());
+    if (!handler) {
+      return common::make_error(codes::kUnknownRequest, "message " + std::to_string(i) + ": unknown type \"" +
+                                                            any.type_url() + "\"");
+    }
+    auto st = handler->check(any.value(), signer, hrp_);
+    if (!st) return common::make_error(st.error().code, "message " + std::to_string(i) + ": " + st.error().message);
+  }
+  return decoded;
+}
+
+bool App::verify_signature_cached(std::string_view tx_bytes, const std::string& public_key, const std::string& hash,
+                                  const std::string& signature) {
+  std::string memo_key = common::sha256(tx_bytes);
+  if (verified_.count(memo_key)) return true;
+  if (!common::secp256k1::verify(public_key, hash, signature)) return false;
+  if (verified_.size() >= kMaxVerifiedMemo) verified_.clear();
+  verified_.insert(std::move(memo_key));
+  return true;
+}
+
+common::Result<App::Ante> App::ante(store::KvStore& state, std::string_view tx_bytes, uint64_t height,
+                                    const DecodedTx& decoded) {
+  const auto& auth = decoded.tx.auth_info();
+  Ante a{types::address_from_public_key(auth.public_key()), auth.sequence(), auth.public_key()};
+  std::string signer_text = types::to_bech32(hrp_, a.signer);
+  if (decoded.body.timeout_height() != 0 && height > decoded.body.timeout_height()) {
+    return common::make_error(codes::kTxTimeoutHeight, "tx timed out: timeout_height " +
+                                                           std::to_string(decoded.body.timeout_height()) +
+                                                           " < block height " + std::to_string(height));
+  }
+  auto account = x::auth::get_account(state, a.signer);
+  if (!account) {
+    return common::make_error(codes::kUnknownAddress,
+                              "account " + signer_text + " does not exist; send it some nicoin before it signs");
+  }
+  if (!account->public_key().empty() && account->public_key() != auth.public_key()) {
+    return common::make_error(codes::kInvalidPubKey, "public key does not match account " + signer_text);
+  }
+  if (auth.sequence() != account->sequence()) {
+    return common::make_error(codes::kWrongSequence, "account sequence mismatch for " + signer_text + ": expected " +
+                                                         std::to_string(account->sequence()) + ", got " +
+                                                         std::to_string(auth.sequence()));
+  }
+  if (!verify_signature_cached(tx_bytes, auth.public_key(), sign_hash(chain_id_, decoded.tx.body(), auth.sequence()),
+                               decoded.tx.signature())) {
+    return common::make_error(codes::kUnauthorized,
+                              "signature verification failed for " + signer_text + " (wrong key or chain id \"" +
+                                  chain_id_ + "\"?)");
+  }
+  account->set_public_key(auth.public_key());
+  account->set_sequence(account->sequence() + 1);
+  x::auth::set_account(state, a.signer, *account);
+  return a;
+}
+
+TxOutcome App::check_tx(std::string_view tx_bytes) {
+  if (!has_genesis()) return failure({codes::kInvalidRequest, "chain has no genesis yet"});
+  auto decoded = decode_and_check(tx_bytes);
+  if (!decoded) return failure(decoded.error());
+  uint64_t next_height = (block_ ? block_height_ : store_.last_commit().height) + 1;
+  auto a = ante(*check_, tx_bytes, next_height, *decoded);
+  if (!a) return failure(a.error());
+  TxOutcome out;
+  out.signer = types::to_bech32(hrp_, a->signer);
+  out.sequence = a->sequence;
+  return out;
+}
+
+TxOutcome App::deliver_tx(const BlockInfo& block, std::string_view tx_bytes) {
+  auto decoded = decode_and_check(tx_bytes);
+  if (!decoded) return failure(decoded.error());
+  store::Overlay ante_branch(*block_);
+  auto a = ante(ante_branch, tx_bytes, block.height, *decoded);
+  if (!a) return failure(a.error());
+
+  TxOutcome out;
+  out.signer = types::to_bech32(hrp_, a->signer);
+  out.sequence = a->sequence;
+  std::vector<types::Event> events;
+  store::Overlay msg_branch(ante_branch);
+  Context ctx(msg_branch, block, hrp_, events);
+  for (int i = 0; i < decoded->body.messages_size(); ++i) {
+    const auto& any = decoded->body.messages(i);
+    auto st = messages_.find(any.type_url())->execute(ctx, any.value(), a->signer);
+    if (!st) {
+      // The sequence is consumed (so the tx cannot be replayed later) but no message effect is kept.
+      ante_branch.write_to(*block_);
+      out.code = st.error().code;
+      out.log = "message " + std::to_string(i) + " (" + any.type_url() + "): " + st.error().message;
+      return out;
+    }
+  }
+  msg_branch.write_to(ante_branch);
+  ante_branch.write_to(*block_);
+  out.events = std::move(events);
+  out.events.insert(out.events.begin(), types::Event{"tx",
+                                                     {{"hash", tx_hash_hex(tx_bytes)},
+                                                      {"signer", out.signer},
+                                                      {"sequence", std::to_string(out.sequence)}}});
+  return out;
+}
+
+FinalizeResult App::finalize_block(const BlockInfo& block, const std::vector<std::string>& txs) {
+  if (!has_genesis()) throw std::logic_error("finalize_block before init_chain");
+  uint64_t expected = store_.last_commit().height + 1;
+  if (block.height != expected) {
+    throw std::logic_error("finalize_block at height " + std::to_string(block.height) + ", expected " +
+                           std::to_string(expected));
+  }
+  block_ = std::make_unique<store::Overlay>(pending_base());
+  block_height_ = block.height;
+  FinalizeResult result;
+  Context ctx(*block_, block, hrp_, result.events);
+  for (auto& m : modules_) m->begin_block(ctx);
+  result.tx_results.reserve(txs.size());
+  for (const auto& tx : txs) result.tx_results.push_back(deliver_tx(block, tx));
+  for (auto& m : modules_) m->end_block(ctx, result.validator_updates);
+  std::string previous = genesis_ ? genesis_app_hash_ : store_.last_commit().app_hash;
+  block_app_hash_ = store::next_app_hash(previous, store::write_set_hash(block_->writes()));
+  result.app_hash = block_app_hash_;
+  return result;
+}
+
+store::CommitInfo App::commit(const store::WriteSet& aux) {
+  if (!block_) throw std::logic_error("commit without a finalized block");
+  store::WriteSet state;
+  if (genesis_) state = genesis_->writes();
+  for (const auto& [k, v] : block_->writes()) state.insert_or_assign(k, v);
+  store::CommitInfo info{block_height_, block_app_hash_};
+  store_.commit(state, info, aux);
+  block_.reset();
+  genesis_.reset();
+  check_ = std::make_unique<store::Overlay>(store_);
+  return info;
+}
+
+common::Result<nlohmann::json> App::query(const std::string& path, std::map<std::string, std::string> params) const {
+  const QueryHandler* handler = queries_.match(path, params);
+  if (!handler) return common::make_error(codes::kUnknownRequest, "unknown query path " + path);
+  auto snapshot = store_.snapshot();
+  QueryRequest req{*snapshot, hrp_, std::move(params)};
+  try {
+    return (*handler)(req);
+  } catch (const std::exception& e) {
+    return common::make_error(codes::kInvalidRequest, std::string("query failed: ") + e.what());
+  }
+}
+
+}  // namespace chain::app

@@ -1,0 +1,103 @@
+// The replicated state machine behind an ABCI-shaped interface. The same object is driven by the embedded
+// solo producer and by CometBFT: Info, InitChain, CheckTx, FinalizeBlock (computes), Commit (persists), Query.
+// Not thread-safe: the node serialises calls; queries read a committed snapshot and may run concurrently.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "chain/app/context.h"
+#include "chain/app/genesis.h"
+#include "chain/app/module.h"
+#include "chain/app/msg_router.h"
+#include "chain/app/query_router.h"
+#include "chain/app/tx.h"
+#include "chain/store/commit_store.h"
+#include "chain/store/overlay.h"
+#include "chain/types/event.h"
+
+namespace chain::app {
+
+struct TxOutcome {
+  uint32_t code = 0;
+  std::string log;
+  std::string data;
+  int64_t gas_used = 0;
+  std::vector<types::Event> events;
+  std::string signer;  // bech32, when the tx decoded
+  uint64_t sequence = 0;
+};
+
+struct FinalizeResult {
+  std::vector<TxOutcome> tx_results;
+  std::vector<types::Event> events;  // begin- and end-block events
+  std::vector<ValidatorUpdate> validator_updates;
+  std::string app_hash;
+};
+
+class App {
+ public:
+  explicit App(store::CommitStore& store);
+  ~App();
+
+  store::CommitInfo info() const { return store_.last_commit(); }
+  bool has_genesis() const { return !chain_id_.empty(); }
+  const std::string& chain_id() const { return chain_id_; }
+  const std::string& hrp() const { return hrp_; }
+
+  // Writes the genesis state (uncommitted until the first Commit) and returns app_hash(0).
+  common::Result<std::string> init_chain(const Genesis& genesis);
+
+  // Stateless checks plus signature, account and sequence against the mempool's view of state.
+  TxOutcome check_tx(std::string_view tx_bytes);
+
+  FinalizeResult finalize_block(const BlockInfo& block, const std::vector<std::string>& txs);
+
+  // Persists the last finalized block (state, height, app hash and `aux` node records) in one atomic write,
+  // and resets the mempool view to the new state.
+  store::CommitInfo commit(const store::WriteSet& aux = {});
+
+  // Answers a query against the last committed state.
+  common::Result<nlohmann::json> query(const std::string& path, std::map<std::string, std::string> params) const;
+  std::vector<std::string> query_paths() const { return queries_.patterns(); }
+
+ private:
+  struct Ante {
+    types::Address signer;
+    uint64_t sequence = 0;
+    std::string public_key;
+  };
+  // Size, decoding, message routing and stateless message checks.
+  common::Result<DecodedTx> decode_and_check(std::string_view tx_bytes) const;
+  // Account, sequence, timeout and signature; on success bumps the sequence in `state`.
+  common::Result<Ante> ante(store::KvStore& state, std::string_view tx_bytes, uint64_t height,
+                            const DecodedTx& decoded);
+  TxOutcome deliver_tx(const BlockInfo& block, std::string_view tx_bytes);
+  bool verify_signature_cached(std::string_view tx_bytes, const std::string& public_key, const std::string& hash,
+                               const std::string& signature);
+  void load_params();
+  const store::KvReader& pending_base() const;
+
+  store::CommitStore& store_;
+  std::vector<std::unique_ptr<Module>> modules_;
+  MsgRouter messages_;
+  QueryRouter queries_;
+  std::string chain_id_;
+  std::string hrp_;
+  uint64_t max_tx_bytes_ = 1 << 20;
+
+  std::unique_ptr<store::Overlay> genesis_;  // InitChain writes not yet committed
+  std::string genesis_app_hash_;
+  std::unique_ptr<store::Overlay> block_;    // the finalized, not yet committed block
+  uint64_t block_height_ = 0;
+  std::string block_app_hash_;
+  std::unique_ptr<store::Overlay> check_;    // mempool view over committed state
+
+  // Memo of tx hashes whose signature verified; the result is a pure function of the bytes.
+  std::unordered_set<std::string> verified_;  // determinism-ok: lookups only, never iterated
+};
+
+}  // namespace chain::app

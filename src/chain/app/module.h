@@ -1,0 +1,32 @@
+// A chain module: genesis, messages, queries and block hooks. Modules run in a fixed order (App::modules_).
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/app/context.h"
+#include "chain/app/msg_router.h"
+#include "chain/app/query_router.h"
+#include "common/result.h"
+
+namespace chain::app {
+
+struct ValidatorUpdate {
+  std::string pub_key;  // 32-byte ed25519
+  int64_t power = 0;    // 0 removes the validator
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string_view name() const = 0;
+  // `app_state` is the whole genesis app_state object; a module reads its own section.
+  virtual common::Status init_genesis(Context& ctx, const nlohmann::json& app_state) { return {}; }
+  virtual void register_messages(MsgRouter& router) {}
+  virtual void register_queries(QueryRouter& router) {}
+  virtual void begin_block(Context& ctx) {}
+  virtual void end_block(Context& ctx, std::vector<ValidatorUpdate>& validator_updates) {}
+};
+
+}  // namespace chain::app

@@ -1,0 +1,53 @@
+#include "chain/store/overlay.h"
+
+namespace chain::store {
+
+std::optional<std::string> Overlay::get(std::string_view key) const {
+  auto it = writes_.find(key);
+  if (it != writes_.end()) return it->second;
+  return parent_->get(key);
+}
+
+void Overlay::set(std::string_view key, std::string_view value) {
+  writes_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void Overlay::erase(std::string_view key) { writes_.insert_or_assign(std::string(key), std::nullopt); }
+
+void Overlay::scan(std::string_view start, std::string_view end, const ScanFn& fn) const {
+  auto it = writes_.lower_bound(start);
+  auto stop = end.empty() ? writes_.end() : writes_.lower_bound(end);
+  bool keep_going = true;
+  // Emits buffered entries before `limit` (all remaining ones when limit is null).
+  auto drain_until = [&](const std::string_view* limit) {
+    while (keep_going && it != stop && (limit == nullptr || std::string_view(it->first) < *limit)) {
+      if (it->second) keep_going = fn(it->first, *it->second);
+      ++it;
+    }
+  };
+  parent_->scan(start, end, [&](std::string_view key, std::string_view value) {
+    drain_until(&key);
+    if (!keep_going) return false;
+    if (it != stop && std::string_view(it->first) == key) {
+      if (it->second) keep_going = fn(it->first, *it->second);
+      ++it;
+    } else {
+      keep_going = fn(key, value);
+    }
+    return keep_going;
+  });
+  drain_until(nullptr);
+}
+
+void Overlay::write_to(KvStore& target) {
+  for (auto& [key, value] : writes_) {
+    if (value) {
+      target.set(key, *value);
+    } else {
+      target.erase(key);
+    }
+  }
+  writes_.clear();
+}
+
+}  // namespace chain::store

@@ -1,0 +1,66 @@
+// Test helpers: a funded genesis, signed bank sends and a block driver over any CommitStore.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "chain/app/app.h"
+#include "chain/types/address.h"
+#include "chain/x/bank/bank.h"
+#include "common/ed25519.h"
+#include "common/secp256k1.h"
+
+namespace chain::test {
+
+inline constexpr const char* kChainId = "test-chain";
+inline constexpr const char* kHrp = "gonka";
+
+struct TestAccount {
+  common::secp256k1::PrivateKey key;
+  types::Address address;
+  std::string bech32;
+  uint64_t sequence = 0;
+};
+
+inline TestAccount make_account(uint8_t seed) {
+  std::string bytes(32, '\0');
+  bytes[31] = static_cast<char>(seed + 1);
+  bytes[0] = 0x11;
+  TestAccount a{*common::secp256k1::private_key_from_bytes(bytes), {}, {}, 0};
+  a.address = types::address_from_public_key(common::secp256k1::public_key(a.key));
+  a.bech32 = types::to_bech32(kHrp, a.address);
+  return a;
+}
+
+inline app::Genesis make_genesis(const std::vector<TestAccount>& funded, uint64_t amount) {
+  app::Genesis g;
+  g.chain_id = kChainId;
+  g.address_prefix = kHrp;
+  g.validators.push_back({"v", funded.empty() ? "" : funded[0].bech32,
+                          common::ed25519::from_seed(std::string(32, '\3'))->public_key,
+                          10});
+  nlohmann::json balances = nlohmann::json::array();
+  for (const auto& a : funded) {
+    balances.push_back({{"address", a.bech32}, {"coins", {{{"denom", "nicoin"}, {"amount", std::to_string(amount)}}}}});
+  }
+  g.app_state = {{"bank", {{"balances", balances}}}};
+  return g;
+}
+
+inline std::string send_tx(TestAccount& from, const TestAccount& to, uint64_t amount,
+                           const std::string& chain_id = kChainId) {
+  inference::bank::MsgSend msg;
+  msg.set_from_address(from.bech32);
+  msg.set_to_address(to.bech32);
+  auto* c = msg.add_amount();
+  c->set_denom("nicoin");
+  c->set_amount(std::to_string(amount));
+  return app::build_signed_tx({{std::string(x::bank::kMsgSendUrl), msg.SerializeAsString()}}, "", 0, from.key,
+                              from.sequence++, chain_id);
+}
+
+inline app::BlockInfo block_at(uint64_t height) {
+  return app::BlockInfo{kChainId, height, int64_t(1700000000000) + int64_t(height) * 1000, std::string(32, '\x42'), ""};
+}
+
+}  // namespace chain::test
