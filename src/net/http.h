@@ -78,9 +78,12 @@ class Router {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0 = pick a free port; see Server::port()
-  unsigned threads = 4;
+  unsigned threads = 4;  // I/O threads
+  // Upper bound on handlers running at once (they may block; a stream holds one for its whole duration).
+  // Requests beyond it wait in a queue.
+  unsigned max_handler_threads = 64;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds read_timeout{30000};  // also bounds each write to a client
   std::string name = "http";  // used in logs
 };
 
@@ -163,6 +166,7 @@ class SseParser {
   std::string buffer_;
   Event current_;
   bool has_data_ = false;
+  bool skip_lf_ = false;  // the last line ended with '\r' at the end of a chunk; a leading '\n' is part of it
 };
 
 // Formats one server-sent event.

@@ -42,6 +42,15 @@ void App::load_params() {
   if (auto v = store_.get(kKeyMaxTxBytes); v && v->size() == 8) max_tx_bytes_ = common::get_be64(*v);
 }
 
+nlohmann::json App::default_app_state(std::string_view preset) const {
+  nlohmann::json state = nlohmann::json::object();
+  for (const auto& m : modules_) {
+    auto section = m->default_genesis(preset);
+    if (!section.is_null()) state[std::string(m->name())] = std::move(section);
+  }
+  return state;
+}
+
 const store::KvReader& App::pending_base() const {
   if (genesis_) return *genesis_;
   return store_;

@@ -48,6 +48,9 @@ class App {
   const std::string& chain_id() const { return chain_id_; }
   const std::string& hrp() const { return hrp_; }
 
+  // The app_state of a fresh genesis for a preset: every module's default section.
+  nlohmann::json default_app_state(std::string_view preset) const;
+
   // Writes the genesis state (uncommitted until the first Commit) and returns app_hash(0).
   common::Result<std::string> init_chain(const Genesis& genesis);
 

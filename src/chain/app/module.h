@@ -23,6 +23,8 @@ class Module {
   virtual std::string_view name() const = 0;
   // `app_state` is the whole genesis app_state object; a module reads its own section.
   virtual common::Status init_genesis(Context& ctx, const nlohmann::json& app_state) { return {}; }
+  // This module's section of a fresh genesis for a preset ("localnet", "testnet", "mainnet"); null = none.
+  virtual nlohmann::json default_genesis(std::string_view preset) const { return nullptr; }
   virtual void register_messages(MsgRouter& router) {}
   virtual void register_queries(QueryRouter& router) {}
   virtual void begin_block(Context& ctx) {}
