@@ -7,6 +7,8 @@
 namespace mlnode::poc {
 namespace {
 
+constexpr double kMaxWeights = 64.0 * 1024 * 1024;  // 256 MB of float32
+
 common::Status read_int(const nlohmann::json& j, const char* name, int lo, int hi, int& out) {
   if (!j.contains(name)) return {};
   const auto& v = j.at(name);
@@ -41,6 +43,12 @@ common::Result<ModelParams> parse_model_params(const nlohmann::json& j) {
   if (p.dim % p.n_heads != 0) {
     return common::make_error(400, fmt::format("params.dim ({}) must be a multiple of params.n_heads ({})", p.dim,
                                                p.n_heads));
+  }
+  const double weights = static_cast<double>(p.n_layers) * (4.0 * p.dim * p.dim + 3.0 * p.dim * p.ffn_dim) +
+                         static_cast<double>(p.dim) * p.vocab_size;
+  if (weights > kMaxWeights) {
+    return common::make_error(400, fmt::format("params describe {:.0f} weights; the CPU engine accepts at most {:.0f} "
+                                               "(lower dim, n_layers, ffn_dim or vocab_size)", weights, kMaxWeights));
   }
   return p;
 }

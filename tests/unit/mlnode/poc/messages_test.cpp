@@ -83,3 +83,16 @@ TEST(JudgeBatch, ClaimedDistanceOverTargetCountsAsMismatch) {
 
 }  // namespace
 }  // namespace mlnode::poc
+
+namespace mlnode::poc {
+namespace {
+
+TEST(ModelParams, RejectsNetworksTooLargeForTheCpuEngine) {
+  auto r = parse_model_params(nlohmann::json{{"dim", 2048}, {"n_layers", 64}, {"ffn_dim", 8192}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("at most"), std::string::npos);
+  EXPECT_TRUE(parse_model_params(nlohmann::json(nullptr)).ok());
+}
+
+}  // namespace
+}  // namespace mlnode::poc

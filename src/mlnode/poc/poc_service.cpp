@@ -1,0 +1,281 @@
+#include "mlnode/poc/poc_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+namespace mlnode::poc {
+
+std::string to_string(PocPhase p) {
+  switch (p) {
+    case PocPhase::kIdle: return "IDLE";
+    case PocPhase::kGenerating: return "GENERATING";
+    case PocPhase::kValidating: return "VALIDATING";
+  }
+  return "UNKNOWN";
+}
+
+PocService::PocService(PocServiceOptions options, Poster poster) : options_(options), poster_(std::move(poster)) {
+  if (options_.threads == 0) throw std::invalid_argument("PocService needs at least one thread");
+}
+
+PocService::~PocService() { stop(); }
+
+common::Status PocService::prepare(const InitRequest& request) {
+  if (!compute_ || compute_->block_hash() != request.block_hash || !(compute_->params() == request.params)) {
+    spdlog::info("poc: building model for block {} (height {}), dim {} layers {}", request.block_hash,
+                 request.block_height, request.params.dim, request.params.n_layers);
+    compute_ = std::make_shared<const PocCompute>(request.block_hash, request.params);
+  }
+  init_ = request;
+  initialized_ = true;
+  return {};
+}
+
+void PocService::join_generation_and_validation() {
+  std::vector<std::jthread> workers;
+  std::jthread validator;
+  {
+    std::lock_guard lock(mu_);
+    workers.swap(workers_);
+    validator = std::move(validator_);
+  }
+  for (auto& w : workers) w.request_stop();
+  validator.request_stop();
+  cv_.notify_all();
+  // jthreads join here, outside mu_: workers take mu_ to hand over their hits.
+}
+
+void PocService::start_sender() {
+  if (!sender_.joinable()) sender_ = std::jthread([this](std::stop_token st) { sender_loop(st); });
+}
+
+common::Status PocService::init_generate(const InitRequest& request) {
+  auto split = NonceSplit::make(request.node_id, request.node_count);
+  if (!split) return split.error();
+  std::lock_guard control(control_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (phase_ == PocPhase::kGenerating && init_ == request) return {};  // already doing exactly this
+  }
+  join_generation_and_validation();
+  std::lock_guard lock(mu_);
+  to_validate_.clear();
+  TRY_STATUS(prepare(request));
+  phase_ = PocPhase::kGenerating;
+  next_index_ = 0;
+  generation_started_ = std::chrono::steady_clock::now();
+  computed_at_start_ = counters_.nonces_computed.load();
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    workers_.emplace_back([this, c = compute_, init = init_, s = *split](std::stop_token st) {
+      generate_loop(st, c, init, s);
+    });
+  }
+  start_sender();
+  spdlog::info("poc: generating as node {} of {} on {} threads", request.node_id, request.node_count, options_.threads);
+  return {};
+}
+
+common::Status PocService::init_validate(const InitRequest& request) {
+  std::lock_guard control(control_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (phase_ == PocPhase::kValidating && init_ == request) return {};
+  }
+  join_generation_and_validation();
+  std::lock_guard lock(mu_);
+  TRY_STATUS(prepare(request));
+  phase_ = PocPhase::kValidating;
+  validator_ = std::jthread([this](std::stop_token st) { validate_loop(st); });
+  start_sender();
+  spdlog::info("poc: validating for block {}", request.block_hash);
+  return {};
+}
+
+common::Status PocService::validate(const ProofBatch& batch) {
+  std::lock_guard lock(mu_);
+  if (phase_ != PocPhase::kValidating) {
+    return common::make_error(409, fmt::format("PoC is {}; POST /api/v1/pow/init/validate before /api/v1/pow/validate",
+                                               to_string(phase_)));
+  }
+  if (batch.block_hash != init_.block_hash) {
+    return common::make_error(400, fmt::format("batch is for block hash {} but validation was initialised for {}",
+                                               batch.block_hash, init_.block_hash));
+  }
+  to_validate_.push_back(batch);
+  cv_.notify_all();
+  return {};
+}
+
+void PocService::stop() {
+  std::lock_guard control(control_mu_);
+  join_generation_and_validation();
+  std::jthread sender;
+  {
+    std::lock_guard lock(mu_);
+    sender = std::move(sender_);
+  }
+  sender.request_stop();
+  cv_.notify_all();
+  if (sender.joinable()) sender.join();
+  std::lock_guard lock(mu_);
+  phase_ = PocPhase::kIdle;
+  pending_generated_.clear();
+  pending_validated_.clear();
+  to_validate_.clear();
+}
+
+void PocService::generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute, InitRequest init,
+                               NonceSplit split) {
+  const auto chunk = static_cast<uint64_t>(init.batch_size);
+  while (!st.stop_requested()) {
+    const uint64_t first = next_index_.fetch_add(chunk);
+    ProofBatch hits{init.public_key, init.block_hash, init.block_height, {}, {}, init.node_id};
+    for (uint64_t x = first; x < first + chunk && !st.stop_requested(); ++x) {
+      const uint64_t nonce = split.nonce_at(x);
+      const double d = compute->distance(init.public_key, nonce);
+      counters_.nonces_computed.fetch_add(1, std::memory_order_relaxed);
+      if (d < init.r_target) {
+        hits.nonces.push_back(nonce);
+        hits.dist.push_back(d);
+      }
+    }
+    if (!hits.nonces.empty()) {
+      counters_.hits.fetch_add(hits.nonces.size(), std::memory_order_relaxed);
+      std::lock_guard lock(mu_);
+      pending_generated_.push_back(std::move(hits));
+    }
+  }
+}
+
+std::vector<double> PocService::recompute(const PocCompute& compute, const ProofBatch& batch, std::stop_token st) {
+  std::vector<double> out(batch.nonces.size(), INFINITY);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < out.size() && !st.stop_requested(); i = next++) {
+      out[i] = compute.distance(batch.public_key, batch.nonces[i]);
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (unsigned t = 1; t < options_.threads; ++t) helpers.emplace_back(work);
+    work();
+  }
+  return out;
+}
+
+void PocService::validate_loop(std::stop_token st) {
+  while (!st.stop_requested()) {
+    ProofBatch batch;
+    std::shared_ptr<const PocCompute> compute;
+    InitRequest init;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, st, [&] { return !to_validate_.empty(); });
+      if (st.stop_requested()) return;
+      batch = std::move(to_validate_.front());
+      to_validate_.pop_front();
+      compute = compute_;
+      init = init_;
+    }
+    const std::vector<double> recomputed = recompute(*compute, batch, st);
+    if (st.stop_requested()) return;
+    counters_.nonces_validated.fetch_add(batch.nonces.size());
+    ValidatedBatch v = judge_batch(batch, recomputed, init.r_target, init.fraud_threshold, init.dist_tolerance);
+    spdlog::info("poc: validated {} nonces of {}: {} invalid, fraud {}", batch.nonces.size(), batch.public_key,
+                 v.n_invalid, v.fraud_detected);
+    std::lock_guard lock(mu_);
+    pending_validated_.push_back(std::move(v));
+  }
+}
+
+void PocService::sender_loop(std::stop_token st) {
+  while (!st.stop_requested()) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, st, options_.send_interval, [] { return false; });
+    }
+    if (st.stop_requested()) return;
+    send_pending();
+  }
+}
+
+void PocService::send_pending() {
+  std::vector<ProofBatch> generated;
+  std::vector<ValidatedBatch> validated;
+  std::string url;
+  {
+    std::lock_guard lock(mu_);
+    generated.swap(pending_generated_);
+    validated.swap(pending_validated_);
+    url = init_.url;
+  }
+  if (!generated.empty()) {
+    // Merge everything found since the last tick into one batch, in nonce order.
+    ProofBatch merged = generated.front();
+    merged.nonces.clear();
+    merged.dist.clear();
+    std::vector<std::pair<uint64_t, double>> all;
+    for (const auto& b : generated)
+      for (std::size_t i = 0; i < b.nonces.size(); ++i) all.emplace_back(b.nonces[i], b.dist[i]);
+    std::sort(all.begin(), all.end());
+    for (const auto& [n, d] : all) {
+      merged.nonces.push_back(n);
+      merged.dist.push_back(d);
+    }
+    if (poster_(url + "/generated", to_json(merged).dump())) {
+      counters_.batches_sent.fetch_add(1);
+    } else {
+      counters_.callback_failures.fetch_add(1);
+      std::lock_guard lock(mu_);
+      pending_generated_.push_back(std::move(merged));  // retried at the next tick
+    }
+  }
+  std::vector<ValidatedBatch> failed;
+  for (auto& v : validated) {
+    if (poster_(url + "/validated", to_json(v).dump())) {
+      counters_.validations_sent.fetch_add(1);
+    } else {
+      counters_.callback_failures.fetch_add(1);
+      failed.push_back(std::move(v));
+    }
+  }
+  if (!failed.empty()) {
+    std::lock_guard lock(mu_);
+    for (auto& v : failed) pending_validated_.push_back(std::move(v));
+  }
+}
+
+PocPhase PocService::phase() const {
+  std::lock_guard lock(mu_);
+  return phase_;
+}
+
+nlohmann::json PocService::status() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json j = {{"status", to_string(phase_)},
+                      {"is_model_initialized", compute_ != nullptr && initialized_},
+                      {"threads", options_.threads},
+                      {"nonces_computed", counters_.nonces_computed.load()},
+                      {"hits", counters_.hits.load()},
+                      {"batches_sent", counters_.batches_sent.load()},
+                      {"validations_sent", counters_.validations_sent.load()},
+                      {"nonces_validated", counters_.nonces_validated.load()},
+                      {"callback_failures", counters_.callback_failures.load()},
+                      {"pending_validations", to_validate_.size()}};
+  if (initialized_) {
+    j["node_id"] = init_.node_id;
+    j["node_count"] = init_.node_count;
+    j["block_height"] = init_.block_height;
+    j["block_hash"] = init_.block_hash;
+  }
+  double rate = 0;
+  if (phase_ == PocPhase::kGenerating) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - generation_started_).count();
+    if (secs > 0) rate = static_cast<double>(counters_.nonces_computed.load() - computed_at_start_) / secs;
+  }
+  j["nonces_per_second"] = rate;
+  return j;
+}
+
+}  // namespace mlnode::poc

@@ -1,0 +1,99 @@
+// Runs PoC on this node: generation on all worker threads, validation of received batches, and a sender that
+// posts results to the API node's callback every `send_interval` ({url}/generated, {url}/validated), retrying
+// failed posts at the next tick. The poster is injected so the service is testable without a network.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "mlnode/poc/compute.h"
+#include "mlnode/poc/messages.h"
+#include "mlnode/poc/nonce_split.h"
+
+namespace mlnode::poc {
+
+// Posts a JSON body to a URL; returns true on a 2xx answer. Must time out on its own.
+using Poster = std::function<bool(const std::string& url, const std::string& json_body)>;
+
+struct PocServiceOptions {
+  unsigned threads = 1;
+  std::chrono::milliseconds send_interval{3000};
+};
+
+enum class PocPhase { kIdle, kGenerating, kValidating };
+std::string to_string(PocPhase p);  // "IDLE", "GENERATING", "VALIDATING"
+
+struct PocCounters {
+  std::atomic<uint64_t> nonces_computed{0};
+  std::atomic<uint64_t> hits{0};
+  std::atomic<uint64_t> batches_sent{0};
+  std::atomic<uint64_t> validations_sent{0};
+  std::atomic<uint64_t> nonces_validated{0};
+  std::atomic<uint64_t> callback_failures{0};
+};
+
+class PocService {
+ public:
+  PocService(PocServiceOptions options, Poster poster);
+  ~PocService();
+  PocService(const PocService&) = delete;
+  PocService& operator=(const PocService&) = delete;
+
+  // Starts (or keeps) generating for this init request. node_id/node_count are required here. The model is rebuilt
+  // only when the block hash or the params change. Errors: 400 with a message.
+  common::Status init_generate(const InitRequest& request);
+  // Stops generating (pending hits are still sent) and accepts batches to validate.
+  common::Status init_validate(const InitRequest& request);
+  // Queues a batch for recomputation. 409 unless validating; 400 if it is for another block hash.
+  common::Status validate(const ProofBatch& batch);
+  // Stops every thread; unsent results are dropped (the PoC stage they belong to is over).
+  void stop();
+
+  nlohmann::json status() const;
+  PocPhase phase() const;
+  const PocCounters& counters() const { return counters_; }
+
+ private:
+  common::Status prepare(const InitRequest& request);  // caller holds mu_
+  void join_generation_and_validation();               // caller holds control_mu_, not mu_
+  void start_sender();                                 // caller holds mu_
+  void generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute, InitRequest init, NonceSplit split);
+  void validate_loop(std::stop_token st);
+  void sender_loop(std::stop_token st);
+  std::vector<double> recompute(const PocCompute& compute, const ProofBatch& batch, std::stop_token st);
+  void send_pending();
+
+  const PocServiceOptions options_;
+  const Poster poster_;
+  PocCounters counters_;
+
+  std::mutex control_mu_;  // serialises init/stop calls; never taken by worker threads
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable_any cv_;
+  InitRequest init_;
+  bool initialized_ = false;
+  PocPhase phase_ = PocPhase::kIdle;
+  std::shared_ptr<const PocCompute> compute_;
+  std::vector<std::jthread> workers_;
+  std::jthread validator_;
+  std::jthread sender_;
+  std::atomic<uint64_t> next_index_{0};
+  std::chrono::steady_clock::time_point generation_started_;
+  uint64_t computed_at_start_ = 0;
+  std::vector<ProofBatch> pending_generated_;  // hits not yet posted
+  std::deque<ProofBatch> to_validate_;
+  std::vector<ValidatedBatch> pending_validated_;
+};
+
+}  // namespace mlnode::poc

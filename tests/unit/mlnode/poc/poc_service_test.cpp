@@ -1,0 +1,146 @@
+#include "mlnode/poc/poc_service.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+namespace mlnode::poc {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records every callback; optionally fails the first `fail_first` posts.
+struct FakeCallback {
+  std::mutex mu;
+  std::vector<std::pair<std::string, nlohmann::json>> posts;
+  int fail_first = 0;
+  Poster poster() {
+    return [this](const std::string& url, const std::string& body) {
+      std::lock_guard lock(mu);
+      if (fail_first > 0) {
+        --fail_first;
+        return false;
+      }
+      posts.emplace_back(url, nlohmann::json::parse(body));
+      return true;
+    };
+  }
+  std::vector<nlohmann::json> bodies(const std::string& suffix) {
+    std::lock_guard lock(mu);
+    std::vector<nlohmann::json> out;
+    for (auto& [url, body] : posts)
+      if (url.ends_with(suffix)) out.push_back(body);
+    return out;
+  }
+};
+
+template <typename F>
+bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+InitRequest init(int64_t node_id, int64_t node_count) {
+  InitRequest r;
+  r.node_id = node_id;
+  r.node_count = node_count;
+  r.block_hash = "ABC123";
+  r.block_height = 7;
+  r.public_key = "02pk";
+  r.batch_size = 10;
+  r.url = "http://callback";
+  r.params.dim = 32;
+  r.params.n_layers = 1;
+  r.params.ffn_dim = 32;
+  r.params.vocab_size = 64;
+  r.params.seq_len = 2;
+  return r;
+}
+
+std::size_t hit_count(FakeCallback& cb) {
+  std::size_t n = 0;
+  for (const auto& b : cb.bodies("/generated")) n += b["nonces"].size();
+  return n;
+}
+
+TEST(PocService, TwoNodesOfOneParticipantNeverProduceTheSameNonce) {
+  FakeCallback cb;
+  PocService a({2, 20ms}, cb.poster());
+  PocService b({1, 20ms}, cb.poster());
+  ASSERT_TRUE(a.init_generate(init(0, 2)).ok());
+  ASSERT_TRUE(b.init_generate(init(1, 2)).ok());
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > 200; }));
+  a.stop();
+  b.stop();
+  std::set<uint64_t> seen;
+  for (const auto& body : cb.bodies("/generated")) {
+    EXPECT_EQ(body["block_height"], 7);
+    ASSERT_EQ(body["nonces"].size(), body["dist"].size());
+    for (std::size_t i = 0; i < body["nonces"].size(); ++i) {
+      const uint64_t nonce = body["nonces"][i];
+      EXPECT_TRUE(seen.insert(nonce).second) << "nonce " << nonce << " reported twice";
+      EXPECT_EQ(nonce % 2, body["node_id"].get<uint64_t>()) << "nonce outside the node's range";
+      EXPECT_LT(body["dist"][i].get<double>(), init(0, 2).r_target);
+    }
+  }
+}
+
+TEST(PocService, FailedCallbacksAreRetried) {
+  FakeCallback cb;
+  cb.fail_first = 3;
+  PocService s({1, 10ms}, cb.poster());
+  ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > 0; }));
+  EXPECT_GE(s.counters().callback_failures.load(), 3u);
+}
+
+TEST(PocService, ValidationFindsHonestBatchesHonestAndTamperedOnesFraudulent) {
+  FakeCallback cb;
+  PocService prover({2, 10ms}, cb.poster());
+  ASSERT_TRUE(prover.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) >= 300; }));
+  prover.stop();
+  ProofBatch honest{"02pk", "ABC123", 7, {}, {}, 0};
+  for (const auto& body : cb.bodies("/generated")) {
+    for (std::size_t i = 0; i < body["nonces"].size(); ++i) {
+      honest.nonces.push_back(body["nonces"][i]);
+      honest.dist.push_back(body["dist"][i]);
+    }
+  }
+  ProofBatch tampered = honest;
+  for (std::size_t i = 0; i < tampered.dist.size(); i += 50) tampered.dist[i] *= 0.9;  // 2% altered
+
+  PocService validator({2, 10ms}, cb.poster());
+  EXPECT_EQ(validator.validate(honest).error().code, 409u) << "validate before init/validate is a conflict";
+  ASSERT_TRUE(validator.init_validate(init(-1, -1)).ok());
+  ProofBatch other_block = honest;
+  other_block.block_hash = "OTHER";
+  EXPECT_EQ(validator.validate(other_block).error().code, 400u);
+  ASSERT_TRUE(validator.validate(honest).ok());
+  ASSERT_TRUE(validator.validate(tampered).ok());
+  ASSERT_TRUE(eventually([&] { return cb.bodies("/validated").size() == 2; }));
+  const auto results = cb.bodies("/validated");
+  EXPECT_EQ(results[0]["n_invalid"], 0);
+  EXPECT_EQ(results[0]["fraud_detected"], false);
+  EXPECT_EQ(results[1]["n_invalid"].get<std::size_t>(), (tampered.dist.size() + 49) / 50);
+  EXPECT_EQ(results[1]["fraud_detected"], true);
+  EXPECT_EQ(results[1]["received_dist"].size(), tampered.nonces.size());
+}
+
+TEST(PocService, GenerateRequiresAValidNodeRange) {
+  FakeCallback cb;
+  PocService s({1, 10ms}, cb.poster());
+  auto st = s.init_generate(init(-1, -1));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, 400u);
+  EXPECT_EQ(s.phase(), PocPhase::kIdle);
+}
+
+}  // namespace
+}  // namespace mlnode::poc
