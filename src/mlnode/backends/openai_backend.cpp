@@ -1,0 +1,128 @@
+#include "mlnode/backends/openai_backend.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "mlnode/backends/openai_format.h"
+#include "mlnode/backends/tokenizer.h"
+#include "mlnode/http_errors.h"
+
+namespace mlnode::backends {
+namespace {
+
+constexpr auto kHealthTimeout = std::chrono::seconds(2);
+
+net::Response from_upstream(const net::ClientResult& r, const std::string& what) {
+  if (!r.ok()) return openai_error_response(502, fmt::format("upstream {} failed: {}", what, r.error->message));
+  net::Response out;
+  out.status = r.response->status;
+  out.body = r.response->body;
+  auto ct = r.response->headers.find("content-type");
+  out.content_type = ct != r.response->headers.end() ? ct->second : "application/json";
+  return out;
+}
+
+OpenAiOptions without_trailing_slash(OpenAiOptions o) {
+  while (!o.upstream.empty() && o.upstream.back() == '/') o.upstream.pop_back();
+  return o;
+}
+
+}  // namespace
+
+OpenAiBackend::OpenAiBackend(OpenAiOptions options, Metrics& metrics)
+    : options_(without_trailing_slash(std::move(options))), metrics_(metrics) {}
+
+// up() and down() are serialised by the caller; mu_ only guards model_ so that requests never wait on a load.
+common::Status OpenAiBackend::up(const std::string& model, const std::vector<std::string>& args) {
+  {
+    std::lock_guard lock(mu_);
+    model_.reset();
+  }
+  if (!options_.launch.empty()) TRY_STATUS(process_.start(options_.launch, model, args));
+  const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!options_.launch.empty()) {
+      if (auto gone = process_.exited()) {
+        return common::make_error(503, fmt::format("upstream for model {} {} before becoming healthy", model, *gone));
+      }
+    }
+    auto r = net::Client::get(options_.upstream + "/health", kHealthTimeout);
+    if (r.ok() && r.response->status == 200) {
+      std::lock_guard lock(mu_);
+      model_ = model;
+      spdlog::info("upstream {} is healthy; serving {}", options_.upstream, model);
+      return {};
+    }
+    last = r.ok() ? fmt::format("status {}", r.response->status) : r.error->message;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  process_.stop();
+  return common::make_error(504, fmt::format("upstream {} not healthy after {} ms (last: {})", options_.upstream,
+                                             options_.ready_timeout.count(), last));
+}
+
+void OpenAiBackend::down() {
+  {
+    std::lock_guard lock(mu_);
+    model_.reset();
+  }
+  process_.stop();
+}
+
+bool OpenAiBackend::healthy() {
+  if (!model()) return false;
+  auto r = net::Client::get(options_.upstream + "/health", kHealthTimeout);
+  return r.ok() && r.response->status == 200;
+}
+
+std::optional<std::string> OpenAiBackend::model() const {
+  std::lock_guard lock(mu_);
+  return model_;
+}
+
+void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) {
+  const std::string url = options_.upstream + "/v1/chat/completions";
+  if (!request.stream) {
+    auto r = net::Client::post_json(url, raw_body, options_.request_timeout);
+    if (r.ok() && r.response->status == 200) {
+      auto j = nlohmann::json::parse(r.response->body, nullptr, false);
+      if (j.is_object() && j.contains("usage") && j["usage"].is_object()) {
+        metrics_.prompt_tokens += j["usage"].value("prompt_tokens", 0u);
+        metrics_.completion_tokens += j["usage"].value("completion_tokens", 0u);
+      }
+    }
+    write_response(out, from_upstream(r, "chat completion"));
+    return;
+  }
+  bool begun = false;
+  auto r = net::Client::stream(
+      "POST", url, raw_body, options_.request_timeout,
+      [&](const std::string& data) {
+        if (!begun) {
+          begun = true;
+          if (!out.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) return false;
+        }
+        return out.write(data);
+      },
+      {{"content-type", "application/json"}});
+  if (begun) return;  // status and data already went to the client
+  if (r.ok() && r.response->status / 100 == 2) {
+    out.begin(r.response->status, "text/event-stream", {{"cache-control", "no-cache"}});
+    return;
+  }
+  write_response(out, from_upstream(r, "chat completion stream"));
+}
+
+net::Response OpenAiBackend::tokenize(const TokenizeRequest&, const std::string& raw_body) {
+  return from_upstream(net::Client::post_json(options_.upstream + "/tokenize", raw_body, std::chrono::seconds(30)),
+                       "tokenize");
+}
+
+net::Response OpenAiBackend::models() {
+  return from_upstream(net::Client::get(options_.upstream + "/v1/models", std::chrono::seconds(10)), "models");
+}
+
+}  // namespace mlnode::backends

@@ -1,0 +1,41 @@
+// The openai backend: forwards OpenAI-compatible requests to an upstream server (vLLM, llama.cpp server),
+// optionally launching it on inference/up and waiting until its /health answers 200.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+
+#include "mlnode/backends/backend.h"
+#include "mlnode/backends/upstream_process.h"
+#include "mlnode/metrics.h"
+
+namespace mlnode::backends {
+
+struct OpenAiOptions {
+  std::string upstream;  // base URL, e.g. http://127.0.0.1:8000
+  std::string launch;    // optional command; gets "--model <id> <args...>" appended
+  std::chrono::milliseconds ready_timeout{std::chrono::minutes(20)};
+  std::chrono::milliseconds request_timeout{std::chrono::minutes(15)};
+};
+
+class OpenAiBackend : public InferenceBackend {
+ public:
+  OpenAiBackend(OpenAiOptions options, Metrics& metrics);
+  std::string name() const override { return "openai"; }
+  common::Status up(const std::string& model, const std::vector<std::string>& args) override;
+  void down() override;
+  bool healthy() override;
+  std::optional<std::string> model() const override;
+  void chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) override;
+  net::Response tokenize(const TokenizeRequest& request, const std::string& raw_body) override;
+  net::Response models() override;
+
+ private:
+  const OpenAiOptions options_;
+  Metrics& metrics_;
+  mutable std::mutex mu_;
+  std::optional<std::string> model_;
+  UpstreamProcess process_;
+};
+
+}  // namespace mlnode::backends
