@@ -1,0 +1,102 @@
+// inferenced start: open the state, serve the RPC and produce blocks (solo mode).
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "chain/store/rocksdb_store.h"
+#include "common/file_util.h"
+#include "common/log.h"
+#include "node/chain_node.h"
+#include "node/cli/client.h"
+#include "node/cli/commands.h"
+#include "node/home.h"
+#include "node/rpc/rpc_server.h"
+#include "node/solo/producer.h"
+
+namespace node::cli {
+
+namespace {
+struct StartOptions {
+  std::string home;
+  std::string rpc_addr = "127.0.0.1:1317";
+  int block_time_ms = 1000;
+  std::string log_level = "info";
+};
+
+std::pair<std::string, uint16_t> split_host_port(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--rpc-addr must be HOST:PORT, got \"" + addr + "\"");
+  int port = std::stoi(addr.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("port out of range in \"" + addr + "\"");
+  return {addr.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+chain::app::Genesis load_genesis(const Home& home) {
+  auto text = common::read_file(home.genesis_file());
+  if (!text) throw std::runtime_error("no genesis at " + home.genesis_file() + "; run: inferenced init --home " + home.root);
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw std::runtime_error(home.genesis_file() + " is not valid JSON");
+  auto g = chain::app::Genesis::from_json(j);
+  if (!g) throw std::runtime_error(home.genesis_file() + ": " + g.error().message);
+  return *g;
+}
+
+// Blocks SIGINT/SIGTERM in every thread so the main thread can wait for them with sigtimedwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+void run_start(const StartOptions& o) {
+  sigset_t stop_signals = block_stop_signals();
+  common::init_logging("inferenced", o.log_level);
+  if (o.block_time_ms < 10) throw std::runtime_error("--block-time-ms must be at least 10");
+  Home home{o.home};
+  auto genesis = load_genesis(home);
+  std::filesystem::create_directories(home.state_dir());
+  ChainNode chain(std::make_unique<chain::store::RocksDbStore>(home.state_dir()), genesis);
+  spdlog::info("chain {} at height {}", genesis.chain_id, chain.height());
+
+  auto [host, port] = split_host_port(o.rpc_addr);
+  rpc::RpcServer rpc(chain, [&chain](const std::string& tx) { return chain.submit_tx(tx); },
+                     rpc::RpcOptions{host, port, 8, "solo"});
+  rpc.start();
+  solo::Producer producer(chain, std::chrono::milliseconds(o.block_time_ms));
+  producer.start();
+  spdlog::info("RPC listening on http://{}:{} (solo mode, one block every {} ms)", host, rpc.port(), o.block_time_ms);
+
+  std::string failure;
+  timespec tick{0, 200'000'000};
+  while (true) {
+    int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    failure = producer.failure();
+    if (!failure.empty()) break;
+  }
+  producer.stop();
+  chain.shutdown();
+  rpc.stop();
+  if (!failure.empty()) throw std::runtime_error("stopped because block production failed: " + failure);
+  spdlog::info("stopped cleanly at height {}", chain.height());
+}
+}  // namespace
+
+void register_start(CommandTree& tree) {
+  auto opts = std::make_shared<StartOptions>();
+  auto* start = tree.root->add_subcommand("start", "run the node: RPC plus the embedded single-validator producer");
+  start->add_option("--home", opts->home, "home directory")->default_val(default_home());
+  start->add_option("--rpc-addr", opts->rpc_addr, "HOST:PORT of the HTTP RPC")->default_val(opts->rpc_addr);
+  start->add_option("--block-time-ms", opts->block_time_ms, "solo mode: milliseconds between blocks")->default_val(1000);
+  start->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error")->default_val("info");
+  start->callback([opts] { run_start(*opts); });
+}
+
+}  // namespace node::cli

@@ -1,0 +1,30 @@
+#include "node/mempool.h"
+
+namespace node {
+
+void Mempool::add(const std::string& hash, std::string tx) {
+  bytes_ += tx.size();
+  hashes_.insert(hash);
+  txs_.push_back(std::move(tx));
+}
+
+std::vector<std::string> Mempool::reap(size_t max_bytes, size_t max_txs) const {
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  for (const auto& tx : txs_) {
+    if (out.size() >= max_txs || bytes + tx.size() > max_bytes) break;
+    bytes += tx.size();
+    out.push_back(tx);
+  }
+  return out;
+}
+
+std::vector<std::string> Mempool::take_all() {
+  std::vector<std::string> out(std::make_move_iterator(txs_.begin()), std::make_move_iterator(txs_.end()));
+  txs_.clear();
+  hashes_.clear();
+  bytes_ = 0;
+  return out;
+}
+
+}  // namespace node
