@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "mlnode/http_errors.h"
 #include "mlnode/versioned_routes.h"
 
@@ -59,6 +61,17 @@ void App::start() {
 }
 
 void App::stop(std::chrono::milliseconds grace) {
+  // The HTTP server cuts streams when it stops, so in-flight completions are drained here first.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  draining_ = true;
+  while (metrics_.chat_in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (metrics_.chat_in_flight > 0) {
+    spdlog::warn("{} completions still running after the grace period", metrics_.chat_in_flight.load());
+  }
+  grace = std::max(std::chrono::milliseconds(100),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
   if (inference_server_) inference_server_->stop(grace);
   if (management_server_) management_server_->stop(grace);
   inference_server_.reset();

@@ -2,6 +2,7 @@
 // one PoC service and one inference backend.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -38,7 +39,8 @@ class App {
   App(AppOptions options, const BackendFactory& make_backend);
   ~App();
   void start();  // throws on bind failure
-  // Graceful: stops accepting, lets in-flight requests finish (up to `grace`), then stops PoC and the backend.
+  // Graceful: new inference requests get 503 while in-flight ones (streams included) finish, for up to `grace`;
+  // then the servers stop (letting short requests finish) and PoC and the backend are stopped.
   void stop(std::chrono::milliseconds grace);
   uint16_t inference_port() const;
   uint16_t poc_port() const;
@@ -73,6 +75,7 @@ class App {
   std::unique_ptr<net::Server> management_server_;
   std::unique_ptr<net::Server> inference_server_;
   std::vector<std::string> loaded_args_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace mlnode

@@ -10,6 +10,7 @@ namespace mlnode {
 using nlohmann::json;
 
 common::Status App::check_serving(const std::string& model) const {
+  if (draining_) return common::make_error(503, "the ML node is shutting down; retry on another node");
   switch (state_.current()) {
     case ServiceState::kPow:
       return common::make_error(409, "the ML node is running POW; inference is unavailable until POST /api/v1/stop "
@@ -59,7 +60,7 @@ net::Response App::handle_models(const net::Request&) {
 
 net::Response App::handle_health(const net::Request&) {
   json j = state_json();
-  const bool ok = state_.current() == ServiceState::kInference && backend_->healthy();
+  const bool ok = !draining_ && state_.current() == ServiceState::kInference && backend_->healthy();
   j["status"] = ok ? "ok" : "unavailable";
   if (!ok) j["reason"] = "the ML node serves inference only in state INFERENCE with a loaded model";
   return net::json_response(ok ? 200 : 503, j.dump());
