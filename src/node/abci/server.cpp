@@ -213,9 +213,9 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (!fatal_.empty()) {
       std::string reason = "the app failed on " + name() + ": " + fatal_;
       spdlog::error("abci: {}; sent an exception to CometBFT and closed the connection", reason);
+      server_.report_fatal(reason);
       shutdown();
       server_.forget(id_);
-      server_.report_fatal(reason);
       return;
     }
     read();
@@ -224,9 +224,9 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   void protocol_error(const std::string& what) {
     std::string reason = "ABCI protocol error on " + name() + ": " + what;
     spdlog::error("abci: {}; closing the connection", reason);
+    server_.report_fatal(reason);
     shutdown();
     server_.forget(id_);
-    server_.report_fatal(reason);
   }
 
   void ended(const error_code& ec) {
