@@ -4,6 +4,9 @@
 #include "chain/types/codes.h"
 #include "chain/x/auth/auth.h"
 #include "chain/x/bank/bank.h"
+#include "chain/x/gov/gov.h"
+#include "chain/x/models/models.h"
+#include "chain/x/nodes/nodes.h"
 #include "common/bytes.h"
 #include "common/hash.h"
 
@@ -26,6 +29,10 @@ TxOutcome failure(const common::Error& e) {
 App::App(store::CommitStore& store) : store_(store) {
   modules_.push_back(std::make_unique<x::auth::AuthModule>());
   modules_.push_back(std::make_unique<x::bank::BankModule>());
+  modules_.push_back(std::make_unique<x::models::ModelsModule>());
+  modules_.push_back(std::make_unique<x::nodes::NodesModule>());  // genesis nodes are checked against models
+  // Last: its EndBlock executes passed proposals through the router, after the other modules' EndBlock.
+  modules_.push_back(std::make_unique<x::gov::GovModule>(messages_));
   for (auto& m : modules_) {
     m->register_messages(messages_);
     m->register_queries(queries_);
@@ -69,6 +76,7 @@ common::Result<std::string> App::init_chain(const Genesis& genesis) {
   Context ctx(*overlay, block, genesis.address_prefix, events);
   try {
     for (auto& m : modules_) TRY_STATUS(m->init_genesis(ctx, genesis.app_state));
+    for (auto& m : modules_) TRY_STATUS(m->init_genesis_validators(ctx, genesis.validators));
   } catch (const nlohmann::json::exception& e) {
     return common::make_error(codes::kInvalidRequest, std::string("invalid genesis app_state: ") + e.what());
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/app/context.h"
+#include "chain/app/genesis.h"
 #include "chain/app/msg_router.h"
 #include "chain/app/query_router.h"
 #include "common/result.h"
@@ -23,6 +24,11 @@ class Module {
   virtual std::string_view name() const = 0;
   // `app_state` is the whole genesis app_state object; a module reads its own section.
   virtual common::Status init_genesis(Context& ctx, const nlohmann::json& app_state) { return {}; }
+  // Called at InitChain after every module's init_genesis, with the genesis validators (operator address and
+  // power): the weights that count until the first epoch group forms (gov voting power, for one).
+  virtual common::Status init_genesis_validators(Context& ctx, const std::vector<GenesisValidator>& validators) {
+    return {};
+  }
   // This module's section of a fresh genesis for a preset ("localnet", "testnet", "mainnet"); null = none.
   virtual nlohmann::json default_genesis(std::string_view preset) const { return nullptr; }
   virtual void register_messages(MsgRouter& router) {}

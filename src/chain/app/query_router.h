@@ -1,5 +1,6 @@
 // Read-only queries over committed state, answered as JSON. Paths use "{name}" captures:
-// "/bank/balances/{address}".
+// "/bank/balances/{address}". A last segment "{name...}" captures the rest of the path (one or more segments,
+// joined by '/'), for ids that contain '/': "/inference/governance/models/{id...}" matches ".../Qwen/QwQ-32B".
 #pragma once
 
 #include <functional>
