@@ -53,8 +53,9 @@ void App::start() {
   io.max_handler_threads = options_.max_handlers;
   io.name = "mlnode-inference";
   inference_server_ = std::make_unique<net::Server>(inference_routes(), io);
-  management_server_->start();
+  // Inference first: once the management port answers, both ports are up.
   inference_server_->start();
+  management_server_->start();
   spdlog::info("mlnode {} serving: management/PoC on {}:{}, inference on {}:{} (backend {}, {} PoC threads)",
                options_.version, options_.bind, management_server_->port(), options_.bind, inference_server_->port(),
                backend_->name(), options_.poc_threads);

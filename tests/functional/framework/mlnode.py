@@ -38,6 +38,8 @@ class MlNode:
     def start(self):
         self.process.start()
         wait_until(lambda: self.state() is not None, timeout=30, what=f"{self.name} to answer /api/v1/state")
+        wait_until(lambda: http_request("GET", self.inference_url + "/health", timeout=2)[0] in (200, 503),
+                   timeout=30, what=f"{self.name} to answer /health")
         return self
 
     def state(self):
