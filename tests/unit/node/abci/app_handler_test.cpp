@@ -255,6 +255,15 @@ TEST_F(AbciMethods, QueryTakesParametersFromThePathOrFromJsonData) {
   EXPECT_EQ(params.count("c"), 1u);
 }
 
+TEST_F(AbciMethods, QueryWithAPathThatIsNotUtf8IsAnsweredNotFatal) {
+  // Go does not check UTF-8 in strings, so anyone can send such a path through CometBFT's abci_query RPC.
+  // Our .proto declares it as bytes: the frame decodes and the answer is an ordinary "unknown path".
+  tendermint::abci::Response res;
+  ASSERT_TRUE(res.ParseFromString(roundtrip(lfield(6, lfield(2, "/bank/\xff\xfe")))));
+  EXPECT_FALSE(res.has_exception());
+  EXPECT_EQ(res.query().code(), chain::codes::kUnknownRequest);
+}
+
 TEST_F(AbciMethods, PeerFilterQueriesAcceptEveryPeer) {
   // CometBFT with filter_peers asks /p2p/filter/addr/<ip:port>; code 0 accepts. Empty ResponseQuery: 3a 00.
   EXPECT_EQ(roundtrip(lfield(6, lfield(2, "/p2p/filter/id/abcdef"))), hex("3a 00"));
