@@ -63,7 +63,12 @@ common::Status PocService::init_generate(const InitRequest& request) {
   to_validate_.clear();
   TRY_STATUS(prepare(request));
   phase_ = PocPhase::kGenerating;
-  next_index_ = 0;
+  const std::string key = fmt::format("{}|{}|{}|{}|{}", request.block_hash, request.public_key, request.node_id,
+                                      request.node_count, to_json(request.params).dump());
+  if (key != generation_key_) {
+    generation_key_ = key;
+    next_index_ = 0;
+  }
   generation_started_ = std::chrono::steady_clock::now();
   computed_at_start_ = counters_.nonces_computed.load();
   for (unsigned i = 0; i < options_.threads; ++i) {
@@ -117,7 +122,10 @@ void PocService::stop() {
   }
   sender.request_stop();
   cv_.notify_all();
-  if (sender.joinable()) sender.join();
+  if (sender.joinable()) {
+    sender.join();
+    send_pending();  // one last attempt, so work done before the stop is not lost
+  }
   std::lock_guard lock(mu_);
   phase_ = PocPhase::kIdle;
   pending_generated_.clear();

@@ -57,7 +57,7 @@ class PocService {
   common::Status init_validate(const InitRequest& request);
   // Queues a batch for recomputation. 409 unless validating; 400 if it is for another block hash.
   common::Status validate(const ProofBatch& batch);
-  // Stops every thread; unsent results are dropped (the PoC stage they belong to is over).
+  // Stops every thread after one last attempt to post pending results; what still fails is dropped.
   void stop();
 
   nlohmann::json status() const;
@@ -89,6 +89,9 @@ class PocService {
   std::jthread validator_;
   std::jthread sender_;
   std::atomic<uint64_t> next_index_{0};
+  // What next_index_ counts for (block hash, key, node range, params): generating again for the same stage after an
+  // interruption (init/validate, stop) continues where it stopped instead of re-sending the same nonces.
+  std::string generation_key_;
   std::chrono::steady_clock::time_point generation_started_;
   uint64_t computed_at_start_ = 0;
   std::vector<ProofBatch> pending_generated_;  // hits not yet posted

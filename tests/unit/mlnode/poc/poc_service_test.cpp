@@ -133,6 +133,21 @@ TEST(PocService, ValidationFindsHonestBatchesHonestAndTamperedOnesFraudulent) {
   EXPECT_EQ(results[1]["received_dist"].size(), tampered.nonces.size());
 }
 
+TEST(PocService, GeneratingAgainForTheSameStageContinuesWithNewNonces) {
+  FakeCallback cb;
+  PocService s({1, 10ms}, cb.poster());
+  ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > 20; }));
+  s.stop();
+  const std::size_t first_round = hit_count(cb);
+  ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > first_round + 20; }));
+  s.stop();
+  std::set<uint64_t> seen;
+  for (const auto& body : cb.bodies("/generated"))
+    for (const auto& n : body["nonces"]) EXPECT_TRUE(seen.insert(n.get<uint64_t>()).second) << n;
+}
+
 TEST(PocService, GenerateRequiresAValidNodeRange) {
   FakeCallback cb;
   PocService s({1, 10ms}, cb.poster());
