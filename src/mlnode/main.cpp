@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   start->add_option("--ttft-ms", ttft_ms, "builtin backend: time to first token")->capture_default_str();
   start->add_option("--load-ms", load_ms, "builtin backend: how long inference/up takes")->capture_default_str();
+  start->add_option("--batch-slots", builtin.batch_slots,
+                    "builtin backend: completions generated at once; more wait in line (0 = no limit)")
+      ->capture_default_str();
   start->add_option("--model", app.preload_model, "start in INFERENCE serving this model (no inference/up needed)");
   start->add_option("--threads", threads, "PoC worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
   start->add_option("--http-threads", app.http_threads, "I/O threads of the inference server")->capture_default_str();

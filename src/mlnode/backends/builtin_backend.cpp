@@ -50,7 +50,28 @@ std::string BuiltinBackend::next_id() {
   return fmt::format("chatcmpl-{:x}{:06x}", unix_now(), counter_.fetch_add(1));
 }
 
+void BuiltinBackend::acquire_slot() {
+  if (options_.batch_slots == 0) return;
+  std::unique_lock lock(slots_mu_);
+  slots_cv_.wait(lock, [&] { return slots_used_ < options_.batch_slots; });
+  ++slots_used_;
+}
+
+void BuiltinBackend::release_slot() {
+  if (options_.batch_slots == 0) return;
+  {
+    std::lock_guard lock(slots_mu_);
+    --slots_used_;
+  }
+  slots_cv_.notify_one();
+}
+
 void BuiltinBackend::chat(const ChatRequest& request, const std::string&, net::ResponseWriter& out) {
+  acquire_slot();
+  struct SlotGuard {
+    BuiltinBackend* self;
+    ~SlotGuard() { self->release_slot(); }
+  } guard{this};
   const Generation g = generate(request);
   const std::string id = next_id();
   const int64_t created = unix_now();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #include "mlnode/backends/backend.h"
@@ -15,6 +16,7 @@ struct BuiltinOptions {
   double tokens_per_second = 0;  // 0 = no pacing
   std::chrono::milliseconds time_to_first_token{0};
   std::chrono::milliseconds load_time{0};  // how long inference/up takes
+  unsigned batch_slots = 0;  // completions generated at once (like a GPU's batch); more wait in line. 0 = no limit
 };
 
 class BuiltinBackend : public InferenceBackend {
@@ -31,11 +33,16 @@ class BuiltinBackend : public InferenceBackend {
 
  private:
   std::string next_id();
+  void acquire_slot();
+  void release_slot();
   const BuiltinOptions options_;
   Metrics& metrics_;
   mutable std::mutex mu_;
   std::optional<std::string> model_;
   std::atomic<uint64_t> counter_{0};
+  std::mutex slots_mu_;
+  std::condition_variable slots_cv_;
+  unsigned slots_used_ = 0;
 };
 
 inline constexpr int64_t kMaxModelLen = 32768;
