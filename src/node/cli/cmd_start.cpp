@@ -1,4 +1,5 @@
-// inferenced start: open the state, serve the RPC and produce blocks (solo mode).
+// inferenced start: open the state, serve the RPC and produce blocks (solo mode), or serve CometBFT over ABCI
+// (--abci ADDR), which then decides the blocks.
 #include <signal.h>
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include "chain/store/rocksdb_store.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "node/abci/comet_node.h"
 #include "node/chain_node.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
@@ -21,6 +23,8 @@ struct StartOptions {
   std::string home;
   std::string rpc_addr = "127.0.0.1:1317";
   int block_time_ms = 1000;
+  std::string abci;  // CometBFT mode when set: ABCI listen address
+  std::string comet_rpc = "http://127.0.0.1:26657";
   std::string log_level = "info";
 };
 
@@ -63,12 +67,24 @@ void run_start(const StartOptions& o) {
   spdlog::info("chain {} at height {}", genesis.chain_id, chain.height());
 
   auto [host, port] = split_host_port(o.rpc_addr);
-  rpc::RpcServer rpc(chain, [&chain](const std::string& tx) { return chain.submit_tx(tx); },
-                     rpc::RpcOptions{host, port, 8, "solo"});
+  std::unique_ptr<abci::CometNode> comet;
+  if (!o.abci.empty()) {
+    comet = std::make_unique<abci::CometNode>(chain, abci::CometOptions{o.abci, o.comet_rpc});
+    comet->start();
+  }
+  rpc::SubmitFn submit = [&chain](const std::string& tx) { return chain.submit_tx(tx); };
+  if (comet) submit = [&comet](const std::string& tx) { return comet->submit_tx(tx); };
+  rpc::RpcServer rpc(chain, submit, rpc::RpcOptions{host, port, 8, comet ? "cometbft" : "solo"});
   rpc.start();
-  solo::Producer producer(chain, std::chrono::milliseconds(o.block_time_ms));
-  producer.start();
-  spdlog::info("RPC listening on http://{}:{} (solo mode, one block every {} ms)", host, rpc.port(), o.block_time_ms);
+  std::unique_ptr<solo::Producer> producer;
+  if (comet) {
+    spdlog::info("RPC listening on http://{}:{} (CometBFT mode: ABCI on {}, txs to {})", host, rpc.port(),
+                 comet->abci_address(), o.comet_rpc);
+  } else {
+    producer = std::make_unique<solo::Producer>(chain, std::chrono::milliseconds(o.block_time_ms));
+    producer->start();
+    spdlog::info("RPC listening on http://{}:{} (solo mode, one block every {} ms)", host, rpc.port(), o.block_time_ms);
+  }
 
   std::string failure;
   timespec tick{0, 200'000'000};
@@ -78,12 +94,14 @@ void run_start(const StartOptions& o) {
       spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       break;
     }
-    failure = producer.failure();
+    failure = producer ? producer->failure() : comet->failure();
     if (!failure.empty()) break;
   }
-  producer.stop();
+  if (producer) producer->stop();
+  if (comet) comet->stop();
   chain.shutdown();
   rpc.stop();
+  if (!failure.empty() && comet) throw std::runtime_error("stopped because the ABCI connection failed: " + failure);
   if (!failure.empty()) throw std::runtime_error("stopped because block production failed: " + failure);
   spdlog::info("stopped cleanly at height {}", chain.height());
 }
@@ -95,6 +113,11 @@ void register_start(CommandTree& tree) {
   start->add_option("--home", opts->home, "home directory")->default_val(default_home());
   start->add_option("--rpc-addr", opts->rpc_addr, "HOST:PORT of the HTTP RPC")->default_val(opts->rpc_addr);
   start->add_option("--block-time-ms", opts->block_time_ms, "solo mode: milliseconds between blocks")->default_val(1000);
+  start->add_option("--abci", opts->abci,
+                    "CometBFT mode: serve ABCI on tcp://HOST:PORT or unix:///PATH (CometBFT's proxy_app) instead of "
+                    "producing blocks");
+  start->add_option("--comet-rpc", opts->comet_rpc, "CometBFT mode: CometBFT's RPC, where POST /txs forwards")
+      ->default_val(opts->comet_rpc);
   start->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error")->default_val("info");
   start->callback([opts] { run_start(*opts); });
 }
