@@ -53,7 +53,9 @@ using StreamHandler = std::function<void(const Request&, ResponseWriter&)>;
 
 class Router {
  public:
-  // Pattern segments in braces capture: "/inference/epochs/{index}". A trailing "{rest...}" captures the remainder.
+  // Pattern segments in braces capture: "/inference/epochs/{index}".
+  // A trailing "{rest...}" captures the remainder. Routes are tried in registration order; the first match
+  // wins (a 405 is reported only when no route matches both path and method).
   void add(const std::string& method, const std::string& pattern, Handler handler);
   void add_stream(const std::string& method, const std::string& pattern, StreamHandler handler);
 
@@ -77,14 +79,14 @@ class Router {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
-  uint16_t port = 0;  // 0 = pick a free port; see Server::port()
+  uint16_t port = 0;     // 0 = pick a free port; see Server::port()
   unsigned threads = 4;  // I/O threads
   // Upper bound on handlers running at once (they may block; a stream holds one for its whole duration).
   // Requests beyond it wait in a queue.
   unsigned max_handler_threads = 64;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{30000};  // also bounds each write to a client
-  std::string name = "http";  // used in logs
+  std::string name = "http";                      // used in logs
 };
 
 class Server {
@@ -96,7 +98,9 @@ class Server {
 
   // Binds and starts serving; throws std::runtime_error with a clear message if the address is taken.
   void start();
-  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes everything.
+  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes everything. Streams see
+  // closed() at once. Handlers still running after `grace` are waited for, but their responses are dropped,
+  // so stop() must not be called from a handler.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   uint16_t port() const;
 
@@ -141,15 +145,18 @@ class Client {
   static ClientResult get(const std::string& url, std::chrono::milliseconds timeout) {
     return request("GET", url, "", timeout);
   }
-  static ClientResult post_json(const std::string& url, const std::string& json, std::chrono::milliseconds timeout) {
+  static ClientResult post_json(const std::string& url, const std::string& json,
+                                std::chrono::milliseconds timeout) {
     return request("POST", url, json, timeout, {{"content-type", "application/json"}});
   }
   // Streams a response body chunk by chunk to `on_data` (return false to stop). The timeout applies to the
   // connection and to each read (idle timeout), not to the whole stream. Returns the status and headers;
-  // response.body stays empty when the status is 2xx (the data went to on_data), else it holds the error body.
+  // response.body stays empty when the status is 2xx (the data went to on_data), else it holds the error
+  // body.
   static ClientResult stream(const std::string& method, const std::string& url, const std::string& body,
                              std::chrono::milliseconds idle_timeout,
-                             const std::function<bool(const std::string&)>& on_data, const Headers& headers = {});
+                             const std::function<bool(const std::string&)>& on_data,
+                             const Headers& headers = {});
 };
 
 // Incremental parser for a text/event-stream body: feed chunks, receive complete events.

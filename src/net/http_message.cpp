@@ -1,0 +1,24 @@
+#include <nlohmann/json.hpp>
+
+#include "net/http.h"
+
+namespace net {
+
+std::string Request::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string{} : it->second;
+}
+
+Response json_error(int status, const std::string& code, const std::string& message) {
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  return json_response(status, body.dump());
+}
+
+Response json_response(int status, const std::string& json_body) {
+  Response response;
+  response.status = status;
+  response.body = json_body;
+  return response;
+}
+
+}  // namespace net
