@@ -39,6 +39,7 @@ net::Response ok_json(json j) { return net::json_response(200, j.dump()); }
 net::Response App::handle_state(const net::Request&) { return ok_json(state_json()); }
 
 net::Response App::handle_stop(const net::Request&) {
+  backend_->cancel_up();  // a model still loading must not hold the stop back
   std::lock_guard lock(control_mu_);
   const ServiceState before = state_.current();
   poc_->stop();

@@ -190,3 +190,25 @@ def test_shutdown_lets_in_flight_streams_finish(procs, workdir):
     assert result.get("finish") in ("stop", "length") and result["tokens"] >= 16, result
     assert node.process.proc.wait(30) == 0
     assert "finishing in-flight requests" in node.process.log()
+
+
+def test_inference_up_answers_when_ready_and_stop_cancels_a_load(procs, workdir):
+    node = MlNode(procs, workdir, "v3.0.8", ["--threads", "1", "--load-ms", "60000"]).start()
+    result = {}
+
+    def load():
+        result["up"] = post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL}, timeout=120)
+
+    t = threading.Thread(target=load)
+    t.start()
+    wait_until(lambda: node.state()["state"] == "INFERENCE", timeout=30, what="loading to start")
+    status, health = get_json(node.inference_url + "/health")
+    assert status == 503 and "model" not in health, health  # loading: not ready yet
+    assert "up" not in result, "inference/up must not answer before the model is ready"
+
+    status, body = post_json(node.poc_url + "/api/v1/stop", None, timeout=30)
+    assert status == 200, body
+    t.join(30)
+    status, body = result["up"]
+    assert status == 409 and "cancelled" in body["error"]["message"], body
+    assert node.state()["state"] == "STOPPED"

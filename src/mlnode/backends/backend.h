@@ -19,6 +19,8 @@ class InferenceBackend {
   // whose code is the HTTP status to answer with.
   virtual common::Status up(const std::string& model, const std::vector<std::string>& args) = 0;
   virtual void down() = 0;
+  // Makes a running up() give up soon (it returns an error); called without the caller's state lock.
+  virtual void cancel_up() = 0;
   virtual bool healthy() = 0;
   virtual std::optional<std::string> model() const = 0;
   // Writes the whole response (streamed or not). `raw_body` is what the client sent.

@@ -25,10 +25,21 @@ BuiltinBackend::BuiltinBackend(BuiltinOptions options, Metrics& metrics) : optio
 
 common::Status BuiltinBackend::up(const std::string& model, const std::vector<std::string>& args) {
   if (model.empty()) return common::make_error(400, "\"model\" must not be empty");
-  std::this_thread::sleep_for(options_.load_time);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  cancel_load_ = false;
+  if (load_cv_.wait_for(lock, options_.load_time, [&] { return cancel_load_; })) {
+    return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop");
+  }
   model_ = model;
   return {};
+}
+
+void BuiltinBackend::cancel_up() {
+  {
+    std::lock_guard lock(mu_);
+    cancel_load_ = true;
+  }
+  load_cv_.notify_all();
 }
 
 void BuiltinBackend::down() {

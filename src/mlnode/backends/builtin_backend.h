@@ -25,6 +25,7 @@ class BuiltinBackend : public InferenceBackend {
   std::string name() const override { return "builtin"; }
   common::Status up(const std::string& model, const std::vector<std::string>& args) override;
   void down() override;
+  void cancel_up() override;
   bool healthy() override;
   std::optional<std::string> model() const override;
   void chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) override;
@@ -39,6 +40,8 @@ class BuiltinBackend : public InferenceBackend {
   Metrics& metrics_;
   mutable std::mutex mu_;
   std::optional<std::string> model_;
+  std::condition_variable load_cv_;
+  bool cancel_load_ = false;
   std::atomic<uint64_t> counter_{0};
   std::mutex slots_mu_;
   std::condition_variable slots_cv_;

@@ -43,7 +43,12 @@ common::Status OpenAiBackend::up(const std::string& model, const std::vector<std
   if (!options_.launch.empty()) TRY_STATUS(process_.start(options_.launch, model, args));
   const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
   std::string last;
+  cancel_ = false;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (cancel_) {
+      process_.stop();
+      return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop");
+    }
     if (!options_.launch.empty()) {
       if (auto gone = process_.exited()) {
         return common::make_error(503, fmt::format("upstream for model {} {} before becoming healthy", model, *gone));

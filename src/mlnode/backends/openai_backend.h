@@ -2,6 +2,7 @@
 // optionally launching it on inference/up and waiting until its /health answers 200.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -24,6 +25,7 @@ class OpenAiBackend : public InferenceBackend {
   std::string name() const override { return "openai"; }
   common::Status up(const std::string& model, const std::vector<std::string>& args) override;
   void down() override;
+  void cancel_up() override { cancel_ = true; }
   bool healthy() override;
   std::optional<std::string> model() const override;
   void chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) override;
@@ -36,6 +38,7 @@ class OpenAiBackend : public InferenceBackend {
   mutable std::mutex mu_;
   std::optional<std::string> model_;
   UpstreamProcess process_;
+  std::atomic<bool> cancel_{false};
 };
 
 }  // namespace mlnode::backends
