@@ -30,11 +30,19 @@ int64_t proto_tx_size(std::size_t n) {
   return 1 + prefix + static_cast<int64_t>(n);
 }
 
+// CometBFT's indexers own the composite keys tx.hash, tx.height and block.height and refuse to index a block
+// whose events use them (the whole block's txs then go unindexed). CometBFT fills them itself, so such
+// attributes are left out of the ABCI response; the node's own block records keep the app's events as they are.
+bool reserved_by_cometbft(const std::string& type, const std::string& key) {
+  return (type == "tx" && (key == "hash" || key == "height")) || (type == "block" && key == "height");
+}
+
 void copy_events(const std::vector<chain::types::Event>& from, google::protobuf::RepeatedPtrField<ab::Event>* to) {
   for (const auto& e : from) {
     auto* pe = to->Add();
     pe->set_type(e.type);
     for (const auto& [k, v] : e.attributes) {
+      if (reserved_by_cometbft(e.type, k)) continue;
       auto* a = pe->add_attributes();
       a->set_key(k);
       a->set_value(v);
