@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   node::cli::register_keys(tree);
   node::cli::register_bank(tree);
   node::cli::register_query(tree);
+  node::cli::register_gov(tree);
+  node::cli::register_inference(tree);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

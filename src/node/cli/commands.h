@@ -17,5 +17,7 @@ void register_start(CommandTree& tree);
 void register_keys(CommandTree& tree);
 void register_bank(CommandTree& tree);
 void register_query(CommandTree& tree);
+void register_gov(CommandTree& tree);        // cmd_gov.cpp
+void register_inference(CommandTree& tree);  // cmd_inference.cpp
 
 }  // namespace node::cli
