@@ -5,6 +5,7 @@ The homes, genesis files and config are made by scripts/cometbft_localnet.py (th
 plus a `cometbft start` process, both managed as framework Processes (killed when the test ends).
 """
 import json
+import threading
 import os
 import sys
 import urllib.parse
@@ -130,3 +131,34 @@ class Network:
         for h in heights:
             header = node.comet("block", height=h + 1)["block"]["header"]
             assert header["app_hash"] == node.app_hash(h), f"header {h + 1} app_hash != our app hash after {h}"
+
+
+class Traffic:
+    """Background bank sends, one thread per validator: 1nicoin at a time from the validator's own key through
+    its own RPC, each waiting for inclusion. Use as a context manager; `sent` counts successes per node."""
+
+    def __init__(self, validators, recipients):
+        self.stop_event = threading.Event()
+        self.sent = {v.name: 0 for v in validators}
+        self.errors = []
+        self.threads = [threading.Thread(target=self._loop, args=(v, to), daemon=True)
+                        for v, to in zip(validators, recipients)]
+
+    def _loop(self, v, to):
+        while not self.stop_event.is_set():
+            code, out, err = v.send("validator", to, "1nicoin", check=False)
+            if code == 0:
+                self.sent[v.name] += 1
+            elif not self.stop_event.is_set():
+                self.errors.append(f"{v.name}: {err}{out}")
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(120)
+        return False
