@@ -81,7 +81,7 @@ int main() {
     for (size_t i = start; i < std::min(txs.size(), start + per_block); ++i) accepted += chain.submit_tx(txs[i]).code == 0;
     auto block = chain.produce_block(time_ms++);
     included += static_cast<size_t>(block.txs_size());
-    for (const auto& r : block.tx_results()) failed += r.code != 0;
+    for (const auto& r : block.tx_results()) failed += r.code() != 0;
   }
   double solo_rate = n / seconds_since(t1);
   std::filesystem::remove_all(dir);
