@@ -90,8 +90,10 @@ def default_ports(n, base_port):
 
 
 def create_network(directory, n, inferenced, cometbft, ports, chain_id="inference-localnet",
-                   timeout_commit="300ms", power=100, log_level="info", funds="1000000000000000nicoin"):
-    """Creates homes for n validators under `directory` and returns the network description."""
+                   timeout_commit="300ms", power=100, log_level="info", funds="1000000000000000nicoin",
+                   extra_balances=()):
+    """Creates homes for n validators under `directory` and returns the network description.
+    extra_balances: more genesis balances, each {"address": ..., "coins": [{"denom": ..., "amount": ...}]}."""
     if os.path.exists(os.path.join(directory, "network.json")):
         raise FileExistsError(f"{directory} already holds a network; remove it first")
     os.makedirs(directory, exist_ok=True)
@@ -129,7 +131,7 @@ def create_network(directory, n, inferenced, cometbft, ports, chain_id="inferenc
             json.dump(priv, f, indent=2)
         os.chmod(path, 0o600)
     genesis["validators"] = validators
-    genesis["app_state"]["bank"]["balances"] = balances
+    genesis["app_state"]["bank"]["balances"] = balances + list(extra_balances)
 
     comet_genesis = json.load(open(os.path.join(nodes[0]["cometbft_home"], "config", "genesis.json")))
     comet_genesis.update({

@@ -12,8 +12,8 @@ def test_stopped_validator_catches_up_by_block_sync(workdir, procs):
     recipients = [v.add_key("recipient") for v in others]
     with Traffic(others, recipients) as traffic:
         net.wait_height(5)
-        assert late.stop() == (0, 0)  # CometBFT, then the app: both exit cleanly
         stopped_at = late.height()
+        assert late.stop() == (0, 0)  # CometBFT, then the app: both exit cleanly
         net.wait_height(stopped_at + MISSED_BLOCKS, nodes=others, timeout=300)
 
         late.start(procs)
