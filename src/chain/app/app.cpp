@@ -225,11 +225,13 @@ FinalizeResult App::finalize_block(const BlockInfo& block, const std::vector<std
 
 store::CommitInfo App::commit(const store::WriteSet& aux) {
   if (!block_) throw std::logic_error("commit without a finalized block");
-  store::WriteSet state;
-  if (genesis_) state = genesis_->writes();
-  for (const auto& [k, v] : block_->writes()) state.insert_or_assign(k, v);
   store::CommitInfo info{block_height_, block_app_hash_};
-  store_.commit(state, info, aux);
+  if (genesis_) {
+    block_->write_to(*genesis_);  // the first block commits together with the genesis state
+    store_.commit(genesis_->writes(), info, aux);
+  } else {
+    store_.commit(block_->writes(), info, aux);
+  }
   block_.reset();
   genesis_.reset();
   check_ = std::make_unique<store::Overlay>(store_);

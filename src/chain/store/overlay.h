@@ -10,6 +10,12 @@ namespace chain::store {
 class Overlay final : public KvStore {
  public:
   explicit Overlay(const KvReader& parent) : parent_(&parent) {}
+  // `Overlay child(parent_overlay)` makes a branch ON TOP of parent_overlay, never a copy of its writes
+  // (a copy would make every transaction cost O(block size)). Overlays are neither copied nor moved.
+  explicit Overlay(const Overlay& parent) : parent_(&parent) {}
+  Overlay(Overlay&&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+  Overlay& operator=(Overlay&&) = delete;
 
   std::optional<std::string> get(std::string_view key) const override;
   void scan(std::string_view start, std::string_view end, const ScanFn& fn) const override;

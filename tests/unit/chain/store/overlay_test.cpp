@@ -79,3 +79,16 @@ TEST(Overlay, PrefixScanStopsAtPrefixEnd) {
   EXPECT_EQ(prefix_end("a\xff"), "b");
   EXPECT_EQ(prefix_end("\xff\xff"), "");
 }
+
+TEST(Overlay, BranchOfABranchReadsThroughInsteadOfCopying) {
+  MemoryStore base;
+  Overlay block(base);
+  for (int i = 0; i < 100; ++i) block.set("k" + std::to_string(i), "v");
+  Overlay tx(block);
+  EXPECT_TRUE(tx.writes().empty());  // nothing copied
+  EXPECT_EQ(*tx.get("k42"), "v");
+  tx.set("k42", "w");
+  EXPECT_EQ(*block.get("k42"), "v");
+  tx.write_to(block);
+  EXPECT_EQ(*block.get("k42"), "w");
+}
