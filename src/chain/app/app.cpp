@@ -4,9 +4,12 @@
 #include "chain/types/codes.h"
 #include "chain/x/auth/auth.h"
 #include "chain/x/bank/bank.h"
+#include "chain/x/epochs/epochs.h"
 #include "chain/x/gov/gov.h"
+#include "chain/x/groups/groups.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/poc/poc.h"
 #include "common/bytes.h"
 #include "common/hash.h"
 
@@ -31,6 +34,10 @@ App::App(store::CommitStore& store) : store_(store) {
   modules_.push_back(std::make_unique<x::bank::BankModule>());
   modules_.push_back(std::make_unique<x::models::ModelsModule>());
   modules_.push_back(std::make_unique<x::nodes::NodesModule>());  // genesis nodes are checked against models
+  // Epoch stage machine (PoC start, weights + group formation, epoch switch) runs in its EndBlock.
+  modules_.push_back(std::make_unique<x::epochs::EpochsModule>());
+  modules_.push_back(std::make_unique<x::poc::PocModule>());
+  modules_.push_back(std::make_unique<x::groups::GroupsModule>());
   // Last: its EndBlock executes passed proposals through the router, after the other modules' EndBlock.
   modules_.push_back(std::make_unique<x::gov::GovModule>(messages_));
   for (auto& m : modules_) {
@@ -241,6 +248,8 @@ store::CommitInfo App::commit(const store::WriteSet& aux) {
 common::Result<nlohmann::json> App::query(const std::string& path, std::map<std::string, std::string> params) const {
   const QueryHandler* handler = queries_.match(path, params);
   if (!handler) return common::make_error(codes::kUnknownRequest, "unknown query path " + path);
+  // Height-dependent answers (the epoch phase) use the committed height unless the caller names one.
+  params.emplace("height", std::to_string(store_.last_commit().height));
   auto snapshot = store_.snapshot();
   QueryRequest req{*snapshot, hrp_, std::move(params)};
   try {

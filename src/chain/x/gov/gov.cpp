@@ -5,6 +5,8 @@
 #include "chain/store/overlay.h"
 #include "chain/types/codes.h"
 #include "chain/x/bank/bank.h"
+#include "chain/x/epochs/epochs.h"
+#include "chain/x/groups/groups.h"
 #include "common/bytes.h"
 
 namespace chain::x::gov {
@@ -202,11 +204,13 @@ common::Result<Params> params_from_json(const nlohmann::json& j) {
 // ---- voting power
 
 uint64_t voting_power(const store::KvReader& state, const types::Address& voter) {
+  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0) return groups::member_weight(state, epoch, voter);
   auto raw = state.get(keys::power(voter));
   return raw && raw->size() == 8 ? common::get_be64(*raw) : 0;
 }
 
 u128 total_voting_power(const store::KvReader& state) {
+  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0) return groups::total_weight(state, epoch);
   u128 total = 0;
   state.scan_prefix(keys::kPowerPrefix, [&](std::string_view, std::string_view value) {
     if (value.size() == 8) total += common::get_be64(value);

@@ -38,9 +38,8 @@ nlohmann::json params_to_json(const Params& params);
 common::Result<Params> params_from_json(const nlohmann::json& j);
 
 // ---- voting power
-// The voter's weight in the current epoch. Until the epochs module exists this is the genesis validator power
-// of the operator address, stored under "gov/power/<address>" (the epochs module will replace what this
-// reads).
+// The voter's weight in the parent group of the current (effective) epoch. While the genesis epoch 0 is
+// effective this is the genesis validator power of the operator address, stored under "gov/power/<address>".
 uint64_t voting_power(const store::KvReader& state, const types::Address& voter);
 types::u128 total_voting_power(const store::KvReader& state);
 void set_voting_power(store::KvStore& state, const types::Address& voter, uint64_t power);

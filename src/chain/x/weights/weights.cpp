@@ -1,0 +1,101 @@
+#include "chain/x/weights/weights.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "chain/x/groups/groups.h"
+#include "chain/x/nodes/nodes.h"
+#include "chain/x/poc/poc.h"
+
+namespace chain::x::weights {
+
+using types::u128;
+
+WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
+                                  std::vector<Candidate>& candidates) {
+  WeightsResult out;
+  u128 total = 0;
+  for (const auto& [_, w] : validator_weights) total += w;
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; });
+  for (auto& c : candidates) {
+    // One verdict per validator (the caller's data may repeat one; the first counts).
+    u128 valid = 0, fraud = 0;
+    std::vector<types::Address> seen;
+    for (const auto& v : c.verdicts) {
+      auto it = validator_weights.find(v.validator);
+      if (it == validator_weights.end()) continue;
+      if (std::find(seen.begin(), seen.end(), v.validator) != seen.end()) continue;
+      seen.push_back(v.validator);
+      (v.fraud_detected ? fraud : valid) += it->second;
+    }
+    if (total == 0 || valid * 2 <= total) {
+      std::string why = total == 0 ? "the current epoch has no weight to validate with"
+                        : fraud * 2 > total
+                            ? "validators holding more than half of the weight found fraud"
+                            : "validators holding more than half of the weight did not judge it valid";
+      out.rejected.push_back({c.participant, why});
+      continue;
+    }
+    std::sort(c.nodes.begin(), c.nodes.end(),
+              [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
+    ParticipantWeight pw{c.participant, 0, {}};
+    u128 sum = 0;
+    for (size_t i = 0; i < c.nodes.size(); ++i) {
+      auto& n = c.nodes[i];
+      // Entries for the same node id are merged so a node is never counted twice.
+      while (i + 1 < c.nodes.size() && c.nodes[i + 1].node_id == n.node_id) {
+        auto& next = c.nodes[++i].nonces;
+        n.nonces.insert(n.nonces.end(), next.begin(), next.end());
+        next.clear();
+      }
+      uint64_t w = poc::calculate_node_weight(n.nonces);
+      sum += w;
+      pw.nodes.push_back({n.node_id, w});
+    }
+    if (sum == 0) {
+      out.rejected.push_back({c.participant, "no nonces"});
+      continue;
+    }
+    if (sum > UINT64_MAX) {
+      out.rejected.push_back({c.participant, "weight overflows 64 bits"});
+      continue;
+    }
+    pw.weight = static_cast<uint64_t>(sum);
+    out.accepted.push_back(std::move(pw));
+  }
+  return out;
+}
+
+WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) {
+  if (epoch == 0) throw std::logic_error("compute_new_weights: epoch 0 has no PoC");
+  std::map<types::Address, uint64_t> validators;
+  for (const auto& m : groups::get_members(state, epoch - 1, "")) validators[m.member()] = m.weight();
+
+  std::vector<Candidate> candidates;
+  std::vector<std::string> registry;  // local ids of the current candidate's registered nodes
+  poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
+    if (candidates.empty() || candidates.back().participant != b.participant()) {
+      candidates.push_back(Candidate{b.participant(), {}, {}});
+      registry.clear();
+      for (const auto& n : nodes::get_hardware_nodes(state, b.participant())) registry.push_back(n.local_id());
+    }
+    if (!std::binary_search(registry.begin(), registry.end(), b.node_id())) return;  // node removed since
+    auto& c = candidates.back();
+    if (c.nodes.empty() || c.nodes.back().node_id != b.node_id()) c.nodes.push_back({b.node_id(), {}});
+    auto& nonces = c.nodes.back().nonces;
+    nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
+  });
+  // Validations come sorted by participant, as do candidates: one merge pass.
+  auto vals = poc::get_validations(state, epoch);
+  size_t vi = 0;
+  for (auto& c : candidates) {
+    while (vi < vals.size() && vals[vi].participant() < c.participant) ++vi;
+    for (; vi < vals.size() && vals[vi].participant() == c.participant; ++vi) {
+      c.verdicts.push_back({vals[vi].validator(), vals[vi].fraud_detected()});
+    }
+  }
+  return compute_new_weights(validators, candidates);
+}
+
+}  // namespace chain::x::weights

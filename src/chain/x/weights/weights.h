@@ -1,0 +1,57 @@
+// Per-MLNode PoC weights (ARCHITECTURE §7.3; seed 5.4; docs/epochs.md). Pure integer computation:
+//   node weight        = distinct nonces of the node's batches (a nonce counted once across batches)
+//   accepted           = 2 × Σ weight(current members judging it valid) > Σ weight(current members)
+//   participant weight = Σ node weights (exact, checked), 0 → not a member
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chain/store/kv.h"
+#include "chain/types/address.h"
+#include "chain/types/int128.h"
+
+namespace chain::x::weights {
+
+struct NodeNonces {
+  std::string node_id;
+  std::vector<uint64_t> nonces;  // every nonce of every batch of the node, any order, duplicates allowed
+};
+struct Verdict {
+  types::Address validator;
+  bool fraud_detected = false;
+};
+struct Candidate {
+  types::Address participant;
+  std::vector<NodeNonces> nodes;  // one entry per node id
+  std::vector<Verdict> verdicts;  // at most one per validator
+};
+struct NodeWeight {
+  std::string node_id;
+  uint64_t poc_weight = 0;
+};
+struct ParticipantWeight {
+  types::Address participant;
+  uint64_t weight = 0;            // Σ nodes[i].poc_weight
+  std::vector<NodeWeight> nodes;  // sorted by node id
+};
+struct Rejection {
+  types::Address participant;
+  std::string reason;
+};
+struct WeightsResult {
+  std::vector<ParticipantWeight> accepted;  // sorted by participant
+  std::vector<Rejection> rejected;
+};
+
+// `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are
+// sorted in place. Never throws on any input.
+WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
+                                  std::vector<Candidate>& candidates);
+
+// Reads the batches and validations of `epoch` and the members of `epoch - 1` (the current epoch) from state.
+// Nodes no longer in the participant's hardware registry at this point are ignored.
+WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch);
+
+}  // namespace chain::x::weights

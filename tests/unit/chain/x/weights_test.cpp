@@ -1,0 +1,108 @@
+#include "chain/x/weights/weights.h"
+
+#include <gtest/gtest.h>
+
+#include "chain/x/poc/poc.h"
+
+using namespace chain;
+using x::weights::Candidate;
+using x::weights::compute_new_weights;
+
+namespace {
+types::Address addr(char c) {
+  return types::Address(20, c);
+}
+Candidate candidate(char who, std::vector<x::weights::NodeNonces> nodes, std::vector<x::weights::Verdict> verdicts) {
+  return Candidate{addr(who), std::move(nodes), std::move(verdicts)};
+}
+}  // namespace
+
+TEST(CalculateNodeWeight, CountsDistinctNonces) {
+  std::vector<uint64_t> n{5, 1, 5, 3, 1, UINT64_MAX, UINT64_MAX};
+  EXPECT_EQ(x::poc::calculate_node_weight(n), 4u);
+  std::vector<uint64_t> none;
+  EXPECT_EQ(x::poc::calculate_node_weight(none), 0u);
+}
+
+TEST(ComputeNewWeights, NoBatchesGiveNoParticipants) {
+  std::vector<Candidate> none;
+  auto r = compute_new_weights({{addr('v'), 10}}, none);
+  EXPECT_TRUE(r.accepted.empty());
+  EXPECT_TRUE(r.rejected.empty());
+}
+
+TEST(ComputeNewWeights, SingleParticipantValidatedByTheOnlyValidator) {
+  std::vector<Candidate> c{candidate('a', {{"n1", {1, 2, 3}}, {"n0", {9}}}, {{addr('v'), false}})};
+  auto r = compute_new_weights({{addr('v'), 1}}, c);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].weight, 4u);
+  ASSERT_EQ(r.accepted[0].nodes.size(), 2u);
+  EXPECT_EQ(r.accepted[0].nodes[0].node_id, "n0");  // sorted by node id
+  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1u);
+  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 3u);
+}
+
+TEST(ComputeNewWeights, AllInvalidOrNoMajorityIsRejectedAndExactlyHalfIsNotEnough) {
+  std::map<types::Address, uint64_t> v{{addr('x'), 50}, {addr('y'), 30}, {addr('z'), 20}};
+  std::vector<Candidate> c{
+      candidate('a', {{"n", {1}}}, {{addr('x'), true}, {addr('y'), true}, {addr('z'), true}}),  // all fraud
+      candidate('b', {{"n", {1}}}, {{addr('y'), false}, {addr('z'), false}}),                 // exactly 1/2
+      candidate('c', {{"n", {1}}}, {{addr('x'), false}, {addr('z'), false}}),                 // 70%
+      candidate('d', {{"n", {1}}}, {{addr('q'), false}, {addr('x'), false}}),                 // q is no member: 50%
+      candidate('e', {{"n", {1}}}, {}),                                                       // nobody judged
+  };
+  auto r = compute_new_weights(v, c);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].participant, addr('c'));
+  ASSERT_EQ(r.rejected.size(), 4u);
+  EXPECT_EQ(r.rejected[0].participant, addr('a'));
+  EXPECT_NE(r.rejected[0].reason.find("found fraud"), std::string::npos);
+  EXPECT_NE(r.rejected[1].reason.find("did not judge it valid"), std::string::npos);
+}
+
+TEST(ComputeNewWeights, DuplicateNoncesAndRepeatedNodeEntriesCountOnce) {
+  std::vector<Candidate> c{candidate('a', {{"n", {1, 2, 2}}, {"m", {1}}, {"n", {2, 3}}}, {{addr('v'), false}})};
+  auto r = compute_new_weights({{addr('v'), 7}}, c);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].weight, 4u);  // n: {1,2,3}, m: {1} (nonces are per node)
+  ASSERT_EQ(r.accepted[0].nodes.size(), 2u);
+  EXPECT_EQ(r.accepted[0].nodes[1].node_id, "n");
+  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 3u);
+}
+
+TEST(ComputeNewWeights, NoValidatorWeightAcceptsNobodyAndNeverDivides) {
+  std::vector<Candidate> c{candidate('a', {{"n", {1}}}, {{addr('v'), false}})};
+  auto r = compute_new_weights({}, c);
+  EXPECT_TRUE(r.accepted.empty());
+  ASSERT_EQ(r.rejected.size(), 1u);
+  std::vector<Candidate> c2{candidate('a', {{"n", {1}}}, {{addr('v'), false}})};
+  r = compute_new_weights({{addr('v'), 0}}, c2);
+  EXPECT_TRUE(r.accepted.empty());
+  // A validated participant whose batches hold no nonce has no weight.
+  std::vector<Candidate> c3{candidate('a', {{"n", {}}}, {{addr('v'), false}})};
+  r = compute_new_weights({{addr('v'), 1}}, c3);
+  EXPECT_TRUE(r.accepted.empty());
+}
+
+TEST(ComputeNewWeights, HugeValidatorWeightsAndNonceValuesDoNotOverflow) {
+  // Validator weights summing beyond 2^64: the majority test uses 128-bit sums.
+  std::map<types::Address, uint64_t> v{{addr('x'), UINT64_MAX}, {addr('y'), UINT64_MAX}, {addr('z'), 1}};
+  std::vector<Candidate> c{candidate('a', {{"n", {0, UINT64_MAX, UINT64_MAX - 1}}}, {{addr('x'), false}, {addr('z'), false}})};
+  auto r = compute_new_weights(v, c);
+  ASSERT_EQ(r.accepted.size(), 1u);  // UINT64_MAX + 1 > (2 * UINT64_MAX + 1) / 2
+  EXPECT_EQ(r.accepted[0].weight, 3u);
+  // A million distinct nonces on each of 4 nodes: exact sums.
+  std::vector<x::weights::NodeNonces> nodes;
+  for (int n = 0; n < 4; ++n) {
+    x::weights::NodeNonces nn{"n" + std::to_string(n), {}};
+    for (uint64_t i = 0; i < 1'000'000; ++i) nn.nonces.push_back(i * 4 + static_cast<uint64_t>(n));
+    nn.nonces.push_back(7);  // a duplicate only for n = 3 (7 = 1*4 + 3)
+    nodes.push_back(std::move(nn));
+  }
+  std::vector<Candidate> big{candidate('b', std::move(nodes), {{addr('x'), false}, {addr('y'), false}})};
+  r = compute_new_weights(v, big);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1'000'001u);  // 7 is new to n0's set
+  EXPECT_EQ(r.accepted[0].nodes[3].poc_weight, 1'000'000u);
+  EXPECT_EQ(r.accepted[0].weight, 4'000'003u);  // n0, n1, n2 each gain nonce 7
+}
