@@ -1,5 +1,6 @@
 #include "common/bech32.h"
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -7,6 +8,12 @@ namespace common::bech32 {
 
 namespace {
 constexpr char kCharset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+constexpr std::array<int8_t, 256> kCharsetRev = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 32; ++i) t[static_cast<uint8_t>(kCharset[i])] = static_cast<int8_t>(i);
+  return t;
+}();
 
 uint32_t polymod(const std::vector<uint8_t>& values) {
   static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
@@ -78,11 +85,9 @@ std::optional<Decoded> decode(std::string_view text) {
   std::vector<uint8_t> values;
   for (size_t i = sep + 1; i < text.size(); ++i) {
     char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
-    const char* p = nullptr;
-    for (const char* q = kCharset; *q; ++q)
-      if (*q == c) p = q;
-    if (!p) return std::nullopt;
-    values.push_back(static_cast<uint8_t>(p - kCharset));
+    int8_t v = kCharsetRev[static_cast<uint8_t>(c)];
+    if (v < 0) return std::nullopt;
+    values.push_back(static_cast<uint8_t>(v));
   }
   std::vector<uint8_t> check = hrp_expand(hrp);
   check.insert(check.end(), values.begin(), values.end());
