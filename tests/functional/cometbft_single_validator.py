@@ -3,6 +3,7 @@ CheckTx -> a block, queries answer from app state (our RPC and CometBFT's abci_q
 our app hashes, block events stream from FinalizeBlock/Commit, and both processes stop cleanly."""
 import base64
 import json
+import socket
 import urllib.request
 
 from framework import post_json, wait_until
@@ -73,3 +74,21 @@ def test_single_validator(workdir, procs):
 
     # Clean shutdown: CometBFT, then the app, both exit 0.
     assert v.stop() == (0, 0)
+
+    # Restart: Info reports the last commit and CometBFT goes on from there (no InitChain).
+    v.start(procs)
+    v.wait_height(v.height() + 2)
+    assert v.app.log().count("abci: InitChain") == 1
+
+    # A broken stream on a connection that speaks ABCI is fatal: clear log, the app exits non-zero, and
+    # CometBFT (which stops when its app goes) follows; a supervisor restarts both.
+    with socket.create_connection(("127.0.0.1", v.spec["ports"]["abci"]), timeout=10) as s:
+        s.sendall(bytes.fromhex("060a040a026869" "021200"))  # Echo "hi", Flush
+        assert s.recv(100).startswith(bytes.fromhex("0612040a026869"))  # Echo "hi" back
+        s.sendall(bytes.fromhex("ffffffffffffffffff02"))  # a length prefix over 64 bits
+        wait_until(lambda: not v.app.alive(), timeout=15, what="inferenced to exit")
+    assert v.app.proc.returncode == 1
+    log = v.app.log()
+    assert "ABCI protocol error on connection" in log and "frame length prefix overflows 64 bits" in log
+    assert "stopped because the ABCI connection failed" in log
+    wait_until(lambda: not v.comet_process.alive(), timeout=30, what="CometBFT to stop after its app")

@@ -173,6 +173,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
                               common::to_hex(std::string_view(frame).substr(0, 16)) +
                               "); this server speaks ABCI 2.0 as in CometBFT v0.38");
       }
+      ++requests_;
       if (kind_ == "?") {
         if (const char* k = connection_kind(request.value_case())) {
           kind_ = k;
@@ -221,10 +222,19 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     read();
   }
 
+  // On one of CometBFT's connections (it already spoke ABCI) a broken stream is fatal: CometBFT stops when a
+  // connection drops, so the node stops too and a supervisor restarts both. A connection that never sent a
+  // valid request is not CometBFT (a port scan, a wrong client): it is closed and the node carries on.
   void protocol_error(const std::string& what) {
     std::string reason = "ABCI protocol error on " + name() + ": " + what;
-    spdlog::error("abci: {}; closing the connection", reason);
-    server_.report_fatal(reason);
+    if (requests_ == 0) {
+      spdlog::error("abci: {}; closing this connection (it never sent a valid ABCI request, so it is not "
+                    "CometBFT's and the node keeps running)",
+                    reason);
+    } else {
+      spdlog::error("abci: {}; closing the connection", reason);
+      server_.report_fatal(reason);
+    }
     shutdown();
     server_.forget(id_);
   }
@@ -249,6 +259,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   FrameReader reader_;
   uint64_t id_;
   std::string kind_ = "?";
+  uint64_t requests_ = 0;  // valid requests received
   std::array<char, 64 * 1024> buffer_{};
   std::string out_;      // responses not yet written
   std::string writing_;  // responses being written

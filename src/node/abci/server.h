@@ -2,7 +2,8 @@
 // snapshot, mempool, consensus); each is read frame by frame, every request is answered in order on its own
 // connection, and pending responses are written out when a Flush arrives (answered after everything before it).
 // A broken stream (bad length prefix, oversized frame, undecodable or unknown request) or an app exception is
-// logged with the connection and reason, the connection is closed (CometBFT then stops) and on_fatal is called.
+// logged with the connection and reason, the connection is closed (CometBFT then stops) and on_fatal is called;
+// a connection that never sent a valid request is only closed (it is not CometBFT's).
 #pragma once
 
 #include <cstddef>

@@ -139,6 +139,7 @@ TEST(AbciServer, ServesAUnixSocketAndReplacesAStaleSocketFile) {
 TEST(AbciServer, ClosesTheConnectionOnABadLengthPrefix) {
   Fixture f;
   auto c = TestClient::tcp(f.server->port());
+  EXPECT_EQ(c.call(echo("hello")).echo().message(), "hello");  // a CometBFT connection
   c.send_raw(hex("ff ff ff ff ff ff ff ff ff 02"));
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_NE(f.fatal_reason().find("ABCI protocol error on connection 1"), std::string::npos) << f.fatal_reason();
@@ -148,6 +149,7 @@ TEST(AbciServer, ClosesTheConnectionOnABadLengthPrefix) {
 TEST(AbciServer, ClosesTheConnectionOnAnOversizedFrame) {
   Fixture f;  // limit 4096
   auto c = TestClient::tcp(f.server->port());
+  EXPECT_EQ(c.call(echo("hello")).echo().message(), "hello");  // a CometBFT connection
   c.send_raw(hex("81 20"));  // 4097
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_NE(f.fatal_reason().find("frame of 4097 bytes exceeds the limit of 4096 bytes"), std::string::npos);
@@ -157,19 +159,33 @@ TEST(AbciServer, ClosesTheConnectionOnAnUnknownRequest) {
   Fixture f;
   auto c = TestClient::tcp(f.server->port());
   // Field 9 was DeliverTx in ABCI 1.0 (removed in 2.0): 4a 00, framed 02 4a 00.
+  EXPECT_EQ(c.call(echo("hello")).echo().message(), "hello");  // a CometBFT connection
   c.send_raw(hex("02 4a 00 02 12 00"));
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_NE(f.fatal_reason().find("request of unknown type (frame starts with 4a00)"), std::string::npos)
       << f.fatal_reason();
-  EXPECT_EQ(f.handler.calls, 0);
+  EXPECT_EQ(f.handler.calls, 1);  // only the echo
 }
 
 TEST(AbciServer, ClosesTheConnectionOnAFrameThatIsNotProtobuf) {
   Fixture f;
   auto c = TestClient::tcp(f.server->port());
+  EXPECT_EQ(c.call(echo("hello")).echo().message(), "hello");  // a CometBFT connection
   c.send_raw(hex("02 ff ff"));  // field 31 with the invalid wire type 7
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_NE(f.fatal_reason().find("is not an ABCI Request"), std::string::npos) << f.fatal_reason();
+}
+
+TEST(AbciServer, ClosesAStrangerSendingGarbageButKeepsRunning) {
+  Fixture f;
+  auto cometbft = TestClient::tcp(f.server->port());
+  EXPECT_EQ(cometbft.call(echo("first")).echo().message(), "first");
+  auto stranger = TestClient::tcp(f.server->port());
+  stranger.send_raw("GET / HTTP/1.1\r\n\r\n");  // 'G' = 0x47 announces a 71-byte frame of "ET / HTTP..."
+  stranger.send_raw(std::string(80, 'x'));
+  EXPECT_TRUE(stranger.closed_by_server());
+  EXPECT_TRUE(f.fatal_reason().empty());
+  EXPECT_EQ(cometbft.call(echo("still fine")).echo().message(), "still fine");
 }
 
 TEST(AbciServer, SendsAnExceptionThenClosesWhenTheAppThrows) {
