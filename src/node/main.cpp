@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   node::cli::register_query(tree);
   node::cli::register_gov(tree);
   node::cli::register_inference(tree);
+  node::cli::register_poc(tree);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,5 +19,6 @@ void register_bank(CommandTree& tree);
 void register_query(CommandTree& tree);
 void register_gov(CommandTree& tree);        // cmd_gov.cpp
 void register_inference(CommandTree& tree);  // cmd_inference.cpp
+void register_poc(CommandTree& tree);        // cmd_poc.cpp
 
 }  // namespace node::cli
