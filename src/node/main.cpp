@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   node::cli::register_gov(tree);
   node::cli::register_inference(tree);
   node::cli::register_poc(tree);
+  node::cli::register_upgrade(tree);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,5 +20,6 @@ void register_query(CommandTree& tree);
 void register_gov(CommandTree& tree);        // cmd_gov.cpp
 void register_inference(CommandTree& tree);  // cmd_inference.cpp
 void register_poc(CommandTree& tree);        // cmd_poc.cpp
+void register_upgrade(CommandTree& tree);    // cmd_upgrade.cpp
 
 }  // namespace node::cli
