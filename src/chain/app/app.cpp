@@ -10,6 +10,7 @@
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/poc/poc.h"
+#include "chain/x/settle/settle.h"
 #include "chain/x/upgrade/upgrade.h"
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -39,6 +40,8 @@ App::App(store::CommitStore& store) : store_(store) {
   modules_.push_back(std::make_unique<x::epochs::EpochsModule>());
   modules_.push_back(std::make_unique<x::poc::PocModule>());
   modules_.push_back(std::make_unique<x::groups::GroupsModule>());
+  // Rewards of the finished epoch at the settlement stage (after the epoch switch in the epochs EndBlock).
+  modules_.push_back(std::make_unique<x::settle::SettleModule>());
   // MLNode version switch at the upgrade height; before gov, so an upgrade executed this block never applies in it.
   modules_.push_back(std::make_unique<x::upgrade::UpgradeModule>());
   // Last: its EndBlock executes passed proposals through the router, after the other modules' EndBlock.
