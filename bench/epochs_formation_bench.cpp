@@ -7,6 +7,7 @@
 //              with 1 % duplicates.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -130,6 +131,18 @@ FormationResult formation(uint32_t participants) {
       }
     }
     events.clear();
+    if (h == 23 && std::getenv("EPOCHS_BENCH_SPLIT")) {
+      auto t0 = Clock::now();
+      auto w = chain::x::weights::compute_new_weights(state, 1);
+      double w_ms = ms_since(t0);
+      t0 = Clock::now();
+      chain::store::Overlay scratch(state);
+      chain::app::Context sctx(scratch, bi, hrp, events);
+      bool carried = false;
+      chain::x::groups::form_epoch_groups(sctx, 1, 10, 100, w, 0, carried);
+      std::printf("    (split: weights from state %.1f ms, groups %.1f ms)\n", w_ms, ms_since(t0));
+      events.clear();
+    }
     auto t = Clock::now();
     epochs.end_block(ctx, updates);
     if (h == 23) {
