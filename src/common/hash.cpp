@@ -7,15 +7,14 @@
 namespace common {
 
 namespace {
-std::string digest(const char* name, std::string_view data) {
-  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  if (!md) throw std::runtime_error(std::string("OpenSSL has no ") + name + " digest");
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  int ok = EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  EVP_MD_free(md);
-  if (!ok) throw std::runtime_error(std::string(name) + " failed");
-  return std::string(reinterpret_cast<char*>(out), len);
+// Fetched once: fetching a digest implementation is far slower than hashing a public key.
+const EVP_MD* ripemd160_md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "RIPEMD160", nullptr);
+    if (!m) throw std::runtime_error("OpenSSL has no RIPEMD160 digest");
+    return m;
+  }();
+  return md;
 }
 }  // namespace
 
@@ -26,7 +25,14 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), 32);
 }
 
-std::string ripemd160(std::string_view data) { return digest("RIPEMD160", data); }
+std::string ripemd160(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_Digest(data.data(), data.size(), out, &len, ripemd160_md(), nullptr)) {
+    throw std::runtime_error("RIPEMD160 failed");
+  }
+  return std::string(reinterpret_cast<char*>(out), len);
+}
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);

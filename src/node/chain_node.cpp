@@ -79,6 +79,7 @@ BlockRecord ChainNode::produce_block(int64_t now_unix_ms) {
     auto result = app_->finalize_block(block, txs);
     record = make_block_record(header, txs, result);
     app_->commit(block_aux_records(record));
+    mempool_.drop_front(txs.size());  // reap() takes from the front, so these are exactly the included txs
     recheck_mempool_locked();
   }
   notify_committed();

@@ -1,5 +1,7 @@
 #include "node/mempool.h"
 
+#include "chain/app/tx.h"
+
 namespace node {
 
 void Mempool::add(const std::string& hash, std::string tx) {
@@ -17,6 +19,14 @@ std::vector<std::string> Mempool::reap(size_t max_bytes, size_t max_txs) const {
     out.push_back(tx);
   }
   return out;
+}
+
+void Mempool::drop_front(size_t n) {
+  for (; n > 0 && !txs_.empty(); --n) {
+    bytes_ -= txs_.front().size();
+    hashes_.erase(chain::app::tx_hash_hex(txs_.front()));
+    txs_.pop_front();
+  }
 }
 
 std::vector<std::string> Mempool::take_all() {

@@ -18,6 +18,8 @@ class Mempool {
   void add(const std::string& hash, std::string tx);
   // The oldest transactions fitting in the limits (not removed).
   std::vector<std::string> reap(size_t max_bytes, size_t max_txs) const;
+  // Removes the `n` oldest transactions (those a committed block just included).
+  void drop_front(size_t n);
   // Removes and returns everything (for re-checking after a commit).
   std::vector<std::string> take_all();
   size_t size() const { return txs_.size(); }

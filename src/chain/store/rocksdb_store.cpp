@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <mutex>
 #include <stdexcept>
 
 #include "common/bytes.h"
@@ -67,6 +68,8 @@ class SnapshotReader final : public KvReader {
 
 struct RocksDbStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
+  mutable std::mutex info_mu;
+  CommitInfo info;  // mirror of the committed metadata, so hot paths need no database read
   std::optional<std::string> get_raw(const std::string& key) const {
     std::string value;
     auto st = db->Get(rocksdb::ReadOptions(), key, &value);
@@ -87,6 +90,8 @@ RocksDbStore::RocksDbStore(const std::string& path) : impl_(std::make_unique<Imp
                              " (is another inferenced running with this --home?)");
   }
   impl_->db.reset(db);
+  if (auto h = impl_->get_raw(std::string(kMetaHeight)); h && h->size() == 8) impl_->info.height = common::get_be64(*h);
+  if (auto a = impl_->get_raw(std::string(kMetaAppHash))) impl_->info.app_hash = *a;
 }
 
 RocksDbStore::~RocksDbStore() = default;
@@ -100,10 +105,8 @@ void RocksDbStore::scan(std::string_view start, std::string_view end, const Scan
 }
 
 CommitInfo RocksDbStore::last_commit() const {
-  CommitInfo info;
-  if (auto h = impl_->get_raw(std::string(kMetaHeight)); h && h->size() == 8) info.height = common::get_be64(*h);
-  if (auto a = impl_->get_raw(std::string(kMetaAppHash))) info.app_hash = *a;
-  return info;
+  std::lock_guard lock(impl_->info_mu);
+  return impl_->info;
 }
 
 void RocksDbStore::commit(const WriteSet& state, const CommitInfo& info, const WriteSet& aux) {
@@ -124,6 +127,8 @@ void RocksDbStore::commit(const WriteSet& state, const CommitInfo& info, const W
   rocksdb::WriteOptions wo;
   wo.sync = true;
   check(impl_->db->Write(wo, &batch), "commit");
+  std::lock_guard lock(impl_->info_mu);
+  impl_->info = info;
 }
 
 std::optional<std::string> RocksDbStore::get_aux(std::string_view key) const {
