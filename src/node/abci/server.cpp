@@ -156,7 +156,6 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   void on_read(const error_code& ec, std::size_t n) {
     if (ec) return ended(ec);
     reader_.feed(std::string_view(buffer_.data(), n));
-    bool flush = false;
     std::string frame;
     for (;;) {
       auto status = reader_.next(frame);
@@ -182,8 +181,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       }
       ab::Response response;
       if (request.has_flush()) {
-        response.mutable_flush();
-        flush = true;
+        response.mutable_flush();  // everything before it is already queued in out_, in order
       } else {
         try {
           server_.handler.handle(request, response);
@@ -197,7 +195,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
         return write();
       }
     }
-    if (!out_.empty() && (flush || out_.size() >= server_.options.write_threshold_bytes)) return write();
+    // Responses go out as soon as the requests of this read are handled, without waiting for a Flush:
+    // CometBFT's client reads them as they come, and its mempool connection only sends a Flush every
+    // ~20 ms, which would otherwise hold every CheckTx answer (and broadcast_tx_sync) back.
+    if (!out_.empty()) return write();
     read();
   }
 

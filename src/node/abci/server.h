@@ -1,6 +1,6 @@
 // ABCI socket server for CometBFT v0.38 (TCP or unix socket). CometBFT opens four connections (query,
-// snapshot, mempool, consensus); each is read frame by frame, every request is answered in order on its own
-// connection, and pending responses are written out when a Flush arrives (answered after everything before it).
+// snapshot, mempool, consensus); each is read frame by frame and every request is answered in order on its own
+// connection: the responses to the requests of one read are written together, a Flush answered after them.
 // A broken stream (bad length prefix, oversized frame, undecodable or unknown request) or an app exception is
 // logged with the connection and reason, the connection is closed (CometBFT then stops) and on_fatal is called;
 // a connection that never sent a valid request is only closed (it is not CometBFT's).
@@ -34,8 +34,6 @@ struct ServerOptions {
   std::string address = "tcp://127.0.0.1:26658";
   unsigned threads = 4;  // one per CometBFT connection; app calls are serialised by the handler anyway
   std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
-  // Pending responses are also written out once they exceed this, without waiting for a Flush.
-  std::size_t write_threshold_bytes = std::size_t{1} << 20;
   // Called at most once, from a server thread, on a protocol error or an app exception. It must not call
   // stop() itself (signal the thread that owns the server instead).
   std::function<void(const std::string& reason)> on_fatal;

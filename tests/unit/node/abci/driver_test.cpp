@@ -50,7 +50,7 @@ struct AppProcess {
       : store(std::make_unique<chain::store::RocksDbStore>(dir)),
         app(std::make_unique<chain::app::App>(*store)),
         handler(*app, *store, mu, &hooks, AppHandlerOptions{genesis, "test", 1}),
-        server(handler, ServerOptions{"tcp://127.0.0.1:0", 2, kDefaultMaxFrameBytes, 1 << 20, {}}) {
+        server(handler, ServerOptions{"tcp://127.0.0.1:0", 2, kDefaultMaxFrameBytes, {}}) {
     server.start();
   }
   ~AppProcess() { server.stop(); }
