@@ -7,9 +7,11 @@
 #include "chain/x/epochs/epochs.h"
 #include "chain/x/gov/gov.h"
 #include "chain/x/groups/groups.h"
+#include "chain/x/inference/inference.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/poc/poc.h"
+#include "chain/x/schedule/schedule.h"
 #include "chain/x/settle/settle.h"
 #include "chain/x/upgrade/upgrade.h"
 #include "common/bytes.h"
@@ -36,6 +38,10 @@ App::App(store::CommitStore& store) : store_(store) {
   modules_.push_back(std::make_unique<x::bank::BankModule>());
   modules_.push_back(std::make_unique<x::models::ModelsModule>());
   modules_.push_back(std::make_unique<x::nodes::NodesModule>());  // genesis nodes are checked against models
+  // Inference accounting (escrow, payment, expiry refunds in its EndBlock).
+  modules_.push_back(std::make_unique<x::infer::InferenceModule>());
+  // Pre-PoC selection at P-1 and real throughput at the end of PoC validation: before epochs forms the group.
+  modules_.push_back(std::make_unique<x::schedule::ScheduleModule>());
   // Epoch stage machine (PoC start, weights + group formation, epoch switch) runs in its EndBlock.
   modules_.push_back(std::make_unique<x::epochs::EpochsModule>());
   modules_.push_back(std::make_unique<x::poc::PocModule>());

@@ -134,6 +134,13 @@ FormedGroups build_epoch_groups(const FormationInput& in) {
     d.set_total_weight(saturating(sub_weight[i]));
     d.set_total_throughput(saturating(sub_throughput[i]));
     d.set_member_count(out.sub_groups[i].members.size());
+    // Throughput vectors by TimeslotType: expected PRE_POC_SLOT = capacity at formation (docs/schedule.md).
+    d.clear_expected_throughput_vector();
+    d.add_expected_throughput_vector(d.total_throughput());
+    d.add_expected_throughput_vector(0);
+    d.clear_real_throughput_vector();
+    d.add_real_throughput_vector(0);
+    d.add_real_throughput_vector(0);
     parent_throughput += sub_throughput[i];
   }
   out.parent.data.set_total_weight(saturating(parent_weight));
@@ -198,6 +205,7 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
       g.data.set_total_weight(0);
       g.data.set_total_throughput(0);
       g.data.set_member_count(0);
+      g.data.set_expected_throughput_vector(0, 0);
     }
     formed.parent.data.set_total_throughput(0);
   }
@@ -241,6 +249,16 @@ void set_effective_height(store::KvStore& state, uint64_t epoch, uint64_t height
     g->set_effective_block_height(height);
     state.set(keys::data(epoch, id), g->SerializeAsString());
   }
+}
+
+void set_group(store::KvStore& state, const EpochGroupData& header) {
+  EpochGroupData h = header;
+  h.clear_validation_weights();
+  state.set(keys::data(h.epoch_index(), h.model_id()), h.SerializeAsString());
+}
+
+void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id, const ValidationWeight& member) {
+  state.set(keys::member(epoch, model_id, member.member()), member.SerializeAsString());
 }
 
 std::optional<EpochGroupData> get_group(const store::KvReader& state, uint64_t epoch, std::string_view model_id) {
@@ -322,7 +340,11 @@ nlohmann::json group_to_json(const EpochGroupData& g, const std::string& hrp) {
                       {"member_count", g.member_count()},
                       {"sub_group_models", std::vector<std::string>(g.sub_group_models().begin(),
                                                                     g.sub_group_models().end())},
-                      {"validation_weights", members}};
+                      {"validation_weights", members},
+                      {"expected_throughput_vector", std::vector<uint64_t>(g.expected_throughput_vector().begin(),
+                                                                           g.expected_throughput_vector().end())},
+                      {"real_throughput_vector", std::vector<uint64_t>(g.real_throughput_vector().begin(),
+                                                                       g.real_throughput_vector().end())}};
   j["model_snapshot"] = g.has_model_snapshot() ? models::model_to_json(g.model_snapshot()) : nlohmann::json(nullptr);
   return j;
 }

@@ -67,6 +67,9 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
 void form_genesis_group(store::KvStore& state, const std::vector<app::GenesisValidator>& validators,
                         const std::string& hrp, uint64_t unit_of_compute_price);
 void set_effective_height(store::KvStore& state, uint64_t epoch, uint64_t height);
+// Rewrites one header (validation_weights are not stored) or one member record (schedule: POC_SLOT, vectors).
+void set_group(store::KvStore& state, const EpochGroupData& header);
+void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id, const ValidationWeight& member);
 
 // ---- reads
 // Header of (epoch, model_id) ("" = parent), without members.

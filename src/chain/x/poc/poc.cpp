@@ -10,6 +10,7 @@
 #include "chain/x/groups/groups.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
 
 namespace chain::x::poc {
@@ -154,6 +155,12 @@ common::Status submit_batch(app::Context& ctx, const MsgSubmitPocBatch& msg, con
   auto up = upcoming_or_error(st, "PoC batch");
   if (!up) return up.error();
   TRY_STATUS(check_start_height(msg.poc_stage_start_block_height(), up->epoch));
+  if (auto slot = schedule::get_poc_slot(st, up->epoch.index() - 1, signer, msg.node_id())) {
+    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" has POC_SLOT for \"" + slot->model_id() +
+                   "\" in epoch " + std::to_string(up->epoch.index() - 1) +
+                   ": it serves inference during this PoC, mines nothing and keeps its poc_weight " +
+                   std::to_string(slot->poc_weight()));
+  }
   if (!common::epochs::in_poc_batch_window(up->stages, ctx.height())) {
     return invalid("PoC batch rejected at height " + std::to_string(ctx.height()) + ": the batch window of epoch " +
                    std::to_string(up->epoch.index()) + " is [" + std::to_string(up->stages.poc_start + 1) + ", " +

@@ -6,19 +6,62 @@
 #include "chain/x/groups/groups.h"
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/poc/poc.h"
+#include "chain/x/schedule/schedule.h"
 
 namespace chain::x::weights {
 
 using types::u128;
 
 WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
-                                  std::vector<Candidate>& candidates) {
+                                  std::vector<Candidate>& candidates, const PreservedWeights& preserved_weights) {
   WeightsResult out;
+  auto by_participant = [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; };
+  if (!preserved_weights.empty()) {
+    // Participants with preserved nodes but no batches become candidates too.
+    std::sort(candidates.begin(), candidates.end(), by_participant);
+    size_t n = candidates.size();
+    for (const auto& [who, list] : preserved_weights) {
+      auto it = std::lower_bound(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), who,
+                                 [](const Candidate& c, const types::Address& a) { return c.participant < a; });
+      if (it == candidates.begin() + static_cast<std::ptrdiff_t>(n) || it->participant != who) {
+        candidates.push_back(Candidate{who, {}, {}});
+      }
+    }
+  }
   u128 total = 0;
   for (const auto& [_, w] : validator_weights) total += w;
   std::sort(candidates.begin(), candidates.end(),
             [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; });
   for (auto& c : candidates) {
+    std::vector<NodeWeight> preserved_list;
+    if (auto it = preserved_weights.find(c.participant); it != preserved_weights.end()) preserved_list = it->second;
+    auto& preserved = preserved_list;
+    std::sort(preserved.begin(), preserved.end(),
+              [](const NodeWeight& a, const NodeWeight& b) { return a.node_id < b.node_id; });
+    auto is_preserved = [&](const std::string& id) {
+      auto it = std::lower_bound(preserved.begin(), preserved.end(), id,
+                                 [](const NodeWeight& a, const std::string& b) { return a.node_id < b; });
+      return it != preserved.end() && it->node_id == id;
+    };
+    c.nodes.erase(std::remove_if(c.nodes.begin(), c.nodes.end(),
+                                 [&](const NodeNonces& n) { return is_preserved(n.node_id); }),
+                  c.nodes.end());
+    if (c.nodes.empty() && !preserved.empty()) {
+      ParticipantWeight pw{c.participant, 0, {}};
+      u128 sum = 0;
+      for (const auto& p : preserved) {
+        if (!pw.nodes.empty() && pw.nodes.back().node_id == p.node_id) continue;  // one entry per node
+        sum += p.poc_weight;
+        pw.nodes.push_back(p);
+      }
+      if (sum == 0 || sum > UINT64_MAX) {
+        out.rejected.push_back({c.participant, sum == 0 ? "no nonces" : "weight overflows 64 bits"});
+        continue;
+      }
+      pw.weight = static_cast<uint64_t>(sum);
+      out.accepted.push_back(std::move(pw));
+      continue;
+    }
     // One verdict per validator (the caller's data may repeat one; the first counts).
     u128 valid = 0, fraud = 0;
     std::vector<types::Address> seen;
@@ -53,6 +96,12 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
       sum += w;
       pw.nodes.push_back({n.node_id, w});
     }
+    for (const auto& p : preserved) {
+      sum += p.poc_weight;
+      pw.nodes.push_back(p);
+    }
+    std::sort(pw.nodes.begin(), pw.nodes.end(),
+              [](const NodeWeight& a, const NodeWeight& b) { return a.node_id < b.node_id; });
     if (sum == 0) {
       out.rejected.push_back({c.participant, "no nonces"});
       continue;
@@ -86,6 +135,12 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
     auto& nonces = c.nodes.back().nonces;
     nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
   });
+  // POC_SLOT nodes of the current epoch keep their poc_weight (if still registered).
+  PreservedWeights preserved;
+  for (const auto& s : schedule::preserved_nodes(state, epoch - 1)) {
+    if (!nodes::get_hardware_node(state, s.participant(), s.node_id())) continue;
+    preserved[s.participant()].push_back({s.node_id(), s.poc_weight()});
+  }
   // Validations come sorted by participant, as do candidates: one merge pass.
   auto vals = poc::get_validations(state, epoch);
   size_t vi = 0;
@@ -95,7 +150,7 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
       c.verdicts.push_back({vals[vi].validator(), vals[vi].fraud_detected()});
     }
   }
-  return compute_new_weights(validators, candidates);
+  return compute_new_weights(validators, candidates, preserved);
 }
 
 }  // namespace chain::x::weights

@@ -22,15 +22,19 @@ struct Verdict {
   types::Address validator;
   bool fraud_detected = false;
 };
+struct NodeWeight {
+  std::string node_id;
+  uint64_t poc_weight = 0;
+};
 struct Candidate {
   types::Address participant;
   std::vector<NodeNonces> nodes;  // one entry per node id
   std::vector<Verdict> verdicts;  // at most one per validator
 };
-struct NodeWeight {
-  std::string node_id;
-  uint64_t poc_weight = 0;
-};
+// POC_SLOT nodes of the current epoch per participant (ARCHITECTURE §7.7): they mined nothing and keep their
+// previous poc_weight. Nonces of these node ids are ignored. A participant with only preserved nodes needs no
+// verdicts (the weight was validated when it was earned); one that also mined must be accepted, or keeps nothing.
+using PreservedWeights = std::map<types::Address, std::vector<NodeWeight>>;
 struct ParticipantWeight {
   types::Address participant;
   uint64_t weight = 0;            // Σ nodes[i].poc_weight
@@ -48,10 +52,11 @@ struct WeightsResult {
 // `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are
 // sorted in place. Never throws on any input.
 WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
-                                  std::vector<Candidate>& candidates);
+                                  std::vector<Candidate>& candidates, const PreservedWeights& preserved = {});
 
-// Reads the batches and validations of `epoch` and the members of `epoch - 1` (the current epoch) from state.
-// Nodes no longer in the participant's hardware registry at this point are ignored.
+// Reads the batches and validations of `epoch` and the members of `epoch - 1` (the current epoch) from state, and
+// the POC_SLOT nodes of `epoch - 1` (schedule::preserved_nodes). Nodes no longer in the participant's hardware
+// registry at this point are ignored.
 WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch);
 
 }  // namespace chain::x::weights

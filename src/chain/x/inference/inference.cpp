@@ -1,0 +1,369 @@
+#include "chain/x/inference/inference.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "chain/types/codes.h"
+#include "chain/types/coins.h"
+#include "chain/types/int128.h"
+#include "chain/x/auth/auth.h"
+#include "chain/x/bank/bank.h"
+#include "chain/x/epochs/epochs.h"
+#include "chain/x/groups/groups.h"
+#include "chain/x/models/models.h"
+#include "chain/x/nodes/nodes.h"
+#include "chain/x/schedule/schedule.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+#include "common/secp256k1.h"
+
+namespace chain::x::infer {
+
+using types::u128;
+
+namespace keys {
+constexpr std::string_view kInferencePrefix = "inference/inf/";
+constexpr std::string_view kExpiryPrefix = "inference/exp/";
+constexpr std::string_view kCounterPrefix = "inference/cnt/";
+std::string inference(std::string_view id) { return std::string(kInferencePrefix) + std::string(id); }
+std::string expiry(uint64_t height, std::string_view id) {
+  return std::string(kExpiryPrefix) + common::be64(height) + std::string(id);
+}
+// Model ids never contain NUL: one model's counters form one contiguous, height-ordered range.
+std::string counter_prefix(std::string_view model) { return std::string(kCounterPrefix) + std::string(model) + '\0'; }
+std::string counter(std::string_view model, uint64_t height) { return counter_prefix(model) + common::be64(height); }
+}  // namespace keys
+
+namespace {
+
+common::Error invalid(const std::string& message) { return common::make_error(codes::kInvalidRequest, message); }
+
+template <typename Msg>
+Msg parse_record(std::string_view bytes, const char* what) {
+  Msg m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw std::logic_error(std::string("corrupt ") + what + " record in state");
+  }
+  return m;
+}
+
+common::Status validate_inference_id(const std::string& id) {
+  if (id.empty() || id.size() > kMaxInferenceIdLength) {
+    return invalid("inference_id must be 1-" + std::to_string(kMaxInferenceIdLength) + " characters");
+  }
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
+      return invalid("inference_id must be printable ASCII without spaces");
+    }
+  }
+  return {};
+}
+
+void put_record(store::KvStore& st, const Inference& inf) { st.set(keys::inference(inf.id()), inf.SerializeAsString()); }
+
+void add_to_counter(store::KvStore& st, std::string_view model, uint64_t height, uint64_t tokens, uint64_t finished,
+                    uint64_t started) {
+  std::string key = keys::counter(model, height);
+  TokenCounter c;
+  if (auto raw = st.get(key)) c = parse_record<TokenCounter>(*raw, "token counter");
+  auto sat = [](uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; };
+  c.set_tokens(sat(c.tokens(), tokens));
+  c.set_finished(sat(c.finished(), finished));
+  c.set_started(sat(c.started(), started));
+  st.set(key, c.SerializeAsString());
+}
+
+common::Status check_start(const MsgStartInference& msg, const types::Address& signer, const std::string& hrp) {
+  auto creator = types::parse_address(hrp, msg.creator());
+  if (!creator || *creator != signer) return common::make_error(codes::kUnauthorized, "MsgStartInference: creator must be the signer");
+  TRY_STATUS(validate_inference_id(msg.inference_id()));
+  if (msg.model().empty() || msg.model().find('\0') != std::string::npos) return invalid("MsgStartInference: model is required");
+  if (!msg.requester().empty() && !types::parse_address(hrp, msg.requester())) {
+    return common::make_error(codes::kInvalidAddress, "MsgStartInference: invalid requester address \"" + msg.requester() + "\"");
+  }
+  if (!types::parse_address(hrp, msg.executor())) {
+    return common::make_error(codes::kInvalidAddress, "MsgStartInference: invalid executor address \"" + msg.executor() + "\"");
+  }
+  if (msg.executor_node().empty()) return invalid("MsgStartInference: executor_node is required");
+  if (msg.max_tokens() == 0 || msg.max_tokens() > kMaxTokens) {
+    return invalid("MsgStartInference: max_tokens must be in [1, " + std::to_string(kMaxTokens) + "]");
+  }
+  if (msg.prompt_hash().size() > 64) return invalid("MsgStartInference: prompt_hash is at most 64 bytes");
+  return {};
+}
+
+common::Status start(app::Context& ctx, const MsgStartInference& msg, const types::Address& signer) {
+  const auto& st = ctx.reader();
+  if (!nodes::get_participant(st, signer)) {
+    return common::make_error(codes::kUnauthorized, "MsgStartInference: transfer agent " + msg.creator() +
+                                                        " is not a registered participant");
+  }
+  if (st.has(keys::inference(msg.inference_id()))) {
+    return invalid("MsgStartInference: inference \"" + msg.inference_id() + "\" already exists; use a new id");
+  }
+  types::Address requester = msg.requester().empty() ? signer : *types::parse_address(ctx.hrp(), msg.requester());
+  types::Address executor = *types::parse_address(ctx.hrp(), msg.executor());
+  if (requester != signer) {
+    auto account = auth::get_account(st, requester);
+    if (!account || account->public_key().empty()) {
+      return common::make_error(codes::kUnauthorized, "MsgStartInference: requester " + msg.requester() +
+                                                          " has no public key on chain (it must have signed a tx)");
+    }
+    std::string hash = start_inference_sign_bytes(ctx.block().chain_id, msg, signer, executor);
+    if (!common::secp256k1::verify(account->public_key(), hash, msg.requester_signature())) {
+      return common::make_error(codes::kUnauthorized, "MsgStartInference: requester_signature does not verify for " +
+                                                          msg.requester());
+    }
+  }
+  uint64_t epoch = epochs::effective_epoch_index(st);
+  auto group = groups::get_group(st, epoch, msg.model());
+  if (!group || !group->has_model_snapshot()) {
+    return invalid("MsgStartInference: model \"" + msg.model() + "\" is not served in the current epoch " +
+                   std::to_string(epoch) + " (no model sub-group)");
+  }
+  auto member = groups::get_member(st, epoch, msg.model(), executor);
+  bool has_node = false;
+  if (member) {
+    for (const auto& n : member->ml_nodes()) has_node = has_node || n.node_id() == msg.executor_node();
+  }
+  if (!has_node) {
+    return invalid("MsgStartInference: executor " + msg.executor() + " has no node \"" + msg.executor_node() +
+                   "\" serving \"" + msg.model() + "\" in epoch " + std::to_string(epoch));
+  }
+  auto price = types::checked_mul(group->model_snapshot().units_of_compute_per_token(), group->unit_of_compute_price());
+  auto escrow = price ? types::checked_mul(*price, msg.max_tokens()) : std::nullopt;
+  if (!escrow) return invalid("MsgStartInference: max_tokens x per-token price overflows 64 bits");
+  if (*escrow > 0) {
+    uint64_t have = bank::balance(st, requester, types::kBaseDenom);
+    if (have < *escrow) {
+      return common::make_error(codes::kInsufficientFunds,
+                                "MsgStartInference: requester " + types::to_bech32(ctx.hrp(), requester) + " has " +
+                                    std::to_string(have) + "nicoin, the escrow of " + std::to_string(msg.max_tokens()) +
+                                    " tokens x " + std::to_string(*price) + "nicoin is " + std::to_string(*escrow) +
+                                    "nicoin");
+    }
+    TRY_STATUS(bank::send(ctx, requester, escrow_address(), {std::string(types::kBaseDenom), *escrow}));
+  }
+  auto params = schedule::get_params(st);
+  Inference inf;
+  inf.set_id(msg.inference_id());
+  inf.set_model(msg.model());
+  inf.set_requester(requester);
+  inf.set_transfer_agent(signer);
+  inf.set_executor(executor);
+  inf.set_executor_node(msg.executor_node());
+  inf.set_prompt_hash(msg.prompt_hash());
+  inf.set_max_tokens(msg.max_tokens());
+  inf.set_per_token_price(*price);
+  inf.set_escrow(*escrow);
+  inf.set_status(::inference::inference::INFERENCE_STATUS_STARTED);
+  inf.set_start_height(ctx.height());
+  inf.set_expiry_height(ctx.height() + std::max<uint64_t>(1, params.inference_expiration_blocks()));
+  inf.set_epoch_index(epoch);
+  put_record(ctx.store(), inf);
+  ctx.store().set(keys::expiry(inf.expiry_height(), inf.id()), "");
+  add_to_counter(ctx.store(), inf.model(), ctx.height(), 0, 0, 1);
+  ctx.emit(types::Event{"inference_started",
+                        {{"inference_id", inf.id()},
+                         {"model", inf.model()},
+                         {"executor", msg.executor()},
+                         {"executor_node", inf.executor_node()},
+                         {"escrow", std::to_string(inf.escrow())},
+                         {"expiry_height", std::to_string(inf.expiry_height())}}});
+  return {};
+}
+
+common::Status check_finish(const MsgFinishInference& msg, const types::Address& signer, const std::string& hrp) {
+  auto creator = types::parse_address(hrp, msg.creator());
+  if (!creator || *creator != signer) return common::make_error(codes::kUnauthorized, "MsgFinishInference: creator must be the signer");
+  TRY_STATUS(validate_inference_id(msg.inference_id()));
+  if (msg.response_hash().size() > 64) return invalid("MsgFinishInference: response_hash is at most 64 bytes");
+  return {};
+}
+
+common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const types::Address& signer) {
+  auto inf = get_inference(ctx.reader(), msg.inference_id());
+  if (!inf) return common::make_error(codes::kNotFound, "MsgFinishInference: inference \"" + msg.inference_id() + "\" does not exist");
+  if (inf->executor() != signer) {
+    return common::make_error(codes::kUnauthorized, "MsgFinishInference: only the executor " +
+                                                        types::to_bech32(ctx.hrp(), inf->executor()) +
+                                                        " may finish inference \"" + inf->id() + "\"");
+  }
+  if (inf->status() == ::inference::inference::INFERENCE_STATUS_FINISHED) {
+    return invalid("MsgFinishInference: inference \"" + inf->id() + "\" was already finished at height " +
+                   std::to_string(inf->finish_height()));
+  }
+  if (inf->status() == ::inference::inference::INFERENCE_STATUS_EXPIRED) {
+    return invalid("MsgFinishInference: inference \"" + inf->id() + "\" expired at height " +
+                   std::to_string(inf->finish_height()) + " and its escrow was refunded to the requester");
+  }
+  u128 tokens = u128(msg.prompt_tokens()) + msg.completion_tokens();
+  if (tokens > inf->max_tokens()) {
+    return invalid("MsgFinishInference: prompt_tokens + completion_tokens = " + std::to_string(static_cast<uint64_t>(
+                       std::min<u128>(tokens, UINT64_MAX))) +
+                   " exceeds max_tokens " + std::to_string(inf->max_tokens()) + " of inference \"" + inf->id() + "\"");
+  }
+  uint64_t cost = static_cast<uint64_t>(tokens * inf->per_token_price());  // ≤ escrow, which fits
+  uint64_t refund = inf->escrow() - cost;
+  if (cost > 0) TRY_STATUS(bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), cost}));
+  if (refund > 0) TRY_STATUS(bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), refund}));
+  ctx.store().erase(keys::expiry(inf->expiry_height(), inf->id()));
+  inf->set_prompt_tokens(msg.prompt_tokens());
+  inf->set_completion_tokens(msg.completion_tokens());
+  inf->set_response_hash(msg.response_hash());
+  inf->set_cost(cost);
+  inf->set_status(::inference::inference::INFERENCE_STATUS_FINISHED);
+  inf->set_finish_height(ctx.height());
+  put_record(ctx.store(), *inf);
+  add_to_counter(ctx.store(), inf->model(), ctx.height(), static_cast<uint64_t>(tokens), 1, 0);
+  ctx.emit(types::Event{"inference_finished",
+                        {{"inference_id", inf->id()},
+                         {"model", inf->model()},
+                         {"tokens", std::to_string(static_cast<uint64_t>(tokens))},
+                         {"cost", std::to_string(cost)},
+                         {"refund", std::to_string(refund)}}});
+  return {};
+}
+
+common::Result<uint64_t> parse_u64(const std::string& name, const std::string& text) {
+  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return invalid(name + " must be a non-negative integer, got \"" + text + "\"");
+  }
+  return std::stoull(text);
+}
+
+std::string_view status_name(InferenceStatus s) {
+  switch (s) {
+    case ::inference::inference::INFERENCE_STATUS_STARTED: return "STARTED";
+    case ::inference::inference::INFERENCE_STATUS_FINISHED: return "FINISHED";
+    case ::inference::inference::INFERENCE_STATUS_EXPIRED: return "EXPIRED";
+    default: return "UNSPECIFIED";
+  }
+}
+
+}  // namespace
+
+types::Address escrow_address() { return types::module_address(kEscrowModule); }
+
+std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStartInference& msg,
+                                       const types::Address& transfer_agent, const types::Address& executor) {
+  std::string in = "inference/start";
+  in.push_back('\0');
+  in.append(chain_id).push_back('\0');
+  in.append(msg.inference_id()).push_back('\0');
+  in.append(msg.model()).push_back('\0');
+  in.append(common::be64(msg.max_tokens()));
+  in.append(transfer_agent).append(executor);
+  in.append(msg.executor_node()).push_back('\0');
+  in.append(msg.prompt_hash());
+  return common::sha256(in);
+}
+
+std::optional<Inference> get_inference(const store::KvReader& state, std::string_view id) {
+  auto raw = state.get(keys::inference(id));
+  if (!raw) return std::nullopt;
+  return parse_record<Inference>(*raw, "inference");
+}
+
+TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from, uint64_t to) {
+  TokenCounter total;
+  if (from > to || model_id.find('\0') != std::string_view::npos) return total;
+  std::string start = keys::counter(model_id, from);
+  std::string end = to == UINT64_MAX ? store::prefix_end(keys::counter_prefix(model_id)) : keys::counter(model_id, to + 1);
+  u128 tokens = 0, finished = 0, started = 0;
+  state.scan(start, end, [&](std::string_view, std::string_view value) {
+    auto c = parse_record<TokenCounter>(value, "token counter");
+    tokens += c.tokens();
+    finished += c.finished();
+    started += c.started();
+    return true;
+  });
+  auto sat = [](u128 v) { return v > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(v); };
+  total.set_tokens(sat(tokens));
+  total.set_finished(sat(finished));
+  total.set_started(sat(started));
+  return total;
+}
+
+nlohmann::json inference_to_json(const Inference& inf, const std::string& hrp) {
+  return {{"id", inf.id()},
+          {"model", inf.model()},
+          {"requester", types::to_bech32(hrp, inf.requester())},
+          {"transfer_agent", types::to_bech32(hrp, inf.transfer_agent())},
+          {"executor", types::to_bech32(hrp, inf.executor())},
+          {"executor_node", inf.executor_node()},
+          {"prompt_hash", common::to_hex(inf.prompt_hash())},
+          {"response_hash", common::to_hex(inf.response_hash())},
+          {"max_tokens", inf.max_tokens()},
+          {"prompt_tokens", inf.prompt_tokens()},
+          {"completion_tokens", inf.completion_tokens()},
+          {"per_token_price", std::to_string(inf.per_token_price())},
+          {"escrow", std::to_string(inf.escrow())},
+          {"cost", std::to_string(inf.cost())},
+          {"status", status_name(inf.status())},
+          {"start_height", inf.start_height()},
+          {"finish_height", inf.finish_height()},
+          {"expiry_height", inf.expiry_height()},
+          {"epoch_index", inf.epoch_index()}};
+}
+
+void InferenceModule::register_messages(app::MsgRouter& router) {
+  router.add_typed<MsgStartInference>(std::string(kMsgStartInferenceUrl), check_start, start);
+  router.add_typed<MsgFinishInference>(std::string(kMsgFinishInferenceUrl), check_finish, finish);
+}
+
+void InferenceModule::register_queries(app::QueryRouter& router) {
+  using app::QueryRequest;
+  using Json = common::Result<nlohmann::json>;
+  router.add("/inference/inferences/{id...}", [](const QueryRequest& req) -> Json {
+    auto inf = get_inference(req.state, req.param("id"));
+    if (!inf) return common::make_error(codes::kNotFound, "inference \"" + req.param("id") + "\" does not exist");
+    return nlohmann::json{{"inference", inference_to_json(*inf, req.hrp)}};
+  });
+  // Counts of one model over blocks [from, to] (default: every block up to the committed height).
+  router.add("/inference/inference-counts/{model_id...}", [](const QueryRequest& req) -> Json {
+    std::string model = models::decode_model_id(req.param("model_id"));
+    auto height = parse_u64("height", req.param("height", "0"));
+    if (!height) return height.error();
+    auto from = parse_u64("from", req.param("from", "0"));
+    if (!from) return from.error();
+    auto to = parse_u64("to", req.param("to", std::to_string(*height)));
+    if (!to) return to.error();
+    auto c = sum_counters(req.state, model, *from, *to);
+    return nlohmann::json{{"model", model},  {"from", *from},           {"to", *to},
+                          {"tokens", c.tokens()}, {"finished", c.finished()}, {"started", c.started()}};
+  });
+}
+
+void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpdate>&) {
+  // Expiry index in height order: every entry with expiry_height <= h (normally exactly h).
+  std::vector<std::string> due;
+  std::string end = std::string(keys::kExpiryPrefix) + common::be64(ctx.height() + 1);
+  ctx.reader().scan(keys::kExpiryPrefix, end, [&](std::string_view key, std::string_view) {
+    due.emplace_back(key.substr(keys::kExpiryPrefix.size() + 8));
+    return true;
+  });
+  for (const auto& id : due) {
+    auto inf = get_inference(ctx.reader(), id);
+    uint64_t expiry = inf ? inf->expiry_height() : 0;
+    if (!inf || inf->status() != ::inference::inference::INFERENCE_STATUS_STARTED) {
+      if (inf) ctx.store().erase(keys::expiry(expiry, id));
+      continue;
+    }
+    ctx.store().erase(keys::expiry(expiry, id));
+    if (inf->escrow() > 0) {
+      auto st = bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), inf->escrow()});
+      if (!st) throw std::logic_error("inference escrow cannot refund \"" + id + "\": " + st.error().message);
+    }
+    inf->set_status(::inference::inference::INFERENCE_STATUS_EXPIRED);
+    inf->set_finish_height(ctx.height());
+    put_record(ctx.store(), *inf);
+    ctx.emit(types::Event{"inference_expired",
+                          {{"inference_id", id},
+                           {"model", inf->model()},
+                           {"refund", std::to_string(inf->escrow())},
+                           {"requester", types::to_bech32(ctx.hrp(), inf->requester())}}});
+  }
+}
+
+}  // namespace chain::x::infer

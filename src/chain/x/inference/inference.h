@@ -1,0 +1,53 @@
+// Inference accounting (ARCHITECTURE §6, §7.6, §7.8; docs/schedule.md).
+//   MsgStartInference (transfer agent): escrow = max_tokens × per_token_price moves from the requester to the
+//     inference escrow module account; per_token_price = units_of_compute_per_token × unit_of_compute_price of the
+//     effective epoch's model sub-group (the epoch snapshot, never the registry).
+//   MsgFinishInference (executor only): cost = (prompt + completion) × per_token_price paid to the executor, the rest
+//     refunded; the model's counter of the block is incremented.
+//   Expiry: EndBlock of expiry_height = start + inference_expiration_blocks refunds an unfinished inference.
+// Hot paths touch only small keyed records: the inference, its expiry index entry, one counter, balances.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "chain/app/module.h"
+#include "chain/types/address.h"
+#include "inference/inference.pb.h"
+
+namespace chain::x::infer {  // not `inference`: it would shadow the protobuf package ::inference in chain::x
+
+using Inference = ::inference::inference::Inference;
+using InferenceStatus = ::inference::inference::InferenceStatus;
+using MsgStartInference = ::inference::inference::MsgStartInference;
+using MsgFinishInference = ::inference::inference::MsgFinishInference;
+using TokenCounter = ::inference::inference::TokenCounter;
+
+inline constexpr std::string_view kMsgStartInferenceUrl = "/inference.inference.MsgStartInference";
+inline constexpr std::string_view kMsgFinishInferenceUrl = "/inference.inference.MsgFinishInference";
+inline constexpr std::string_view kEscrowModule = "inference_escrow";
+inline constexpr size_t kMaxInferenceIdLength = 128;
+inline constexpr uint64_t kMaxTokens = 100'000'000;
+
+types::Address escrow_address();
+// SHA-256 of what the requester signs: "inference/start" 0 chain_id 0 id 0 model 0 be64(max_tokens)
+// transfer_agent(20) executor(20) executor_node 0 prompt_hash.
+std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStartInference& msg,
+                                       const types::Address& transfer_agent, const types::Address& executor);
+
+std::optional<Inference> get_inference(const store::KvReader& state, std::string_view id);
+// Σ over blocks [from, to] (inclusive) of one model's counters.
+TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from, uint64_t to);
+
+nlohmann::json inference_to_json(const Inference& inf, const std::string& hrp);
+
+class InferenceModule final : public app::Module {
+ public:
+  std::string_view name() const override { return "inference"; }
+  void register_messages(app::MsgRouter& router) override;
+  void register_queries(app::QueryRouter& router) override;
+  // Refunds inferences whose expiry height is reached.
+  void end_block(app::Context& ctx, std::vector<app::ValidatorUpdate>& validator_updates) override;
+};
+
+}  // namespace chain::x::infer

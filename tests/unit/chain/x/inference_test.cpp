@@ -1,0 +1,130 @@
+#include "chain/x/inference/inference.h"
+
+#include <gtest/gtest.h>
+
+#include "inference_accounting_util.h"
+
+using namespace chain;
+using test::InferenceFixture;
+using test::k7B;
+using test::k32B;
+
+namespace {
+const app::TxOutcome& only(const app::FinalizeResult& r) { return r.tx_results.at(0); }
+}  // namespace
+
+TEST_F(InferenceFixture, StartEscrowsFromTheEpochSnapshotAndFinishPaysTheExecutorAndRefundsTheRest) {
+  form_epoch_one();
+  uint64_t p = price(k7B);
+  ASSERT_GT(p, 0u);
+  uint64_t alice0 = balance(alice), bob0 = balance(bob);
+  auto r = chain->block({start_tx(alice, "inf-1", k7B, bob, "b-1", 1000)});
+  ASSERT_EQ(only(r).code, 0u) << only(r).log;
+  EXPECT_EQ(balance(alice), alice0 - 1000 * p);
+  EXPECT_EQ(escrow_balance(), 1000 * p);
+  // A registry change after formation does not change the price of an epoch (snapshot).
+  r = chain->block({finish_tx(bob, "inf-1", 30, 70)});
+  ASSERT_EQ(only(r).code, 0u) << only(r).log;
+  EXPECT_EQ(balance(bob), bob0 + 100 * p);
+  EXPECT_EQ(balance(alice), alice0 - 100 * p);
+  EXPECT_EQ(escrow_balance(), 0u);
+  auto inf = x::infer::get_inference(chain->state(), "inf-1");
+  ASSERT_TRUE(inf);
+  EXPECT_EQ(inf->status(), inference::inference::INFERENCE_STATUS_FINISHED);
+  EXPECT_EQ(inf->cost(), 100 * p);
+  EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k7B, 0, chain->height()), 100u);
+  EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k7B, 0, chain->height() - 1), 0u);
+  auto q = chain->app.query("/inference/inferences/inf-1", {});
+  ASSERT_TRUE(q);
+  EXPECT_EQ((*q)["inference"]["status"], "FINISHED");
+  auto counts = chain->app.query("/inference/inference-counts/" + std::string(k7B), {});
+  ASSERT_TRUE(counts) << counts.error().message;
+  EXPECT_EQ((*counts)["tokens"], 100u);
+  EXPECT_EQ((*counts)["finished"], 1u);
+}
+
+TEST_F(InferenceFixture, EscrowEdgeCasesFailWithClearErrorsAndChangeNothing) {
+  form_epoch_one();
+  uint64_t p = price(k7B);
+  // Insufficient balance.
+  auto r = chain->block({start_tx(carol, "big", k7B, bob, "b-1", 100'000'000)});
+  EXPECT_EQ(only(r).code, codes::kInsufficientFunds);
+  EXPECT_NE(only(r).log.find("escrow"), std::string::npos) << only(r).log;
+  EXPECT_FALSE(x::infer::get_inference(chain->state(), "big"));
+  // Epoch 0 had no sub-groups; an unknown model or an executor without that node is rejected.
+  r = chain->block({start_tx(alice, "x1", "no/such-model", bob, "b-1", 10)});
+  EXPECT_NE(only(r).code, 0u);
+  EXPECT_NE(only(r).log.find("not served"), std::string::npos) << only(r).log;
+  r = chain->block({start_tx(alice, "x2", k7B, carol, "c-1", 10)});
+  EXPECT_NE(only(r).code, 0u);
+  // The transfer agent must be a participant.
+  r = chain->block({start_tx(dave, "x3", k7B, bob, "b-1", 10)});
+  EXPECT_EQ(only(r).code, codes::kUnauthorized);
+
+  ASSERT_EQ(only(chain->block({start_tx(alice, "inf-2", k7B, bob, "b-1", 50)})).code, 0u);
+  // Finish by a non-executor.
+  r = chain->block({finish_tx(carol, "inf-2", 1, 1)});
+  EXPECT_EQ(only(r).code, codes::kUnauthorized);
+  EXPECT_NE(only(r).log.find("only the executor"), std::string::npos) << only(r).log;
+  // More tokens than the escrow covers.
+  r = chain->block({finish_tx(bob, "inf-2", 30, 21)});
+  EXPECT_NE(only(r).code, 0u);
+  EXPECT_NE(only(r).log.find("exceeds max_tokens"), std::string::npos) << only(r).log;
+  uint64_t bob0 = balance(bob);
+  ASSERT_EQ(only(chain->block({finish_tx(bob, "inf-2", 20, 30)})).code, 0u);
+  EXPECT_EQ(balance(bob), bob0 + 50 * p);
+  // Double finish.
+  uint64_t bob1 = balance(bob);
+  r = chain->block({finish_tx(bob, "inf-2", 1, 1)});
+  EXPECT_NE(only(r).code, 0u);
+  EXPECT_NE(only(r).log.find("already finished"), std::string::npos) << only(r).log;
+  EXPECT_EQ(balance(bob), bob1);
+  // Duplicate id.
+  r = chain->block({start_tx(alice, "inf-2", k7B, bob, "b-1", 50)});
+  EXPECT_NE(only(r).log.find("already exists"), std::string::npos) << only(r).log;
+}
+
+TEST_F(InferenceFixture, ExpiryRefundsTheRequesterAndALateFinishIsRejected) {
+  form_epoch_one();
+  uint64_t alice0 = balance(alice);
+  auto r = chain->block({start_tx(alice, "slow", k32B, carol, "c-1", 10)});
+  ASSERT_EQ(only(r).code, 0u) << only(r).log;
+  uint64_t start = chain->height();
+  auto inf = x::infer::get_inference(chain->state(), "slow");
+  uint64_t expiry = inf->expiry_height();
+  EXPECT_EQ(expiry, start + x::schedule::default_params().inference_expiration_blocks());
+  EXPECT_LT(balance(alice), alice0);
+  auto events = run_until(expiry);
+  EXPECT_EQ(test::TestChain::event_values(events, "inference_expired", "inference_id"), std::vector<std::string>{"slow"});
+  EXPECT_EQ(balance(alice), alice0);
+  EXPECT_EQ(escrow_balance(), 0u);
+  EXPECT_EQ(x::infer::get_inference(chain->state(), "slow")->status(), inference::inference::INFERENCE_STATUS_EXPIRED);
+  r = chain->block({finish_tx(carol, "slow", 1, 1)});
+  EXPECT_NE(only(r).code, 0u);
+  EXPECT_NE(only(r).log.find("expired"), std::string::npos) << only(r).log;
+  EXPECT_EQ(balance(alice), alice0);
+  // Nothing counted for an expired inference.
+  EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k32B, 0, chain->height()), 0u);
+}
+
+TEST_F(InferenceFixture, AnotherRequesterMustSignTheStart) {
+  form_epoch_one();
+  // dave gets a public key on chain by signing a send.
+  ASSERT_EQ(chain->deliver(test::send_tx(dave, val, 1)).code, 0u);
+  x::infer::MsgStartInference m;
+  m.set_inference_id("for-dave");
+  m.set_model(k7B);
+  m.set_max_tokens(10);
+  m.set_executor_node("b-1");
+  m.set_prompt_hash(std::string(32, 'p'));
+  std::string hash = x::infer::start_inference_sign_bytes(test::kChainId, m, alice.address, bob.address);
+  std::string good = common::secp256k1::sign(dave.key, hash);
+  std::string bad = common::secp256k1::sign(carol.key, hash);
+  uint64_t dave0 = balance(dave);
+  auto r = chain->block({start_tx(alice, "for-dave", k7B, bob, "b-1", 10, dave.bech32, bad)});
+  EXPECT_EQ(only(r).code, codes::kUnauthorized);
+  EXPECT_EQ(balance(dave), dave0);
+  r = chain->block({start_tx(alice, "for-dave", k7B, bob, "b-1", 10, dave.bech32, good)});
+  ASSERT_EQ(only(r).code, 0u) << only(r).log;
+  EXPECT_EQ(balance(dave), dave0 - 10 * price(k7B));
+}

@@ -1,0 +1,187 @@
+#include "chain/x/schedule/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include "inference_accounting_util.h"
+
+using namespace chain;
+using test::InferenceFixture;
+using test::k7B;
+using test::k32B;
+using test::TestAccount;
+namespace sch = x::schedule;
+
+namespace {
+
+types::Address addr(char c) { return types::Address(20, c); }
+
+sch::SelectionNode node(const std::string& id, uint64_t throughput, bool pre = true) {
+  return sch::SelectionNode{id, throughput, throughput, pre, false};
+}
+
+// The documented stream of docs/rng.md: draws 7597568962156702756, 9654952510284291388, ...
+rng::Stream doc_stream() {
+  return rng::Stream(rng::seed("schedule/pre_poc_selection", "test-chain", 39, std::string(32, '\x42')));
+}
+
+sch::SelectionModel four_participants(uint64_t expected) {
+  sch::SelectionModel m{"m", 400, expected, {}};
+  uint64_t w = 10;
+  for (char c : {'A', 'B', 'C', 'D'}) {
+    m.participants.push_back({addr(c), w, {node(std::string(1, c) + "-1", 100)}});
+    w += 10;
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST(PrePocSelection, WeightedDrawIsReproducibleFromTheDocumentedVectors) {
+  auto s = doc_stream();
+  auto r = sch::select_poc_slots({four_participants(1000)}, s, 5000);
+  // Draw 0 mod 100 = 56 -> C (cumulative 10, 30, 60, 100); draw 1 mod 70 = 38 over A, B, D -> D. Cap 200 reached.
+  ASSERT_EQ(r.selected.size(), 2u);
+  EXPECT_EQ(r.selected[0].participant, addr('C'));
+  EXPECT_EQ(r.selected[0].draw, 7597568962156702756ULL);
+  EXPECT_EQ(r.selected[1].participant, addr('D'));
+  EXPECT_EQ(r.selected[1].draw, 9654952510284291388ULL);
+  EXPECT_EQ(r.models[0].cap, 200u);
+  EXPECT_EQ(r.models[0].target, 200u);
+  EXPECT_EQ(r.models[0].selected_throughput, 200u);
+}
+
+TEST(PrePocSelection, StopsOnceTheDemandIsCoveredAndNeverExceedsHalfTheCapacity) {
+  auto s = doc_stream();
+  auto r = sch::select_poc_slots({four_participants(50)}, s, 5000);
+  ASSERT_EQ(r.selected.size(), 1u);  // one node of 100 covers a demand of 50
+  EXPECT_EQ(s.used(), 1u);
+  // A node larger than the remaining cap is passed over; a smaller one still fits.
+  sch::SelectionModel m{"m", 400, 1'000'000, {{addr('A'), 5, {node("big", 300), node("small", 100)}}}};
+  auto s2 = doc_stream();
+  r = sch::select_poc_slots({m}, s2, 5000);
+  ASSERT_EQ(r.selected.size(), 1u);
+  EXPECT_EQ(r.selected[0].node_id, "small");
+  EXPECT_LE(r.models[0].selected_throughput, 200u);
+}
+
+TEST(PrePocSelection, ExcludesPendingChangesZeroWeightAndNonPrePocNodes) {
+  sch::SelectionModel m{"m", 1000, 1'000'000, {}};
+  auto pending = node("pending", 100);
+  pending.pending_change = true;
+  auto zero = node("zero", 100);
+  zero.poc_weight = 0;
+  m.participants.push_back({addr('A'), 10, {pending, zero, node("second-model", 100, false)}});
+  m.participants.push_back({addr('B'), 10, {node("ok", 100)}});
+  auto s = doc_stream();
+  auto r = sch::select_poc_slots({m}, s, 5000);
+  ASSERT_EQ(r.selected.size(), 1u);
+  EXPECT_EQ(r.selected[0].node_id, "ok");
+}
+
+TEST(PrePocSelection, ASingleNodeIsNeverSelectedAndNoDemandSelectsNothing) {
+  sch::SelectionModel single{"m", 100, 1'000'000, {{addr('A'), 10, {node("only", 100)}}}};
+  auto s = doc_stream();
+  auto r = sch::select_poc_slots({single}, s, 5000);
+  EXPECT_TRUE(r.selected.empty());  // 100 > 50% of 100
+  EXPECT_EQ(r.models[0].cap, 50u);
+  auto s2 = doc_stream();
+  r = sch::select_poc_slots({four_participants(0)}, s2, 5000);
+  EXPECT_TRUE(r.selected.empty());
+  EXPECT_EQ(s2.used(), 0u);  // no draw without demand
+}
+
+TEST(PrePocSelection, ANodeSupportingTwoModelsIsSelectedAtMostOnce) {
+  // Even if both sub-groups listed the node as PRE_POC_SLOT, the second model cannot take it again.
+  sch::SelectionModel a{"a", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('B'), 10, {node("b", 100)}}}};
+  sch::SelectionModel b{"b", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('C'), 10, {node("c", 100)}}}};
+  for (uint64_t h = 1; h < 40; ++h) {
+    rng::Stream s(rng::seed("t", "c", h, ""));
+    auto r = sch::select_poc_slots({a, b}, s, 5000);
+    int shared = 0;
+    for (const auto& sel : r.selected) shared += sel.node_id == "shared";
+    EXPECT_LE(shared, 1) << "height " << h;
+    EXPECT_EQ(r.selected.size(), 2u);
+  }
+}
+
+TEST(ThroughputPerformance, RatioInBasisPointsCappedAtOne) {
+  EXPECT_EQ(sch::validate_throughput_performance(0, 0), 10000u);
+  EXPECT_EQ(sch::validate_throughput_performance(100, 50), 5000u);
+  EXPECT_EQ(sch::validate_throughput_performance(100, 500), 10000u);
+  EXPECT_EQ(sch::validate_throughput_performance(3, 1), 3333u);
+}
+
+// The whole cycle on a chain: traffic -> P-1 selection -> rejected batches -> preserved weight -> vectors.
+TEST_F(InferenceFixture, PrePocSelectionMarksPocSlotPreservesWeightAndRecordsThroughputVectors) {
+  form_epoch_one();
+  auto g7 = x::groups::get_group(chain->state(), 1, k7B);
+  ASSERT_TRUE(g7);
+  ASSERT_EQ(g7->expected_throughput_vector_size(), 2);
+  EXPECT_EQ(g7->expected_throughput_vector(0), g7->total_throughput());  // PRE_POC_SLOT expected = capacity
+  // Demand for 7B inside the measurement window [P - 13, P - 1] = [27, 39].
+  ASSERT_EQ(only_ok(chain->block({start_tx(alice, "i1", k7B, bob, "b-1", 500)})), true);
+  ASSERT_EQ(only_ok(chain->block({finish_tx(bob, "i1", 100, 300)})), true);
+  auto events = run_until(39);
+  auto selected = test::TestChain::event_values(events, "poc_slot_selected", "node_id");
+  ASSERT_EQ(selected.size(), 1u);  // 7B capacity: a-1 and b-1 with equal throughput; cap = one node
+  auto expected = test::TestChain::event_values(events, "throughput_expected", "expected");
+  EXPECT_EQ(expected, (std::vector<std::string>{"0", "400"}));  // 32B then 7B (sorted model ids)
+  auto g = x::groups::get_group_with_members(chain->state(), 1, k7B);
+  EXPECT_EQ(g->expected_throughput_vector(1), 400u);
+  uint64_t slot_throughput = 0;
+  std::string slot_node;
+  TestAccount* owner = nullptr;
+  for (const auto& m : g->validation_weights()) {
+    for (const auto& n : m.ml_nodes()) {
+      if (n.timeslot_allocation(1)) {
+        slot_throughput += n.throughput();
+        slot_node = n.node_id();
+        owner = m.member() == alice.address ? &alice : &bob;
+      }
+    }
+  }
+  ASSERT_EQ(slot_node, selected[0]);
+  EXPECT_LE(slot_throughput * 2, g->total_throughput());
+  // The executor query during PoC returns only the POC_SLOT node.
+  run_until(41);
+  for (int seed = 0; seed < 10; ++seed) {
+    auto q = chain->app.query("/inference/executor", {{"model", k7B}, {"seed", std::to_string(seed)}});
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_EQ((*q)["node_id"], slot_node);
+    EXPECT_EQ((*q)["poc_slot_only"], true);
+  }
+  // The POC_SLOT node's batch is rejected; the others mine. Inference during PoC is real throughput.
+  auto r = chain->block({batch_tx(*owner, slot_node, "b2", test::range(0, 50)),
+                         batch_tx(alice, "a-2", "b2", test::range(0, 100)),
+                         batch_tx(carol, "c-1", "b2", test::range(0, 100)),
+                         owner == &bob ? batch_tx(alice, "a-1", "b2", test::range(0, 100))
+                                       : batch_tx(bob, "b-1", "b2", test::range(0, 100))});
+  EXPECT_NE(r.tx_results[0].code, 0u);
+  EXPECT_NE(r.tx_results[0].log.find("POC_SLOT"), std::string::npos) << r.tx_results[0].log;
+  for (size_t i = 1; i < r.tx_results.size(); ++i) EXPECT_EQ(r.tx_results[i].code, 0u) << r.tx_results[i].log;
+  TestAccount& executor = *owner;
+  ASSERT_TRUE(only_ok(chain->block({start_tx(carol, "i2", k7B, executor, slot_node, 100)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(executor, "i2", 10, 20)})));
+  r = block_at(50, {validation_tx(alice, alice), validation_tx(alice, bob), validation_tx(alice, carol),
+                    validation_tx(bob, alice), validation_tx(bob, bob), validation_tx(bob, carol),
+                    validation_tx(carol, alice), validation_tx(carol, bob), validation_tx(carol, carol)});
+  events = run_until(53);  // formation of epoch 2
+  auto reals = test::TestChain::event_values(events, "throughput_recorded", "real");
+  EXPECT_EQ(reals, (std::vector<std::string>{"0", "30"}));
+  g = x::groups::get_group(chain->state(), 1, k7B);
+  EXPECT_EQ(g->real_throughput_vector(1), 30u);
+  // Epoch 2: the POC_SLOT node kept its previous poc_weight (100) without mining.
+  auto m2 = x::groups::get_member(chain->state(), 2, "", owner->address);
+  ASSERT_TRUE(m2);
+  bool found = false;
+  for (const auto& n : m2->ml_nodes()) {
+    if (n.node_id() == slot_node) {
+      EXPECT_EQ(n.poc_weight(), 100u);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+  auto q = chain->app.query("/inference/epoch-groups/1/" + std::string(k7B), {});
+  ASSERT_TRUE(q);
+  EXPECT_EQ((*q)["epoch_group"]["real_throughput_vector"][1], 30u);
+}
