@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   node::cli::register_inference(tree);
   node::cli::register_poc(tree);
   node::cli::register_upgrade(tree);
+  node::cli::register_inference_accounting(tree);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

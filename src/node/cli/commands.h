@@ -21,5 +21,6 @@ void register_gov(CommandTree& tree);        // cmd_gov.cpp
 void register_inference(CommandTree& tree);  // cmd_inference.cpp
 void register_poc(CommandTree& tree);        // cmd_poc.cpp
 void register_upgrade(CommandTree& tree);    // cmd_upgrade.cpp
+void register_inference_accounting(CommandTree& tree);  // cmd_inference_accounting.cpp
 
 }  // namespace node::cli

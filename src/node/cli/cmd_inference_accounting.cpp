@@ -1,0 +1,146 @@
+// inferenced tx inference start-inference|finish-inference and
+// inferenced query inference executor|inference|inference-counts|poc-slots|throughput (docs/schedule.md).
+#include "chain/x/inference/inference.h"
+#include "chain/x/schedule/schedule.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+#include "node/cli/client.h"
+#include "node/cli/commands.h"
+#include "node/cli/model_flags.h"
+
+namespace node::cli {
+
+namespace {
+
+struct StartOptions : TxOptions {
+  std::string id, model, executor, node, prompt, prompt_hash_hex, requester, requester_signature_hex;
+  uint64_t max_tokens = 0;
+};
+struct FinishOptions : TxOptions {
+  std::string id, response, response_hash_hex;
+  uint64_t prompt_tokens = 0, completion_tokens = 0;
+};
+
+std::string hash_arg(const std::string& hex, const std::string& text, const char* what) {
+  if (!hex.empty()) {
+    auto b = common::from_hex(hex);
+    if (!b) throw std::runtime_error(std::string(what) + " must be hex");
+    return *b;
+  }
+  return common::sha256(text);
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+void get_and_print(const ClientOptions& opts, const std::string& path) {
+  auto r = NodeClient(opts).get(path);
+  if (!r) throw std::runtime_error(r.error().message);
+  print_json(*r);
+}
+
+}  // namespace
+
+void register_inference_accounting(CommandTree& tree) {
+  auto* tx_inf = subgroup(tree.tx, "inference", "inference module transactions");
+
+  auto so = std::make_shared<StartOptions>();
+  auto* start = tx_inf->add_subcommand(
+      "start-inference",
+      "as transfer agent, start an inference and escrow its maximum cost from the requester: "
+      "start-inference ID MODEL EXECUTOR NODE_ID --max-tokens N [--prompt TEXT | --prompt-hash HEX]");
+  start->add_option("inference_id", so->id, "new inference id")->required();
+  start->add_option("model", so->model, "model id")->required();
+  start->add_option("executor", so->executor, "executor participant (address or key name)")->required();
+  start->add_option("node_id", so->node, "executor's MLNode local id")->required();
+  start->add_option("--max-tokens", so->max_tokens, "bound on prompt + completion tokens")->required();
+  start->add_option("--prompt", so->prompt, "prompt text (only its SHA-256 goes on chain)");
+  start->add_option("--prompt-hash", so->prompt_hash_hex, "prompt hash, hex");
+  start->add_option("--requester", so->requester, "requester (default: the signer)");
+  start->add_option("--requester-signature", so->requester_signature_hex, "requester's signature, hex (if not the signer)");
+  add_tx_options(start, *so);
+  start->callback([so] {
+    chain::x::infer::MsgStartInference msg;
+    msg.set_creator(resolve_address(so->home, so->from));
+    msg.set_inference_id(so->id);
+    msg.set_model(so->model);
+    msg.set_executor(resolve_address(so->home, so->executor));
+    msg.set_executor_node(so->node);
+    msg.set_max_tokens(so->max_tokens);
+    msg.set_prompt_hash(hash_arg(so->prompt_hash_hex, so->prompt, "--prompt-hash"));
+    if (!so->requester.empty()) msg.set_requester(resolve_address(so->home, so->requester));
+    if (!so->requester_signature_hex.empty()) {
+      auto sig = common::from_hex(so->requester_signature_hex);
+      if (!sig) throw std::runtime_error("--requester-signature must be hex");
+      msg.set_requester_signature(*sig);
+    }
+    std::exit(sign_and_broadcast(*so, {{std::string(chain::x::infer::kMsgStartInferenceUrl), msg.SerializeAsString()}}));
+  });
+
+  auto fo = std::make_shared<FinishOptions>();
+  auto* finish = tx_inf->add_subcommand(
+      "finish-inference",
+      "as executor, finish an inference and get paid: finish-inference ID --prompt-tokens N --completion-tokens M");
+  finish->add_option("inference_id", fo->id, "inference id")->required();
+  finish->add_option("--prompt-tokens", fo->prompt_tokens, "prompt tokens")->required();
+  finish->add_option("--completion-tokens", fo->completion_tokens, "completion tokens")->required();
+  finish->add_option("--response", fo->response, "response text (only its SHA-256 goes on chain)");
+  finish->add_option("--response-hash", fo->response_hash_hex, "response hash, hex");
+  add_tx_options(finish, *fo);
+  finish->callback([fo] {
+    chain::x::infer::MsgFinishInference msg;
+    msg.set_creator(resolve_address(fo->home, fo->from));
+    msg.set_inference_id(fo->id);
+    msg.set_prompt_tokens(fo->prompt_tokens);
+    msg.set_completion_tokens(fo->completion_tokens);
+    msg.set_response_hash(hash_arg(fo->response_hash_hex, fo->response, "--response-hash"));
+    std::exit(sign_and_broadcast(*fo, {{std::string(chain::x::infer::kMsgFinishInferenceUrl), msg.SerializeAsString()}}));
+  });
+
+  auto* q_inf = subgroup(tree.query, "inference", "inference module queries");
+  struct ExecutorOptions : ClientOptions {
+    std::string model, seed;
+  };
+  auto eo = std::make_shared<ExecutorOptions>();
+  auto* executor = q_inf->add_subcommand("executor", "random executor for a model: executor --model ID [--seed S]");
+  executor->add_option("--model", eo->model, "model id")->required();
+  executor->add_option("--seed", eo->seed, "seed (default: the committed height)");
+  add_client_options(executor, *eo);
+  executor->callback([eo] {
+    std::string path = "/inference/executor?model=" + url_encode(eo->model);
+    if (!eo->seed.empty()) path += "&seed=" + url_encode(eo->seed);
+    get_and_print(*eo, path);
+  });
+
+  struct PathOptions : ClientOptions {
+    std::vector<std::string> args;
+  };
+  auto add_path = [&](const std::string& name, const std::string& help, size_t n,
+                      std::function<std::string(const std::vector<std::string>&)> path) {
+    auto o = std::make_shared<PathOptions>();
+    auto* cmd = q_inf->add_subcommand(name, help);
+    cmd->add_option("args", o->args, "arguments")->expected(static_cast<int>(n))->required();
+    add_client_options(cmd, *o);
+    cmd->callback([o, path] { get_and_print(*o, path(o->args)); });
+  };
+  add_path("inference", "one inference: inference ID", 1,
+           [](const auto& a) { return "/inference/inferences/" + url_encode(a[0]); });
+  add_path("inference-counts", "tokens/started/finished of a model: inference-counts MODEL_ID", 1,
+           [](const auto& a) { return "/inference/inference-counts/" + url_encode(a[0]); });
+  add_path("poc-slots", "POC_SLOT nodes selected in an epoch: poc-slots EPOCH", 1,
+           [](const auto& a) { return "/inference/poc-slots/" + a[0]; });
+}
+
+}  // namespace node::cli
