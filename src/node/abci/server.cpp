@@ -216,11 +216,22 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       std::string reason = "the app failed on " + name() + ": " + fatal_;
       spdlog::error("abci: {}; sent an exception to CometBFT and closed the connection", reason);
       server_.report_fatal(reason);
-      shutdown();
-      server_.forget(id_);
-      return;
+      // Half-close and drain: closing outright with unread requests in the socket would send a reset, which
+      // can destroy the exception response before CometBFT reads it.
+      error_code ignored;
+      socket_.shutdown(Socket::shutdown_send, ignored);
+      return drain();
     }
     read();
+  }
+
+  void drain() {
+    socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](const error_code& ec,
+                                                                                      std::size_t) {
+      if (!ec) return self->drain();
+      self->shutdown();
+      self->server_.forget(self->id_);
+    });
   }
 
   // On one of CometBFT's connections (it already spoke ABCI) a broken stream is fatal: CometBFT stops when a
