@@ -73,3 +73,34 @@ class ChainNode:
 
     def block(self, h):
         return get_json(f"{self.url}/blocks/{h}")
+
+    # --- transactions and queries as a test reads them ---------------------------
+    def tx(self, *args, check=True):
+        """Runs `inferenced tx ARGS` against this node; returns (exit code, printed tx result or None, stderr)."""
+        code, out, err = self.cli("tx", *args, *self.client_flags(), check=False)
+        result = json.loads(out) if out.strip().startswith("{") else None
+        if check:
+            assert code == 0, (args, out, err)
+        return code, result, err
+
+    def query(self, path):
+        status, body = get_json(self.url + path)
+        assert status == 200, (path, body)
+        return body
+
+
+def event_value(result, event_type, key):
+    """The value of attribute `key` of the first `event_type` event of a tx result."""
+    for e in result["events"]:
+        if e["type"] == event_type:
+            for a in e["attributes"]:
+                if a["key"] == key:
+                    return a["value"]
+    raise AssertionError(f"no {event_type}.{key} in {result}")
+
+
+def write_json(workdir, name, obj):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        json.dump(obj, f)
+    return path
