@@ -6,7 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_set>  // determinism-ok: signature memo, looked up only, never iterated
 #include <vector>
 
 #include "chain/app/context.h"

@@ -77,7 +77,7 @@ common::Status validate_id(std::string_view what, std::string_view id) {
 }
 
 // Finite and non-negative, checked on the IEEE-754 bits (no floating-point arithmetic on chain).
-bool is_finite_non_negative(double d) {
+bool is_finite_non_negative(double d) {  // determinism-ok: bit tests only, no float arithmetic
   uint64_t bits;
   std::memcpy(&bits, &d, sizeof bits);
   if (bits >> 63) return bits == (uint64_t(1) << 63);  // -0.0 is fine, any other negative is not
@@ -383,7 +383,7 @@ std::optional<RandomSeed> get_seed(const store::KvReader& state, uint64_t epoch,
 
 nlohmann::json batch_to_json(const PoCBatch& b, const std::string& hrp) {
   nlohmann::json dist = nlohmann::json::array();
-  for (double d : b.dist()) dist.push_back(d);
+  for (double d : b.dist()) dist.push_back(d);  // determinism-ok: query output only, never state
   return {{"participant", types::to_bech32(hrp, b.participant())},
           {"node_id", b.node_id()},
           {"batch_id", b.batch_id()},
