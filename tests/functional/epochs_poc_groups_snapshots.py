@@ -8,98 +8,16 @@ total_throughput = Σ poc_weight × throughput_per_nonce, participant weight = �
 equals the registry at formation. A governance change of throughput_per_nonce and a hardware diff made mid-epoch
 leave the current epoch untouched and only show up in the next one. Batches outside the window, for someone
 else's node or from a non-participant, and validations from a non-member are rejected with clear errors."""
-import base64
 import json
 import os
-import threading
 
-from framework import get_json, wait_until
-from framework.chain import ChainNode
+from framework import wait_until
+from framework.chain import ChainNode, write_json
+from framework.participants import group, hw_node, register_participants, send_fast, wait_poc_window
 
 QWQ = "Qwen/QwQ-32B"
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 BLOCK_MS = 300
-
-
-def query(node, path, expect=200):
-    status, body = get_json(node.url + path)
-    assert status == expect, (path, status, body)
-    return body
-
-
-def tx(node, *args, check=True):
-    code, out, err = node.cli("tx", *args, *node.client_flags(), check=False)
-    result = json.loads(out) if out.strip().startswith("{") else None
-    if check:
-        assert code == 0, (args, out, err)
-    return code, result
-
-
-def sequence(node, address):
-    return int(query(node, f"/auth/accounts/{address}")["sequence"])
-
-
-def send_fast(node, batches):
-    """batches: {key: (address, [args...])}. Each key's txs go out back to back with explicit sequences and
-    --no-wait (keys in parallel), so a handful of txs fits in a few blocks. Returns {key: [tx result...]}."""
-    hashes = {}
-
-    def run(key, address, txs):
-        seq = sequence(node, address)
-        out = []
-        for args in txs:
-            code, r = tx(node, *args, "--from", key, "--no-wait", "--sequence", seq, check=False)
-            assert r is not None, (args, code)
-            if r.get("code", 1) == 0:
-                seq += 1
-            out.append(r)
-        hashes[key] = out
-
-    threads = [threading.Thread(target=run, args=(k, a, t)) for k, (a, t) in batches.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    results = {}
-    for key, sent in hashes.items():
-        results[key] = []
-        for r in sent:
-            if r.get("code", 1) != 0:  # refused by CheckTx
-                results[key].append(r)
-                continue
-            h = r["txhash"]
-            wait_until(lambda: get_json(f"{node.url}/txs/{h}")[0] == 200, timeout=30, what=f"tx {h}")
-            results[key].append(get_json(f"{node.url}/txs/{h}")[1])
-    return results
-
-
-def hw_node(local_id, models, port):
-    return {"local_id": local_id, "status": "INFERENCE", "models": models,
-            "hardware": [{"type": "NVIDIA H100 80GB", "count": 1}], "host": "10.0.0.7",
-            "inference_port": port, "poc_port": port + 1}
-
-
-def write(workdir, name, obj):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return path
-
-
-def wait_poc_window(node):
-    """Waits until an upcoming epoch's batch window is open with at least 5 blocks left; returns its stages."""
-    def ready():
-        e = query(node, "/inference/epoch")
-        s = e["stages"]
-        if e["upcoming_epoch_index"] is None:
-            return None
-        h = node.height()
-        return (e, s) if s["poc_start"] < h <= s["poc_exchange_end"] - 5 else None
-    return wait_until(ready, timeout=60, what="an open PoC batch window")
-
-
-def group(node, epoch, model=None):
-    return query(node, f"/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))["epoch_group"]
 
 
 def node_weights(g):
@@ -150,10 +68,7 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
         node.send("validator", addr, "10000000nicoin")
     nodes = {"alice": [hw_node("a-1", [Q7B, QWQ], 5000), hw_node("a-2", [QWQ], 5010)],
              "bob": [hw_node("b-1", [Q7B], 6000)], "carol": [hw_node("c-1", [QWQ], 7000)]}
-    for i, (key, hw) in enumerate(nodes.items()):
-        tx(node, "inference", "submit-new-participant", f"http://{key}.example:8000", "--validator-key",
-           base64.b64encode(bytes([i + 1]) * 32).decode(), "--from", key)
-        tx(node, "inference", "submit-hardware-diff", write(workdir, f"{key}.json", {"new_or_modified": hw}), "--from", key)
+    register_participants(node, workdir, nodes)
 
     # ---- Round A: validated by the genesis validator (the only member while nobody has PoC weight).
     e, s = wait_poc_window(node)
@@ -178,22 +93,22 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
     assert r["carol"][0]["code"] == 0, r["carol"]
     assert r["dave"][0]["code"] != 0 and "is not a registered participant" in r["dave"][0]["log"], r["dave"]
     # node id stored on every batch; per-node weight with duplicates once
-    b = query(node, f"/inference/poc-batches/{epoch_a}/{alice}/a-1")
+    b = node.query(f"/inference/poc-batches/{epoch_a}/{alice}/a-1")
     assert [x["node_id"] for x in b["batches"]] == ["a-1", "a-1"] and b["node_weight"] == 120, b
 
     node.wait_height(s["poc_exchange_end"] + 1)
-    _, late = tx(node, "inference", "submit-poc-batch", "c-1", "late", "--nonces", "500", "--from", "carol", check=False)
+    _, late, _ = node.tx("inference", "submit-poc-batch", "c-1", "late", "--nonces", "500", "--from", "carol", check=False)
     assert late["code"] != 0 and f"is [{s['poc_start'] + 1}, {s['poc_exchange_end']}]" in late["log"], late
     node.wait_height(s["validation_start"])
     r = send_fast(node, {"validator": (node.address("validator"), [["inference", "submit-poc-validation", p]
                                                                     for p in (alice, bob, carol)])})
     assert [x["code"] for x in r["validator"]] == [0, 0, 0], r
     node.wait_height(s["validation_end"])
-    upcoming = query(node, f"/inference/epoch-groups/upcoming/{QWQ}")["epoch_group"]  # formed, not yet effective
+    upcoming = node.query(f"/inference/epoch-groups/upcoming/{QWQ}")["epoch_group"]  # formed, not yet effective
     assert upcoming["epoch_index"] == epoch_a and upcoming["effective_block_height"] == 0
-    registry_at_formation = {m: query(node, f"/inference/governance/models/{m}")["model"] for m in (Q7B, QWQ)}
+    registry_at_formation = {m: node.query(f"/inference/governance/models/{m}")["model"] for m in (Q7B, QWQ)}
     node.wait_height(s["set_new_validators"])
-    assert query(node, "/inference/epoch")["epoch_index"] == epoch_a
+    assert node.query("/inference/epoch")["epoch_index"] == epoch_a
     tpn_a = {m: registry_at_formation[m]["throughput_per_nonce"] for m in (Q7B, QWQ)}
     assert tpn_a == {Q7B: 10000, QWQ: 1000}
     expected_a = {(alice, "a-1"): (120, [Q7B, QWQ]), (alice, "a-2"): (40, [QWQ]), (bob, "b-1"): (70, [Q7B]),
@@ -203,25 +118,25 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
     assert group(node, epoch_a, QWQ)["total_throughput"] == 185 * 1000
     for m in (Q7B, QWQ):
         assert group(node, epoch_a, m)["model_snapshot"] == registry_at_formation[m]
-    current = query(node, "/inference/epoch-groups/current")["epoch_group"]
+    current = node.query("/inference/epoch-groups/current")["epoch_group"]
     assert current["epoch_index"] == epoch_a and current["total_weight"] == 255
 
     # ---- Mid epoch A: governance raises QwQ's throughput_per_nonce; carol moves c-1 to the 7B model.
     model = dict(registry_at_formation[QWQ], throughput_per_nonce=3000)
     model.pop("proposed_by")
-    _, r1 = tx(node, "gov", "submit-proposal", "register-model", "--model-file", write(workdir, "qwq.json", model),
+    _, r1, _ = node.tx("gov", "submit-proposal", "register-model", "--model-file", write_json(workdir, "qwq.json", model),
                "--title", "QwQ throughput", "--summary", "3000 per nonce", "--deposit", "10000nicoin", "--from", "alice")
     pid = next(a["value"] for ev in r1["events"] if ev["type"] == "submit_proposal" for a in ev["attributes"]
                if a["key"] == "proposal_id")
     for key in ("alice", "bob", "carol"):  # voting power = epoch-group weight now
-        tx(node, "gov", "vote", pid, "yes", "--from", key)
-    wait_until(lambda: query(node, f"/gov/proposals/{pid}")["proposal"]["status"] != "PROPOSAL_STATUS_VOTING_PERIOD",
+        node.tx("gov", "vote", pid, "yes", "--from", key)
+    wait_until(lambda: node.query(f"/gov/proposals/{pid}")["proposal"]["status"] != "PROPOSAL_STATUS_VOTING_PERIOD",
                timeout=30, what="the tally")
-    assert query(node, f"/gov/proposals/{pid}")["proposal"]["status"] == "PROPOSAL_STATUS_PASSED"
-    assert query(node, f"/inference/governance/models/{QWQ}")["model"]["throughput_per_nonce"] == 3000
-    tx(node, "inference", "submit-hardware-diff",
-       write(workdir, "carol2.json", {"new_or_modified": [hw_node("c-1", [Q7B], 7000)]}), "--from", "carol")
-    assert query(node, "/inference/epoch")["epoch_index"] == epoch_a
+    assert node.query(f"/gov/proposals/{pid}")["proposal"]["status"] == "PROPOSAL_STATUS_PASSED"
+    assert node.query(f"/inference/governance/models/{QWQ}")["model"]["throughput_per_nonce"] == 3000
+    node.tx("inference", "submit-hardware-diff",
+            write_json(workdir, "carol2.json", {"new_or_modified": [hw_node("c-1", [Q7B], 7000)]}), "--from", "carol")
+    assert node.query("/inference/epoch")["epoch_index"] == epoch_a
     check_epoch_groups(node, epoch_a, expected_a, tpn_a)  # the current epoch is untouched
     assert group(node, epoch_a, QWQ)["model_snapshot"] == registry_at_formation[QWQ]
 
@@ -241,16 +156,16 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
     r = send_fast(node, {k: (keys[k], [["inference", "submit-poc-validation", p] for p in (alice, bob, carol)])
                          for k in ("alice", "bob", "carol")})
     assert all(x["code"] == 0 for v in r.values() for x in v), r
-    assert len(query(node, f"/inference/poc-validations/{epoch_b}")["validations"]) == 9
+    assert len(node.query(f"/inference/poc-validations/{epoch_b}")["validations"]) == 9
     node.wait_height(s["set_new_validators"])
-    assert query(node, "/inference/epoch")["epoch_index"] == epoch_b
+    assert node.query("/inference/epoch")["epoch_index"] == epoch_b
     tpn_b = {Q7B: 10000, QWQ: 3000}
     expected_b = {(alice, "a-1"): (10, [Q7B, QWQ]), (alice, "a-2"): (10, [QWQ]), (bob, "b-1"): (20, [Q7B]),
                   (carol, "c-1"): (30, [Q7B])}
     check_epoch_groups(node, epoch_b, expected_b, tpn_b)
     assert group(node, epoch_b, Q7B)["total_throughput"] == 60 * 10000
     assert group(node, epoch_b, QWQ)["total_throughput"] == 20 * 3000
-    assert group(node, epoch_b, QWQ)["model_snapshot"] == query(node, f"/inference/governance/models/{QWQ}")["model"]
+    assert group(node, epoch_b, QWQ)["model_snapshot"] == node.query(f"/inference/governance/models/{QWQ}")["model"]
     # Epoch A's records stay as they were.
     check_epoch_groups(node, epoch_a, expected_a, tpn_a)
     # The CLI reads the same.

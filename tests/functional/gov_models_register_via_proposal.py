@@ -3,11 +3,7 @@ validator votes for appears in /inference/governance/models with every field int
 proposal voted no change nothing and return the deposit; a direct MsgRegisterModel from an ordinary account is
 rejected; a proposal holding an invalid message is refused at submission; a Cosmos-style proposal file removes a
 model."""
-import json
-import os
-
-from framework import get_json, wait_until
-from framework.chain import ChainNode
+from framework.chain import ChainNode, event_value, wait_final, write_json
 
 MODEL = {
     "id": "Qwen/Qwen3-8B",
@@ -24,46 +20,8 @@ MODEL = {
 GENESIS_MODELS = ["Qwen/QwQ-32B", "Qwen/Qwen2.5-7B-Instruct"]
 
 
-def tx(node, *args, check=True):
-    """Runs `inferenced tx ARGS`; returns (exit code, printed tx result or None, stderr)."""
-    code, out, err = node.cli("tx", *args, *node.client_flags(), check=False)
-    result = json.loads(out) if out.strip().startswith("{") else None
-    if check:
-        assert code == 0, (args, out, err)
-    return code, result, err
-
-
-def event_value(result, event_type, key):
-    for e in result["events"]:
-        if e["type"] == event_type:
-            for a in e["attributes"]:
-                if a["key"] == key:
-                    return a["value"]
-    raise AssertionError(f"no {event_type}.{key} in {result}")
-
-
-def query(node, path):
-    status, body = get_json(node.url + path)
-    assert status == 200, (path, body)
-    return body
-
-
 def model_ids(node):
-    return [m["id"] for m in query(node, "/inference/governance/models")["models"]]
-
-
-def write_json(workdir, name, obj):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return path
-
-
-def wait_final(node, pid):
-    def done():
-        p = query(node, f"/gov/proposals/{pid}")["proposal"]
-        return p if p["status"] != "PROPOSAL_STATUS_VOTING_PERIOD" else None
-    return wait_until(done, timeout=60, what=f"the tally of proposal {pid}")
+    return [m["id"] for m in node.query("/inference/governance/models")["models"]]
 
 
 def test_model_registry_through_governance(workdir, procs):
@@ -73,26 +31,26 @@ def test_model_registry_through_governance(workdir, procs):
     alice = node.add_key("alice")
     node.send("validator", alice, "1000000nicoin")
     assert model_ids(node) == GENESIS_MODELS
-    params = query(node, "/gov/params")["params"]
+    params = node.query("/gov/params")["params"]
     assert params["min_deposit"] == [{"denom": "nicoin", "amount": "10000"}]
 
     model_file = write_json(workdir, "model.json", MODEL)
 
     # 1. A proposal voted yes by the genesis validator (all the voting power) passes and registers the model.
     v_before = node.balance("validator")
-    _, r, _ = tx(node, "gov", "submit-proposal", "register-model", "--model-file", model_file, "--title", "Add Qwen3-8B",
-                 "--summary", "a new model", "--deposit", "10000nicoin", "--from", "validator")
+    _, r, _ = node.tx("gov", "submit-proposal", "register-model", "--model-file", model_file, "--title", "Add Qwen3-8B",
+                      "--summary", "a new model", "--deposit", "10000nicoin", "--from", "validator")
     pid = int(event_value(r, "submit_proposal", "proposal_id"))
     assert node.balance("validator") == v_before - 10000  # escrowed
-    tx(node, "gov", "vote", pid, "yes", "--from", "validator")
+    node.tx("gov", "vote", pid, "yes", "--from", "validator")
     p = wait_final(node, pid)
     assert p["status"] == "PROPOSAL_STATUS_PASSED", p
     assert p["final_tally"]["yes"] == "100", p
     expected = dict(MODEL, proposed_by=validator)
-    models = {m["id"]: m for m in query(node, "/inference/governance/models")["models"]}
+    models = {m["id"]: m for m in node.query("/inference/governance/models")["models"]}
     assert models["Qwen/Qwen3-8B"] == expected
-    assert query(node, "/inference/governance/models/Qwen/Qwen3-8B")["model"] == expected
-    assert query(node, "/inference/governance/models/Qwen%2FQwen3-8B")["model"] == expected
+    assert node.query("/inference/governance/models/Qwen/Qwen3-8B")["model"] == expected
+    assert node.query("/inference/governance/models/Qwen%2FQwen3-8B")["model"] == expected
     assert node.cli_json("query", "inference", "governance-model", "Qwen/Qwen3-8B", *node.client_flags())["model"] == expected
     assert node.balance("validator") == v_before  # deposit returned
     tally = node.cli_json("query", "gov", "tally", pid, *node.client_flags())
@@ -100,18 +58,18 @@ def test_model_registry_through_governance(workdir, procs):
 
     # 2. A proposal nobody votes on and 3. a proposal voted no: both rejected, nothing changes, deposits return.
     a_before = node.balance(alice)
-    _, r, _ = tx(node, "gov", "submit-proposal", "register-model", "Qwen/NoVotes", "--model-file", model_file,
-                 "--title", "nobody votes", "--deposit", "10000nicoin", "--from", "alice")
+    _, r, _ = node.tx("gov", "submit-proposal", "register-model", "Qwen/NoVotes", "--model-file", model_file,
+                      "--title", "nobody votes", "--deposit", "10000nicoin", "--from", "alice")
     no_votes = int(event_value(r, "submit_proposal", "proposal_id"))
-    _, r, _ = tx(node, "gov", "submit-proposal", "register-model", "Qwen/VotedNo", "--units-of-compute-per-token", "10",
-                 "--context-window", "4096", "--hf-repo", "Qwen/Qwen3-8B", "--hf-commit", MODEL["hf_commit"],
+    _, r, _ = node.tx("gov", "submit-proposal", "register-model", "Qwen/VotedNo", "--units-of-compute-per-token", "10",
+                      "--context-window", "4096", "--hf-repo", "Qwen/Qwen3-8B", "--hf-commit", MODEL["hf_commit"],
                  "--v-ram", "8", "--throughput-per-nonce", "100", "--validation-threshold", "0.9",
                  '--model-args=["--dtype","auto"]', "--title", "voted no", "--deposit", "10000nicoin", "--from", "alice")
     voted_no = int(event_value(r, "submit_proposal", "proposal_id"))
     assert node.balance(alice) == a_before - 20000
-    tx(node, "gov", "vote", voted_no, "no", "--from", "validator")
+    node.tx("gov", "vote", voted_no, "no", "--from", "validator")
     # Alice has no voting power: her vote is refused.
-    code, r, _ = tx(node, "gov", "vote", voted_no, "yes", "--from", "alice", check=False)
+    code, r, _ = node.tx("gov", "vote", voted_no, "yes", "--from", "alice", check=False)
     assert code != 0 and "no voting power" in r["log"], r
     for pid, reason in ((no_votes, "no quorum"), (voted_no, "threshold not reached")):
         p = wait_final(node, pid)
@@ -124,27 +82,27 @@ def test_model_registry_through_governance(workdir, procs):
     assert sorted(p["id"] for p in rejected) == [no_votes, voted_no]
 
     # 4. A direct MsgRegisterModel from an ordinary account is rejected, whatever authority it names.
-    code, r, _ = tx(node, "inference", "register-model", "Qwen/Direct", "--model-file", model_file, "--from", "alice",
-                    check=False)
+    code, r, _ = node.tx("inference", "register-model", "Qwen/Direct", "--model-file", model_file, "--from", "alice",
+                         check=False)
     assert code != 0 and r["code"] == 4 and "governance proposal" in r["log"], r
-    code, r, _ = tx(node, "inference", "register-model", "Qwen/Direct", "--model-file", model_file, "--authority", alice,
-                    "--from", "alice", check=False)
+    code, r, _ = node.tx("inference", "register-model", "Qwen/Direct", "--model-file", model_file, "--authority", alice,
+                         "--from", "alice", check=False)
     assert code != 0 and r["code"] == 4 and "invalid authority" in r["log"], r
     # 5. A proposal with an invalid model is refused at submission, and the deposit stays with the proposer.
-    code, r, _ = tx(node, "gov", "submit-proposal", "register-model", "Qwen/Bad", "--model-file", model_file,
-                    "--hf-commit", "main", "--title", "bad", "--deposit", "10000nicoin", "--from", "alice", check=False)
+    code, r, _ = node.tx("gov", "submit-proposal", "register-model", "Qwen/Bad", "--model-file", model_file,
+                         "--hf-commit", "main", "--title", "bad", "--deposit", "10000nicoin", "--from", "alice", check=False)
     assert code != 0 and r["code"] == 18 and "hf_commit" in r["log"], r
     node.wait_height(node.height() + 2)
     assert "Qwen/Direct" not in model_ids(node) and "Qwen/Bad" not in model_ids(node)
     assert node.balance(alice) == a_before
 
     # 6. A proposal file in the Cosmos shape ({"@type": ...} messages) removes the model again.
-    gov = query(node, "/gov/authority")["address"]
+    gov = node.query("/gov/authority")["address"]
     proposal = write_json(workdir, "remove.json", {
         "title": "Remove Qwen3-8B", "summary": "no longer served", "deposit": "10000nicoin",
         "messages": [{"@type": "/inference.inference.MsgRemoveModel", "authority": gov, "id": "Qwen/Qwen3-8B"}]})
-    _, r, _ = tx(node, "gov", "submit-proposal", proposal, "--from", "validator")
+    _, r, _ = node.tx("gov", "submit-proposal", proposal, "--from", "validator")
     pid = int(event_value(r, "submit_proposal", "proposal_id"))
-    tx(node, "gov", "vote", pid, "yes", "--from", "validator")
+    node.tx("gov", "vote", pid, "yes", "--from", "validator")
     assert wait_final(node, pid)["status"] == "PROPOSAL_STATUS_PASSED"
     assert model_ids(node) == GENESIS_MODELS

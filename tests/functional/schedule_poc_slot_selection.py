@@ -6,95 +6,14 @@ in the sub-group's real_throughput_vector.
 
 localnet epoch params: epoch = 30 blocks; batches [P+1, P+8], validations [P+9, P+13], formation P+13, switch P+17;
 the demand window of the selection is the PoC period length (13 blocks) before P, i.e. [P-13, P-1]."""
-import base64
 import json
-import os
-import threading
 
-from framework import get_json, wait_until
 from framework.chain import ChainNode
+from framework.participants import group, hw_node, register_participants, send_fast, wait_poc_window
 
 QWQ = "Qwen/QwQ-32B"
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 BLOCK_MS = 300
-
-
-def query(node, path, expect=200):
-    status, body = get_json(node.url + path)
-    assert status == expect, (path, status, body)
-    return body
-
-
-def tx(node, *args, check=True):
-    code, out, err = node.cli("tx", *args, *node.client_flags(), check=False)
-    result = json.loads(out) if out.strip().startswith("{") else None
-    if check:
-        assert code == 0, (args, out, err)
-    return code, result
-
-
-def sequence(node, address):
-    return int(query(node, f"/auth/accounts/{address}")["sequence"])
-
-
-def send_fast(node, batches):
-    """batches: {key: (address, [args...])}: each key's txs back to back with explicit sequences (keys in parallel)."""
-    sent_all = {}
-
-    def run(key, address, txs):
-        seq = sequence(node, address)
-        out = []
-        for args in txs:
-            code, r = tx(node, *args, "--from", key, "--no-wait", "--sequence", seq, check=False)
-            assert r is not None, (args, code)
-            if r.get("code", 1) == 0:
-                seq += 1
-            out.append(r)
-        sent_all[key] = out
-
-    threads = [threading.Thread(target=run, args=(k, a, t)) for k, (a, t) in batches.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    results = {}
-    for key, sent in sent_all.items():
-        results[key] = []
-        for r in sent:
-            if r.get("code", 1) != 0:
-                results[key].append(r)
-                continue
-            h = r["txhash"]
-            wait_until(lambda: get_json(f"{node.url}/txs/{h}")[0] == 200, timeout=30, what=f"tx {h}")
-            results[key].append(get_json(f"{node.url}/txs/{h}")[1])
-    return results
-
-
-def hw_node(local_id, models, port):
-    return {"local_id": local_id, "status": "INFERENCE", "models": models,
-            "hardware": [{"type": "NVIDIA H100 80GB", "count": 1}], "host": "10.0.0.7",
-            "inference_port": port, "poc_port": port + 1}
-
-
-def write(workdir, name, obj):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return path
-
-
-def wait_poc_window(node):
-    def ready():
-        e = query(node, "/inference/epoch")
-        s = e["stages"]
-        if e["upcoming_epoch_index"] is None:
-            return None
-        return (e, s) if s["poc_start"] < node.height() <= s["poc_exchange_end"] - 5 else None
-    return wait_until(ready, timeout=60, what="an open PoC batch window")
-
-
-def group(node, epoch, model=None):
-    return query(node, f"/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))["epoch_group"]
 
 
 def slot_nodes(g):
@@ -115,10 +34,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
         node.send("validator", addr, "100000000nicoin")
     nodes = {"alice": [hw_node("a-1", [Q7B, QWQ], 5000), hw_node("a-2", [QWQ], 5010)],
              "bob": [hw_node("b-1", [Q7B], 6000)], "carol": [hw_node("c-1", [QWQ], 7000)]}
-    for i, (key, hw) in enumerate(nodes.items()):
-        tx(node, "inference", "submit-new-participant", f"http://{key}.example:8000", "--validator-key",
-           base64.b64encode(bytes([i + 1]) * 32).decode(), "--from", key)
-        tx(node, "inference", "submit-hardware-diff", write(workdir, f"{key}.json", {"new_or_modified": hw}), "--from", key)
+    register_participants(node, workdir, nodes)
 
     # ---- Epoch A: every node mines 100 nonces, the genesis validator validates.
     e, s = wait_poc_window(node)
@@ -135,7 +51,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
                                                                     for p in (alice, bob, carol)])})
     assert all(x["code"] == 0 for x in r["validator"]), r
     node.wait_height(s["set_new_validators"])
-    assert query(node, "/inference/epoch")["epoch_index"] == epoch_a
+    assert node.query("/inference/epoch")["epoch_index"] == epoch_a
     g7 = group(node, epoch_a, Q7B)
     assert g7["expected_throughput_vector"] == [g7["total_throughput"], 0], g7  # PRE_POC_SLOT expected = capacity
     assert g7["total_throughput"] == 200 * 10000  # a-1 and b-1, 100 nonces each, throughput_per_nonce 10000
@@ -144,21 +60,21 @@ def test_schedule_poc_slot_selection(workdir, procs):
     # ---- Inference traffic for the 7B model inside the demand window [P-13, P-1] (none for QwQ).
     price = g7["model_snapshot"]["units_of_compute_per_token"] * g7["unit_of_compute_price"]
     alice_before, bob_before = node.balance(alice), node.balance(bob)
-    _, started = tx(node, "inference", "start-inference", "inf-1", Q7B, bob, "b-1", "--max-tokens", "400",
+    _, started, _ = node.tx("inference", "start-inference", "inf-1", Q7B, bob, "b-1", "--max-tokens", "400",
                     "--prompt", "hello", "--from", "alice")
     assert started["code"] == 0, started
     assert node.balance(alice) == alice_before - 400 * price
-    _, finished = tx(node, "inference", "finish-inference", "inf-1", "--prompt-tokens", "100",
+    _, finished, _ = node.tx("inference", "finish-inference", "inf-1", "--prompt-tokens", "100",
                      "--completion-tokens", "200", "--response", "world", "--from", "bob")
     assert finished["code"] == 0, finished
     assert node.balance(bob) == bob_before + 300 * price and node.balance(alice) == alice_before - 300 * price
-    inf = query(node, "/inference/inferences/inf-1")["inference"]
+    inf = node.query("/inference/inferences/inf-1")["inference"]
     assert inf["status"] == "FINISHED" and inf["cost"] == str(300 * price), inf
     assert p_next - 13 <= inf["start_height"] and inf["finish_height"] <= p_next - 1, (inf, p_next)
-    _, again = tx(node, "inference", "finish-inference", "inf-1", "--prompt-tokens", "1", "--completion-tokens", "1",
+    _, again, _ = node.tx("inference", "finish-inference", "inf-1", "--prompt-tokens", "1", "--completion-tokens", "1",
                   "--from", "bob", check=False)
     assert again["code"] != 0 and "already finished" in again["log"], again
-    counts = query(node, f"/inference/inference-counts/{Q7B}")
+    counts = node.query(f"/inference/inference-counts/{Q7B}")
     assert counts["tokens"] == 300 and counts["finished"] == 1, counts
 
     # ---- P-1: the selection (recorded in the CURRENT epoch A's sub-group).
@@ -171,7 +87,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
     assert sum(t for _, _, t in selected) * 2 <= g7["total_throughput"]
     assert g7["expected_throughput_vector"][1] == 300, g7
     assert slot_nodes(gq) == [] and gq["expected_throughput_vector"][1] == 0, gq  # no demand, no selection
-    slots = query(node, f"/inference/poc-slots/{epoch_a}")["poc_slots"]
+    slots = node.query(f"/inference/poc-slots/{epoch_a}")["poc_slots"]
     assert [(x["participant"], x["node_id"]) for x in slots] == [(a, n) for a, n, _ in selected], slots
     owner, slot_node, _ = selected[0]
     owner_key = "alice" if owner == alice else "bob"
@@ -187,7 +103,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
         ex = node.cli_json("query", "inference", "executor", "--model", Q7B, "--seed", str(seed), *node.client_flags())
         assert ex["poc_slot_only"] is True and (ex["participant"], ex["node_id"]) == (owner, slot_node), ex
         assert ex["url"] == f"http://{owner_key}.example:8000", ex
-    ex = query(node, f"/inference/executor?model={QWQ}", expect=404)
+    ex = node.query(f"/inference/executor?model={QWQ}", expect=404)
     assert "POC_SLOT" in ex["error"]["message"], ex
     batches = {"alice": (alice, []), "bob": (bob, []), "carol": (carol, [])}
     batches[owner_key][1].append(["inference", "submit-poc-batch", slot_node, "b2", "--nonces", "0-49"])
@@ -202,15 +118,15 @@ def test_schedule_poc_slot_selection(workdir, procs):
     rejected = r[owner_key][0]
     assert rejected["code"] != 0 and "POC_SLOT" in rejected["log"] and "mines nothing" in rejected["log"], rejected
     assert all(x["code"] == 0 for k, v in r.items() for x in (v[1:] if k == owner_key else v)), r
-    assert query(node, f"/inference/poc-batches/{epoch_b}/{owner}/{slot_node}")["batches"] == []
+    assert node.query(f"/inference/poc-batches/{epoch_b}/{owner}/{slot_node}")["batches"] == []
     # Inference served by the POC_SLOT node during PoC = real throughput.
-    _, st = tx(node, "inference", "start-inference", "inf-2", Q7B, owner, slot_node, "--max-tokens", "100",
+    _, st, _ = node.tx("inference", "start-inference", "inf-2", Q7B, owner, slot_node, "--max-tokens", "100",
                "--from", "carol")
     assert st["code"] == 0, st
-    _, fin = tx(node, "inference", "finish-inference", "inf-2", "--prompt-tokens", "20", "--completion-tokens", "30",
+    _, fin, _ = node.tx("inference", "finish-inference", "inf-2", "--prompt-tokens", "20", "--completion-tokens", "30",
                 "--from", owner_key)
     assert fin["code"] == 0, fin
-    miners = [p for p in (alice, bob, carol) if query(node, f"/inference/poc-batches/{epoch_b}/{p}")["batches"]]
+    miners = [p for p in (alice, bob, carol) if node.query(f"/inference/poc-batches/{epoch_b}/{p}")["batches"]]
     node.wait_height(s["validation_start"])
     r = send_fast(node, {k: (keys[k], [["inference", "submit-poc-validation", p] for p in miners])
                          for k in ("alice", "bob", "carol")})
@@ -223,7 +139,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
 
     # ---- Epoch B: the POC_SLOT node carries its poc_weight (100) without having mined.
     node.wait_height(s["set_new_validators"])
-    assert query(node, "/inference/epoch")["epoch_index"] == epoch_b
+    assert node.query("/inference/epoch")["epoch_index"] == epoch_b
     parent_b = group(node, epoch_b)
     weights_b = {(m["member_address"], n["node_id"]): n["poc_weight"] for m in parent_b["validation_weights"]
                  for n in m["ml_nodes"]}
@@ -232,5 +148,5 @@ def test_schedule_poc_slot_selection(workdir, procs):
         assert m["weight"] == sum(n["poc_weight"] for n in m["ml_nodes"]), m
     assert group(node, epoch_b, Q7B)["total_throughput"] == 200 * 10000
     # After the switch every node serves again.
-    ex = query(node, f"/inference/executor?model={Q7B}&seed=1")
+    ex = node.query(f"/inference/executor?model={Q7B}&seed=1")
     assert ex["poc_slot_only"] is False and ex["candidates"] == 2, ex

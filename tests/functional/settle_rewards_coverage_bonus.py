@@ -6,13 +6,12 @@ participant with an MLNode but submits nothing (no weight). At the settlement st
 subsidy of 2,000,001 nicoin (no decay): both get a base reward of 1,000,000, alice gets exactly 10% more
 (bonus 100,000, total 1,100,000), the 1 nicoin remainder goes to the community pool, carol gets nothing, and the
 supply grows by exactly minted = paid + remainder. Balances are compared to the unit."""
-import base64
 import json
 import os
-import threading
 
 from framework import get_json, wait_until
 from framework.chain import ChainNode
+from framework.participants import hw_node, register_participants, send_fast, wait_poc_window
 
 QWQ = "Qwen/QwQ-32B"
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
@@ -20,74 +19,8 @@ BLOCK_MS = 200
 SUBSIDY = 2_000_001
 
 
-def query(node, path, expect=200):
-    status, body = get_json(node.url + path)
-    assert status == expect, (path, status, body)
-    return body
-
-
-def tx(node, *args, check=True):
-    code, out, err = node.cli("tx", *args, *node.client_flags(), check=False)
-    result = json.loads(out) if out.strip().startswith("{") else None
-    if check:
-        assert code == 0, (args, out, err)
-    return code, result
-
-
-def send_fast(node, batches):
-    """{key: (address, [tx args...])}: each key's txs back to back with explicit sequences (keys in parallel);
-    returns {key: [committed tx result...]}."""
-    sent = {}
-
-    def run(key, address, txs):
-        seq = int(query(node, f"/auth/accounts/{address}")["sequence"])
-        out = []
-        for args in txs:
-            code, r = tx(node, *args, "--from", key, "--no-wait", "--sequence", seq, check=False)
-            assert r is not None and r.get("code", 1) == 0, (args, code, r)
-            seq += 1
-            out.append(r["txhash"])
-        sent[key] = out
-
-    threads = [threading.Thread(target=run, args=(k, a, t)) for k, (a, t) in batches.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    results = {}
-    for key, hashes in sent.items():
-        results[key] = []
-        for h in hashes:
-            wait_until(lambda: get_json(f"{node.url}/txs/{h}")[0] == 200, timeout=30, what=f"tx {h}")
-            results[key].append(get_json(f"{node.url}/txs/{h}")[1])
-    return results
-
-
-def hw_node(local_id, models, port):
-    return {"local_id": local_id, "status": "INFERENCE", "models": models,
-            "hardware": [{"type": "NVIDIA H100 80GB", "count": 1}], "host": "10.0.0.7",
-            "inference_port": port, "poc_port": port + 1}
-
-
-def write(workdir, name, obj):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return path
-
-
-def wait_poc_window(node):
-    def ready():
-        e = query(node, "/inference/epoch")
-        s = e["stages"]
-        if e["upcoming_epoch_index"] is None:
-            return None
-        return (e, s) if s["poc_start"] < node.height() <= s["poc_exchange_end"] - 5 else None
-    return wait_until(ready, timeout=60, what="an open PoC batch window")
-
-
 def supply(node):
-    return int(query(node, "/bank/supply/nicoin")["amount"])
+    return int(node.query("/bank/supply/nicoin")["amount"])
 
 
 def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
@@ -101,7 +34,7 @@ def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
     with open(genesis_file, "w") as f:
         json.dump(genesis, f)
     node.start(procs)
-    pool = query(node, "/inference/settle-params")["community_pool"]
+    pool = node.query("/inference/settle-params")["community_pool"]
 
     keys = {k: node.add_key(k) for k in ("alice", "bob", "carol")}
     alice, bob, carol = keys["alice"], keys["bob"], keys["carol"]
@@ -109,24 +42,22 @@ def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
         node.send("validator", addr, "10000000nicoin")
     hardware = {"alice": [hw_node("a-1", [Q7B, QWQ], 5000)], "bob": [hw_node("b-1", [Q7B], 6000)],
                 "carol": [hw_node("c-1", [QWQ], 7000)]}
-    for i, (key, hw) in enumerate(hardware.items()):
-        tx(node, "inference", "submit-new-participant", f"http://{key}.example:8000", "--validator-key",
-           base64.b64encode(bytes([i + 1]) * 32).decode(), "--from", key)
-        tx(node, "inference", "submit-hardware-diff", write(workdir, f"{key}.json", {"new_or_modified": hw}),
-           "--from", key)
+    register_participants(node, workdir, hardware)
 
     # One PoC round: equal weights for alice and bob, nothing from carol.
     e, s = wait_poc_window(node)
     epoch = e["upcoming_epoch_index"]
     r = send_fast(node, {"alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-99"]]),
-                         "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-99"]])})
+                         "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-99"]])},
+                  all_accepted=True)
     assert all(x["code"] == 0 for v in r.values() for x in v), r
     node.wait_height(s["validation_start"])
     validator = node.address("validator")
-    r = send_fast(node, {"validator": (validator, [["inference", "submit-poc-validation", p] for p in (alice, bob)])})
+    r = send_fast(node, {"validator": (validator, [["inference", "submit-poc-validation", p] for p in (alice, bob)])},
+                  all_accepted=True)
     assert all(x["code"] == 0 for x in r["validator"]), r
     node.wait_height(s["set_new_validators"])
-    parent = query(node, f"/inference/epoch-groups/{epoch}")["epoch_group"]
+    parent = node.query(f"/inference/epoch-groups/{epoch}")["epoch_group"]
     assert {m["member_address"]: m["weight"] for m in parent["validation_weights"]} == {alice: 100, bob: 100}, parent
     assert parent["sub_group_models"] == sorted([Q7B, QWQ])
 
@@ -139,12 +70,12 @@ def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
     assert settle_height == nxt["stages"]["set_new_validators"] + 1
     node.wait_height(settle_height - 2)
     assert node.height() < settle_height, "missed the block before settlement"
-    query(node, f"/inference/settle/{epoch}", expect=404)  # not yet
+    node.query(f"/inference/settle/{epoch}", expect=404)  # not yet
     before = {k: node.balance(a) for k, a in (("alice", alice), ("bob", bob), ("carol", carol), ("pool", pool))}
     supply_before = supply(node)
 
     node.wait_height(settle_height)
-    body = query(node, f"/inference/settle/{epoch}")
+    body = node.query(f"/inference/settle/{epoch}")
     st, amounts = body["settlement"], {a["participant"]: a for a in body["amounts"]}
     print(f"epoch {epoch} settled at {st['settled_height']}: {st}")
     assert st["settled_height"] == settle_height
@@ -156,9 +87,9 @@ def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
         (100, "1000000", "0", "1000000", False), b
     assert int(a["total"]) * 10 == int(b["total"]) * 11  # exactly 10% more, to the unit
     assert carol not in amounts
-    c = query(node, f"/inference/settle/{epoch}/{carol}")["amount"]
+    c = node.query(f"/inference/settle/{epoch}/{carol}")["amount"]
     assert (c["weight"], c["base_reward"], c["bonus"], c["total"]) == (0, "0", "0", "0"), c
-    assert query(node, f"/inference/settle/{epoch}/{alice}")["amount"] == a
+    assert node.query(f"/inference/settle/{epoch}/{alice}")["amount"] == a
 
     # Conservation: minted = paid + remainder, and it is exactly what balances and supply gained.
     paid, remainder, minted = int(st["paid"]), int(st["remainder"]), int(st["minted"])

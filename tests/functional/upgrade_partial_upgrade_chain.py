@@ -4,50 +4,17 @@ past when it executes fails and changes nothing; two passed upgrades (proposed o
 /inference/mlnode-version exactly at their heights, in height order, with `mlnode_version_changed` in exactly those
 blocks. The version at a height is observed live: a query bracketed by two /status calls that report the same
 committed height shows the state of that height."""
-import json
-
-from framework import get_json, wait_until
-from framework.chain import ChainNode
+from framework.chain import ChainNode, event_value, wait_final
 
 BLOCK_MS = 200
 
 
-def tx(node, *args, check=True):
-    code, out, err = node.cli("tx", *args, *node.client_flags(), check=False)
-    result = json.loads(out) if out.strip().startswith("{") else None
-    if check:
-        assert code == 0, (args, out, err)
-    return code, result, err
-
-
-def event_value(result, event_type, key):
-    for e in result["events"]:
-        if e["type"] == event_type:
-            for a in e["attributes"]:
-                if a["key"] == key:
-                    return a["value"]
-    raise AssertionError(f"no {event_type}.{key} in {result}")
-
-
-def query(node, path):
-    status, body = get_json(node.url + path)
-    assert status == 200, (path, body)
-    return body
-
-
 def propose_upgrade(node, height, version, binaries=""):
-    _, r, _ = tx(node, "inference", "partial-upgrade", height, version, binaries, "--title", f"MLNode {version}",
-                 "--summary", "side-by-side upgrade", "--deposit", "10000nicoin", "--from", "validator")
+    _, r, _ = node.tx("inference", "partial-upgrade", height, version, binaries, "--title", f"MLNode {version}",
+                      "--summary", "side-by-side upgrade", "--deposit", "10000nicoin", "--from", "validator")
     pid = int(event_value(r, "submit_proposal", "proposal_id"))
-    tx(node, "gov", "vote", pid, "yes", "--from", "validator")
+    node.tx("gov", "vote", pid, "yes", "--from", "validator")
     return pid
-
-
-def wait_final(node, pid):
-    def done():
-        p = query(node, f"/gov/proposals/{pid}")["proposal"]
-        return p if p["status"] != "PROPOSAL_STATUS_VOTING_PERIOD" else None
-    return wait_until(done, timeout=60, what=f"the tally of proposal {pid}")
 
 
 def version_changes(node, h):
@@ -64,7 +31,7 @@ def observe_versions(node, until):
     seen = {}
     while True:
         before = node.height()
-        v = query(node, "/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
+        v = node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
         after = node.height()
         if before == after:
             assert seen.setdefault(before, v) == v, (before, seen[before], v)
@@ -75,20 +42,20 @@ def observe_versions(node, until):
 def test_partial_upgrade_switches_mlnode_version_at_height(workdir, procs):
     node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
     node.start(procs)
-    assert query(node, "/inference/mlnode-version")["mlnode_version"] == {"current_mlnode_version": "v3.0.8"}
+    assert node.query("/inference/mlnode-version")["mlnode_version"] == {"current_mlnode_version": "v3.0.8"}
     assert node.cli_json("query", "inference", "mlnode-version", *node.client_flags())["mlnode_version"][
         "current_mlnode_version"] == "v3.0.8"
-    voting_period = query(node, "/gov/params")["params"]["voting_period"]
+    voting_period = node.query("/gov/params")["params"]["voting_period"]
     balance = node.balance("validator")
 
     # 1. Malformed version / JSON: refused at submission (code 18), nothing proposed, deposit untouched.
     for version, binaries, what in (("3.0.9", "", "node_version"), ("v3.0", "", "node_version"),
                                     ("v3.0.9/../x", "", "node_version"), ("v3.0.9", "[1]", "api_binaries_json"),
                                     ("v3.0.9", "{oops", "api_binaries_json")):
-        code, r, err = tx(node, "inference", "partial-upgrade", node.height() + 100, version, binaries, "--title", "bad",
-                          "--deposit", "10000nicoin", "--from", "validator", check=False)
+        code, r, err = node.tx("inference", "partial-upgrade", node.height() + 100, version, binaries, "--title", "bad",
+                               "--deposit", "10000nicoin", "--from", "validator", check=False)
         assert code != 0 and r["code"] == 18 and what in r["log"] and "MsgCreatePartialUpgrade" in r["log"], (r, err)
-    assert query(node, "/gov/proposals")["proposals"] == []
+    assert node.query("/gov/proposals")["proposals"] == []
     assert node.balance("validator") == balance
 
     # 2. A past height (2) and a height that is future at submission but past at execution: both proposals pass
@@ -99,8 +66,8 @@ def test_partial_upgrade_switches_mlnode_version_at_height(workdir, procs):
         p = wait_final(node, pid)
         assert p["status"] == "PROPOSAL_STATUS_FAILED", p
         assert "is not in the future" in p["failed_reason"], p
-    assert query(node, "/inference/partial-upgrades")["partial_upgrades"] == []
-    assert query(node, "/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"] == "v3.0.8"
+    assert node.query("/inference/partial-upgrades")["partial_upgrades"] == []
+    assert node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"] == "v3.0.8"
 
     # 3. Two upgrades, the later one proposed first; both pass.
     h1 = node.height() + voting_period + 25
@@ -116,7 +83,7 @@ def test_partial_upgrade_switches_mlnode_version_at_height(workdir, procs):
                             *node.client_flags())["partial_upgrades"]
     assert [(u["height"], u["node_version"], u["api_binaries_json"]) for u in pending] == [
         (h1, "v3.1.0", ""), (h2, "v3.2.0-rc1", binaries)], pending
-    assert query(node, "/inference/mlnode-version")["next_upgrade"]["height"] == h1
+    assert node.query("/inference/mlnode-version")["next_upgrade"]["height"] == h1
 
     seen = observe_versions(node, h2 + 2)
     expected = {h: ("v3.0.8" if h < h1 else "v3.1.0" if h < h2 else "v3.2.0-rc1") for h in seen}
@@ -136,9 +103,9 @@ def test_partial_upgrade_switches_mlnode_version_at_height(workdir, procs):
         else:
             assert changes == [], (h, changes)
 
-    applied = query(node, "/inference/partial-upgrades?status=applied")["partial_upgrades"]
+    applied = node.query("/inference/partial-upgrades?status=applied")["partial_upgrades"]
     assert [(u["height"], u["previous_mlnode_version"]) for u in applied] == [(h1, "v3.0.8"), (h2, "v3.1.0")]
-    assert query(node, f"/inference/partial-upgrades/{h2}")["partial_upgrade"]["status"] == "applied"
-    assert query(node, "/inference/mlnode-version") == {
+    assert node.query(f"/inference/partial-upgrades/{h2}")["partial_upgrade"]["status"] == "applied"
+    assert node.query("/inference/mlnode-version") == {
         "mlnode_version": {"current_mlnode_version": "v3.2.0-rc1"}, "next_upgrade": None}
     assert node.balance("validator") == balance  # every deposit returned (passed and failed proposals)

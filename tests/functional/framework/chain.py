@@ -83,9 +83,10 @@ class ChainNode:
             assert code == 0, (args, out, err)
         return code, result, err
 
-    def query(self, path):
+    def query(self, path, expect=200):
+        """GET `path` on this node's RPC; asserts the HTTP status is `expect` and returns the body."""
         status, body = get_json(self.url + path)
-        assert status == 200, (path, body)
+        assert status == expect, (path, status, body)
         return body
 
 
@@ -104,3 +105,11 @@ def write_json(workdir, name, obj):
     with open(path, "w") as f:
         json.dump(obj, f)
     return path
+
+
+def wait_final(node, pid):
+    """Waits until governance proposal `pid` has left its voting period; returns the proposal."""
+    def done():
+        p = node.query(f"/gov/proposals/{pid}")["proposal"]
+        return p if p["status"] != "PROPOSAL_STATUS_VOTING_PERIOD" else None
+    return wait_until(done, timeout=60, what=f"the tally of proposal {pid}")
