@@ -56,108 +56,169 @@ void store_ml_node_info(ValidationWeight& member, const nodes::HardwareNode& nod
   }
 }
 
-FormedGroups build_epoch_groups(const FormationInput& in) {
-  FormedGroups out;
-  auto header = [&](std::string_view model_id) {
-    EpochGroupData g;
-    g.set_epoch_index(in.epoch_index);
-    g.set_model_id(std::string(model_id));
-    g.set_poc_start_block_height(in.poc_start_height);
-    g.set_formed_height(in.height);
-    g.set_unit_of_compute_price(in.unit_of_compute_price);
-    return g;
-  };
-  out.parent.data = header("");
-  out.sub_groups.reserve(in.models.size());
-  std::vector<std::string_view> model_ids;  // sorted, as in.models
-  for (const auto& m : in.models) {
-    Group g{header(m.id()), {}};
-    *g.data.mutable_model_snapshot() = m;
-    out.parent.data.add_sub_group_models(m.id());
-    out.sub_groups.push_back(std::move(g));
-    model_ids.push_back(m.id());
+namespace {
+
+// Builds the headers of one formation and, member by member, the member records: the parent record and one
+// record per sub-group the member serves. Shared by build_epoch_groups (which keeps the records) and
+// form_epoch_groups (which serializes them as they come, reusing the message objects).
+class GroupBuilder {
+ public:
+  GroupBuilder(uint64_t epoch_index, uint64_t poc_start_height, uint64_t height, uint64_t unit_of_compute_price,
+               const std::vector<models::Model>& models)
+      : epoch_index_(epoch_index),
+        poc_start_height_(poc_start_height),
+        height_(height),
+        unit_of_compute_price_(unit_of_compute_price) {
+    out_.parent.data = header("");
+    out_.sub_groups.reserve(models.size());
+    for (const auto& m : models) {
+      Group g{header(m.id()), {}};
+      *g.data.mutable_model_snapshot() = m;
+      out_.parent.data.add_sub_group_models(m.id());
+      out_.sub_groups.push_back(std::move(g));
+    }
+    for (const auto& g : out_.sub_groups) model_ids_.push_back(g.data.model_id());
+    sub_weight_.assign(models.size(), 0);
+    sub_throughput_.assign(models.size(), 0);
+    sub_count_.assign(models.size(), 0);
+    recs_.resize(models.size());
+    used_.assign(models.size(), false);
   }
-  auto model_index = [&](std::string_view id) -> int {
-    auto it = std::lower_bound(model_ids.begin(), model_ids.end(), id);
-    return it != model_ids.end() && *it == id ? static_cast<int>(it - model_ids.begin()) : -1;
-  };
-  std::vector<u128> sub_weight(in.models.size(), 0), sub_throughput(in.models.size(), 0);
-  std::vector<ValidationWeight*> current(in.models.size(), nullptr);  // this member's record per model
-  u128 parent_weight = 0;
-  out.parent.members.reserve(in.members.size());
-  for (const auto& m : in.members) {
-    ValidationWeight pv;
-    pv.set_member(m.address);
-    pv.set_validator_public_key(m.validator_public_key);
-    pv.set_url(m.url);
-    std::fill(current.begin(), current.end(), nullptr);
+
+  // sink(model index, record): index -1 is the parent group. Records are only valid during the call.
+  template <typename Sink>
+  void add_member(const types::Address& address, const std::vector<weights::NodeWeight>& node_weights,
+                  const std::vector<nodes::HardwareNode>& nodes, const std::string& validator_public_key,
+                  const std::string& url, Sink&& sink) {
+    pv_.Clear();
+    pv_.set_member(address);
+    pv_.set_validator_public_key(validator_public_key);
+    pv_.set_url(url);
+    std::fill(used_.begin(), used_.end(), false);
     u128 member_sum = 0;
-    for (const auto& node : m.nodes) {
+    for (const auto& node : nodes) {
       uint64_t w = 0;
-      for (const auto& nw : m.node_weights) {
+      for (const auto& nw : node_weights) {
         if (nw.node_id == node.local_id()) {
           w = nw.poc_weight;
           break;
         }
       }
       member_sum += w;
-      store_ml_node_info(pv, node, w, nullptr, false);
+      store_ml_node_info(pv_, node, w, nullptr, false);
       bool first = true;
       for (const auto& model_id : node.models()) {
         int i = model_index(model_id);
         if (i < 0) continue;  // removed from the registry since the node declared it
-        auto& sub = out.sub_groups[static_cast<size_t>(i)];
-        if (!current[static_cast<size_t>(i)]) {
-          sub.members.emplace_back();
-          auto& rec = sub.members.back();
-          rec.set_member(m.address);
-          rec.set_validator_public_key(m.validator_public_key);
-          rec.set_url(m.url);
-          current[static_cast<size_t>(i)] = &rec;
+        auto idx = static_cast<size_t>(i);
+        auto& sub = out_.sub_groups[idx];
+        auto& rec = recs_[idx];
+        if (!used_[idx]) {
+          rec.Clear();
+          rec.set_member(address);
+          rec.set_validator_public_key(validator_public_key);
+          rec.set_url(url);
+          used_[idx] = true;
         }
-        auto& rec = *current[static_cast<size_t>(i)];
         store_ml_node_info(rec, node, w, &sub.data.model_snapshot(), first);
         first = false;
         rec.set_weight(saturating(u128(rec.weight()) + w));
-        sub_weight[static_cast<size_t>(i)] += w;
-        sub_throughput[static_cast<size_t>(i)] += rec.ml_nodes(rec.ml_nodes_size() - 1).throughput();
+        sub_weight_[idx] += w;
+        sub_throughput_[idx] += rec.ml_nodes(rec.ml_nodes_size() - 1).throughput();
       }
     }
     // Only registered nodes count: the participant's weight is exactly the sum of its nodes' poc_weight.
-    pv.set_weight(saturating(member_sum));
-    parent_weight += pv.weight();
-    out.parent.members.push_back(std::move(pv));
+    pv_.set_weight(saturating(member_sum));
+    parent_weight_ += pv_.weight();
+    ++parent_count_;
+    sink(-1, static_cast<const ValidationWeight&>(pv_));
+    for (size_t i = 0; i < recs_.size(); ++i) {
+      if (!used_[i]) continue;
+      ++sub_count_[i];
+      sink(static_cast<int>(i), static_cast<const ValidationWeight&>(recs_[i]));
+    }
   }
-  u128 parent_throughput = 0;
-  for (size_t i = 0; i < out.sub_groups.size(); ++i) {
-    auto& d = out.sub_groups[i].data;
-    d.set_total_weight(saturating(sub_weight[i]));
-    d.set_total_throughput(saturating(sub_throughput[i]));
-    d.set_member_count(out.sub_groups[i].members.size());
-    // Throughput vectors by TimeslotType: expected PRE_POC_SLOT = capacity at formation (docs/schedule.md).
-    d.clear_expected_throughput_vector();
-    d.add_expected_throughput_vector(d.total_throughput());
-    d.add_expected_throughput_vector(0);
-    d.clear_real_throughput_vector();
-    d.add_real_throughput_vector(0);
-    d.add_real_throughput_vector(0);
-    parent_throughput += sub_throughput[i];
+
+  // Sets the totals and counts of the headers; the returned groups hold no members.
+  FormedGroups finish() {
+    u128 parent_throughput = 0;
+    for (size_t i = 0; i < out_.sub_groups.size(); ++i) {
+      auto& d = out_.sub_groups[i].data;
+      d.set_total_weight(saturating(sub_weight_[i]));
+      d.set_total_throughput(saturating(sub_throughput_[i]));
+      d.set_member_count(sub_count_[i]);
+      // Throughput vectors by TimeslotType: expected PRE_POC_SLOT = capacity at formation (docs/schedule.md).
+      d.clear_expected_throughput_vector();
+      d.add_expected_throughput_vector(d.total_throughput());
+      d.add_expected_throughput_vector(0);
+      d.clear_real_throughput_vector();
+      d.add_real_throughput_vector(0);
+      d.add_real_throughput_vector(0);
+      parent_throughput += sub_throughput_[i];
+    }
+    out_.parent.data.set_total_weight(saturating(parent_weight_));
+    out_.parent.data.set_total_throughput(saturating(parent_throughput));
+    out_.parent.data.set_member_count(parent_count_);
+    return std::move(out_);
   }
-  out.parent.data.set_total_weight(saturating(parent_weight));
-  out.parent.data.set_total_throughput(saturating(parent_throughput));
-  out.parent.data.set_member_count(out.parent.members.size());
+
+ private:
+  EpochGroupData header(std::string_view model_id) const {
+    EpochGroupData g;
+    g.set_epoch_index(epoch_index_);
+    g.set_model_id(std::string(model_id));
+    g.set_poc_start_block_height(poc_start_height_);
+    g.set_formed_height(height_);
+    g.set_unit_of_compute_price(unit_of_compute_price_);
+    return g;
+  }
+  int model_index(std::string_view id) const {
+    auto it = std::lower_bound(model_ids_.begin(), model_ids_.end(), id);
+    return it != model_ids_.end() && *it == id ? static_cast<int>(it - model_ids_.begin()) : -1;
+  }
+
+  uint64_t epoch_index_, poc_start_height_, height_, unit_of_compute_price_;
+  FormedGroups out_;
+  std::vector<std::string_view> model_ids_;  // sorted, as the models
+  std::vector<u128> sub_weight_, sub_throughput_;
+  std::vector<uint64_t> sub_count_;
+  std::vector<ValidationWeight> recs_;  // this member's record per model (reused)
+  std::vector<bool> used_;
+  ValidationWeight pv_;                 // this member's parent record (reused)
+  u128 parent_weight_ = 0;
+  uint64_t parent_count_ = 0;
+};
+
+}  // namespace
+
+FormedGroups build_epoch_groups(const FormationInput& in) {
+  GroupBuilder b(in.epoch_index, in.poc_start_height, in.height, in.unit_of_compute_price, in.models);
+  std::vector<ValidationWeight> parent;
+  std::vector<std::vector<ValidationWeight>> subs(in.models.size());
+  parent.reserve(in.members.size());
+  for (const auto& m : in.members) {
+    b.add_member(m.address, m.node_weights, m.nodes, m.validator_public_key, m.url,
+                 [&](int i, const ValidationWeight& rec) {
+                   (i < 0 ? parent : subs[static_cast<size_t>(i)]).push_back(rec);
+                 });
+  }
+  FormedGroups out = b.finish();
+  out.parent.members = std::move(parent);
+  for (size_t i = 0; i < subs.size(); ++i) out.sub_groups[i].members = std::move(subs[i]);
   return out;
 }
 
 void store_epoch_groups(store::KvStore& state, const FormedGroups& groups) {
+  std::string key, value;
   auto write = [&](const Group& g) {
     const auto& d = g.data;
     state.set(keys::data(d.epoch_index(), d.model_id()), d.SerializeAsString());
     std::string prefix = keys::member_prefix(d.epoch_index(), d.model_id());
-    std::string key;
     for (const auto& m : g.members) {
       key.assign(prefix).append(m.member());
-      state.set(key, m.SerializeAsString());
+      value.clear();
+      m.SerializeToString(&value);
+      state.set(key, value);
     }
   };
   write(groups.parent);
@@ -168,30 +229,39 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
                                uint64_t unit_of_compute_price, const weights::WeightsResult& weights,
                                uint64_t previous_epoch, bool& carried_over) {
   const auto& st = ctx.reader();
-  FormationInput in;
-  in.epoch_index = epoch;
-  in.poc_start_height = poc_start_height;
-  in.height = ctx.height();
-  in.unit_of_compute_price = unit_of_compute_price;
-  in.models = models::get_governance_models(st);
-  in.members.reserve(weights.accepted.size());
+  const auto registry_models = models::get_governance_models(st);
+  GroupBuilder b(epoch, poc_start_height, ctx.height(), unit_of_compute_price, registry_models);
+  // Member records are serialized as they are built and written once the formation is known not to be
+  // carried over (the bytes are those of build_epoch_groups + store_epoch_groups).
+  std::vector<std::string> prefixes;
+  prefixes.push_back(keys::member_prefix(epoch, ""));
+  for (const auto& m : registry_models) prefixes.push_back(keys::member_prefix(epoch, m.id()));
+  std::vector<std::pair<std::string, std::string>> pending;
+  pending.reserve(weights.accepted.size() * (1 + registry_models.size()));
   for (const auto& pw : weights.accepted) {
     auto participant = nodes::get_participant(st, pw.participant);
     if (!participant) continue;  // batches are only accepted from participants; never reached
-    FormationMember m;
-    m.address = pw.participant;
-    m.weight = pw.weight;
-    m.node_weights = pw.nodes;
-    m.nodes = nodes::get_hardware_nodes(st, pw.participant);
-    m.validator_public_key = participant->validator_public_key();
-    m.url = participant->url();
-    in.members.push_back(std::move(m));
+    const std::vector<nodes::HardwareNode>* hw = nullptr;
+    std::vector<nodes::HardwareNode> read;
+    if (auto it = weights.registry.find(pw.participant); it != weights.registry.end()) {
+      hw = &it->second;
+    } else {
+      read = nodes::get_hardware_nodes(st, pw.participant);
+      hw = &read;
+    }
+    b.add_member(pw.participant, pw.nodes, *hw, participant->validator_public_key(), participant->url(),
+                 [&](int i, const ValidationWeight& rec) {
+                   auto& [key, value] = pending.emplace_back();
+                   const auto& prefix = prefixes[static_cast<size_t>(i + 1)];
+                   key.reserve(prefix.size() + rec.member().size());
+                   key.assign(prefix).append(rec.member());
+                   rec.SerializeToString(&value);
+                 });
   }
-  FormedGroups formed = build_epoch_groups(in);
+  FormedGroups formed = b.finish();
   carried_over = formed.parent.data.total_weight() == 0;
   if (carried_over) {
     // Nobody earned weight: keep the previous members (and so the validator set and gov voting power).
-    formed.parent.members.clear();
     u128 total = 0;
     for (auto m : get_members(st, previous_epoch, "")) {
       m.clear_ml_nodes();
@@ -208,6 +278,9 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
       g.data.set_expected_throughput_vector(0, 0);
     }
     formed.parent.data.set_total_throughput(0);
+  } else {
+    auto& store = ctx.store();
+    for (const auto& [key, value] : pending) store.set(key, value);
   }
   store_epoch_groups(ctx.store(), formed);
   return formed;

@@ -59,7 +59,9 @@ FormedGroups build_epoch_groups(const FormationInput& input);
 void store_epoch_groups(store::KvStore& state, const FormedGroups& groups);
 // Reads the registry and hardware for the accepted participants, builds and stores the groups of `epoch`.
 // If nobody was accepted, the members of `previous_epoch`'s parent group are carried over (without nodes)
-// so the epoch never has an empty validator set. Returns the formed groups.
+// so the epoch never has an empty validator set. Uses the hardware registry read by compute_new_weights
+// (weights.registry) where it has it. Returns the headers of the formed groups; members are written, not
+// returned, except the carried-over parent members.
 FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_start_height,
                                uint64_t unit_of_compute_price, const weights::WeightsResult& weights,
                                uint64_t previous_epoch, bool& carried_over);

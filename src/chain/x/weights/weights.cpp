@@ -122,12 +122,15 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
   for (const auto& m : groups::get_members(state, epoch - 1, "")) validators[m.member()] = m.weight();
 
   std::vector<Candidate> candidates;
+  std::map<types::Address, std::vector<nodes::HardwareNode>> hardware;
   std::vector<std::string> registry;  // local ids of the current candidate's registered nodes
   poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
     if (candidates.empty() || candidates.back().participant != b.participant()) {
       candidates.push_back(Candidate{b.participant(), {}, {}});
       registry.clear();
-      for (const auto& n : nodes::get_hardware_nodes(state, b.participant())) registry.push_back(n.local_id());
+      auto& hw = hardware[b.participant()];
+      hw = nodes::get_hardware_nodes(state, b.participant());
+      for (const auto& n : hw) registry.push_back(n.local_id());
     }
     if (!std::binary_search(registry.begin(), registry.end(), b.node_id())) return;  // node removed since
     auto& c = candidates.back();
@@ -150,7 +153,9 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
       c.verdicts.push_back({vals[vi].validator(), vals[vi].fraud_detected()});
     }
   }
-  return compute_new_weights(validators, candidates, preserved);
+  auto out = compute_new_weights(validators, candidates, preserved);
+  out.registry = std::move(hardware);
+  return out;
 }
 
 }  // namespace chain::x::weights

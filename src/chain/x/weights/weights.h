@@ -11,6 +11,7 @@
 #include "chain/store/kv.h"
 #include "chain/types/address.h"
 #include "chain/types/int128.h"
+#include "chain/x/nodes/nodes.h"
 
 namespace chain::x::weights {
 
@@ -47,6 +48,9 @@ struct Rejection {
 struct WeightsResult {
   std::vector<ParticipantWeight> accepted;  // sorted by participant
   std::vector<Rejection> rejected;
+  // The hardware registry of the candidates with batches as read from state by compute_new_weights(state, ...)
+  // (sorted by local_id), so group formation in the same block does not read it again. Empty otherwise.
+  std::map<types::Address, std::vector<nodes::HardwareNode>> registry;
 };
 
 // `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are
