@@ -7,6 +7,7 @@
 #include "chain/types/int128.h"
 #include "chain/x/gov/authority.h"
 #include "chain/x/groups/groups.h"
+#include "chain/x/record.h"
 #include "chain/x/weights/weights.h"
 #include "common/bytes.h"
 
@@ -31,19 +32,6 @@ namespace {
 
 // CometBFT caps the total voting power at MaxInt64/8; stay well below it.
 constexpr uint64_t kMaxTotalPower = uint64_t(1) << 59;
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
-}
 
 EpochParams from_stage_params(const common::epochs::EpochParams& s, uint64_t price) {
   EpochParams p;

@@ -7,6 +7,7 @@
 #include "chain/x/bank/bank.h"
 #include "chain/x/epochs/epochs.h"
 #include "chain/x/groups/groups.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::gov {
@@ -41,10 +42,6 @@ std::string power(const types::Address& voter) {
 namespace {
 
 constexpr uint64_t kMaxVotingPeriod = 10'000'000;
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
 
 std::string status_name(ProposalStatus s) {
   return inference::gov::ProposalStatus_Name(s);

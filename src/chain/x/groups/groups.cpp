@@ -6,6 +6,7 @@
 #include "chain/types/codes.h"
 #include "chain/types/int128.h"
 #include "chain/x/epochs/epochs.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::groups {
@@ -28,15 +29,6 @@ std::string member(uint64_t epoch, std::string_view model_id, const types::Addre
 }  // namespace keys
 
 namespace {
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
-}
 
 uint64_t saturating(u128 v) {
   return v > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(v);

@@ -12,6 +12,7 @@
 #include "chain/x/groups/groups.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/record.h"
 #include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -35,17 +36,6 @@ std::string counter(std::string_view model, uint64_t height) { return counter_pr
 }  // namespace keys
 
 namespace {
-
-common::Error invalid(const std::string& message) { return common::make_error(codes::kInvalidRequest, message); }
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
-}
 
 common::Status validate_inference_id(const std::string& id) {
   if (id.empty() || id.size() > kMaxInferenceIdLength) {

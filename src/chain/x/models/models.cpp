@@ -5,6 +5,7 @@
 #include "chain/types/address.h"
 #include "chain/types/codes.h"
 #include "chain/x/gov/authority.h"
+#include "chain/x/record.h"
 
 namespace chain::x::models {
 
@@ -28,10 +29,6 @@ constexpr size_t kMaxModelArgLength = 256;
 constexpr uint64_t kMaxVRamGb = 1'000'000;
 constexpr uint64_t kMaxThroughputPerNonce = 1'000'000'000'000;
 constexpr int32_t kMinExponent = -18;
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

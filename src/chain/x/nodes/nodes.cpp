@@ -5,6 +5,7 @@
 
 #include "chain/types/codes.h"
 #include "chain/x/models/models.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::nodes {
@@ -47,9 +48,6 @@ constexpr size_t kMaxHostLength = 253;
 constexpr size_t kMaxUrlLength = 256;
 constexpr uint32_t kMaxPort = 65535;
 
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
 std::string in_quotes(std::string_view s) {
   return "\"" + std::string(s) + "\"";
 }
@@ -61,15 +59,6 @@ std::string join_quoted(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + in_quotes(s);
   return out;
-}
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
 }
 
 common::Status validate_local_id(std::string_view id) {

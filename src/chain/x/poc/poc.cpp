@@ -10,6 +10,7 @@
 #include "chain/x/groups/groups.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/record.h"
 #include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
 
@@ -44,19 +45,6 @@ std::string seed(uint64_t epoch, const types::Address& participant) {
 }  // namespace keys
 
 namespace {
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
-}
 
 bool valid_id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||

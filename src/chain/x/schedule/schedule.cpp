@@ -13,6 +13,7 @@
 #include "chain/x/inference/inference.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::schedule {
@@ -29,17 +30,6 @@ std::string slot(uint64_t epoch, const types::Address& participant, std::string_
 }  // namespace keys
 
 namespace {
-
-common::Error invalid(const std::string& message) { return common::make_error(codes::kInvalidRequest, message); }
-
-template <typename Msg>
-Msg parse_record(std::string_view bytes, const char* what) {
-  Msg m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw std::logic_error(std::string("corrupt ") + what + " record in state");
-  }
-  return m;
-}
 
 bool set_vector_entry(store::KvStore& state, uint64_t epoch, std::string_view model_id, size_t slot, uint64_t value,
                       bool expected) {

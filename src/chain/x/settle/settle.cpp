@@ -7,6 +7,7 @@
 #include "chain/types/coins.h"
 #include "chain/x/bank/bank.h"
 #include "chain/x/epochs/epochs.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::settle {
@@ -29,10 +30,6 @@ std::string amount(uint64_t e, const types::Address& a) {
 }  // namespace keys
 
 namespace {
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
 
 std::string u128_text(u128 v) {
   if (v == 0) return "0";

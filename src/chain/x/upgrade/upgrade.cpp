@@ -4,6 +4,7 @@
 
 #include "chain/types/codes.h"
 #include "chain/x/gov/authority.h"
+#include "chain/x/record.h"
 #include "common/bytes.h"
 
 namespace chain::x::upgrade {
@@ -20,10 +21,6 @@ namespace {
 
 constexpr size_t kMaxVersionNumberDigits = 9;
 constexpr size_t kMaxSuffixLength = 32;
-
-common::Error invalid(const std::string& message) {
-  return common::make_error(codes::kInvalidRequest, message);
-}
 
 std::string in_quotes(std::string_view s) {
   return "\"" + std::string(s) + "\"";
