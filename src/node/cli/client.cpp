@@ -79,6 +79,34 @@ std::string resolve_address(const std::string& home, const std::string& name_or_
 
 void print_json(const json& j) { std::cout << j.dump(2) << std::endl; }
 
+void get_and_print(const ClientOptions& opts, const std::string& path) {
+  auto r = NodeClient(opts).get(path);
+  if (!r) throw std::runtime_error(r.error().message);
+  print_json(*r);
+}
+
+void add_deposit(inference::gov::MsgSubmitProposal& msg, const std::string& text) {
+  for (const auto& coin : parse_coin_list(text, "--deposit")) {
+    auto* c = msg.add_deposit();
+    c->set_denom(coin.denom);
+    c->set_amount(std::to_string(coin.amount));
+  }
+}
+
+std::vector<chain::types::Coin> parse_coin_list(const std::string& text, const std::string& flag) {
+  std::vector<chain::types::Coin> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    auto coin = chain::types::parse_coin(text.substr(start, end - start));
+    if (!coin) throw std::runtime_error(flag + ": " + coin.error().message);
+    out.push_back(*coin);
+    start = end + 1;
+  }
+  return out;
+}
+
 int sign_and_broadcast(const TxOptions& opts, const std::vector<chain::app::TxMessage>& messages) {
   NodeClient client(opts);
   std::string hrp = address_prefix(opts.home);

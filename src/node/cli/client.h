@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/app/tx.h"
+#include "chain/types/coins.h"
+#include "inference/gov.pb.h"
 #include "common/result.h"
 
 namespace node::cli {
@@ -56,4 +58,10 @@ int sign_and_broadcast(const TxOptions& opts, const std::vector<chain::app::TxMe
 std::string resolve_address(const std::string& home, const std::string& name_or_address);
 
 void print_json(const nlohmann::json& j);
+// GETs `path` from the node and prints the JSON answer; throws with the node's message on failure.
+void get_and_print(const ClientOptions& opts, const std::string& path);
+// Parses "10000nicoin,5foo" into coins; the error names `flag`.
+std::vector<chain::types::Coin> parse_coin_list(const std::string& text, const std::string& flag);
+// Adds --deposit coins ("10000nicoin") to a proposal.
+void add_deposit(inference::gov::MsgSubmitProposal& msg, const std::string& text);
 }  // namespace node::cli

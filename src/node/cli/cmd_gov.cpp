@@ -35,19 +35,6 @@ std::string gov_address(const std::string& home) {
   return chain::types::to_bech32(address_prefix(home), chain::x::gov::authority());
 }
 
-void add_deposit(inference::gov::MsgSubmitProposal& msg, const std::string& text) {
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    auto coin = chain::types::parse_coin(text.substr(start, end - start));
-    if (!coin) throw std::runtime_error("--deposit: " + coin.error().message);
-    auto* c = msg.add_deposit();
-    c->set_denom(coin->denom);
-    c->set_amount(std::to_string(coin->amount));
-    start = end + 1;
-  }
-}
 
 int submit_proposal(const ProposalOptions& o, const std::vector<chain::app::TxMessage>& messages) {
   if (o.from.empty()) throw std::runtime_error("--from is required");
@@ -92,12 +79,6 @@ inference::gov::VoteOption parse_option(std::string text) {
   if (text == "no_with_veto" || text == "nowithveto" || text == "veto")
     return inference::gov::VOTE_OPTION_NO_WITH_VETO;
   throw std::runtime_error("vote option \"" + text + "\" must be yes, no, abstain or no_with_veto");
-}
-
-void get_and_print(const ClientOptions& o, const std::string& path) {
-  auto r = NodeClient(o).get(path);
-  if (!r) throw std::runtime_error(r.error().message);
-  print_json(*r);
 }
 
 }  // namespace

@@ -96,12 +96,6 @@ chain::x::models::Model build_model(const ModelFlags& f, const std::string& defa
 
 namespace {
 
-void get_and_print(const ClientOptions& o, const std::string& path) {
-  auto r = NodeClient(o).get(path);
-  if (!r) throw std::runtime_error(r.error().message);
-  print_json(*r);
-}
-
 // The base64 ed25519 public key of this home's validator key (config/validator_key.json).
 std::string home_validator_key(const std::string& home) {
   auto text = common::read_file(Home{home}.validator_key_file());

@@ -45,12 +45,6 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-void get_and_print(const ClientOptions& opts, const std::string& path) {
-  auto r = NodeClient(opts).get(path);
-  if (!r) throw std::runtime_error(r.error().message);
-  print_json(*r);
-}
-
 }  // namespace
 
 void register_inference_accounting(CommandTree& tree) {

@@ -4,14 +4,6 @@
 
 namespace node::cli {
 
-namespace {
-void get_and_print(const ClientOptions& o, const std::string& path) {
-  auto r = NodeClient(o).get(path);
-  if (!r) throw std::runtime_error(r.error().message);
-  print_json(*r);
-}
-}  // namespace
-
 void register_query(CommandTree& tree) {
   auto opts = std::make_shared<ClientOptions>();
   auto arg = std::make_shared<std::string>();

@@ -24,26 +24,6 @@ struct PartialUpgradeOptions : TxOptions {
   std::string deposit;
 };
 
-void add_deposit(inference::gov::MsgSubmitProposal& msg, const std::string& text) {
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    auto coin = chain::types::parse_coin(text.substr(start, end - start));
-    if (!coin) throw std::runtime_error("--deposit: " + coin.error().message);
-    auto* c = msg.add_deposit();
-    c->set_denom(coin->denom);
-    c->set_amount(std::to_string(coin->amount));
-    start = end + 1;
-  }
-}
-
-void get_and_print(const ClientOptions& o, const std::string& path) {
-  auto r = NodeClient(o).get(path);
-  if (!r) throw std::runtime_error(r.error().message);
-  print_json(*r);
-}
-
 }  // namespace
 
 void register_upgrade(CommandTree& tree) {
