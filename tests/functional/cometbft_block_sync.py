@@ -21,6 +21,8 @@ def test_stopped_validator_catches_up_by_block_sync(workdir, procs):
         wait_until(lambda: late.height() >= target, timeout=300, interval=0.2, what="the late validator to catch up")
     assert not traffic.errors, traffic.errors[:5]
 
+    net.wait_caught_up()
+
     log = late.comet_process.log().lower()
     assert "module=blocksync" in log and "switch to consensus" in log, "no block sync in the restarted CometBFT"
     top = min(net.heights())

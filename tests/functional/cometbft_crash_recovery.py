@@ -51,7 +51,7 @@ def test_kill9_validator_replays_and_catches_up(workdir, procs):
         net.wait_height(max(net.heights(survivors)) + 5, timeout=300)
     assert not traffic.errors, traffic.errors[:5]
 
-    net.wait_height(max(net.heights()) + 1)  # every node has every block the senders saw
+    net.wait_caught_up()
     top = min(net.heights())
     net.assert_same_app_hashes(top)
     net.assert_headers_carry_app_hashes(range(top - 5, top), node=victim)

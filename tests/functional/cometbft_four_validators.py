@@ -15,6 +15,7 @@ def test_four_validators_agree_for_100_blocks(workdir, procs):
     assert all(n >= 5 for n in traffic.sent.values()), traffic.sent  # every node carried traffic
 
     # Everybody sees every transfer.
+    net.wait_caught_up()
     for i, r in enumerate(recipients):
         want = traffic.sent[net[(i - 1) % 4].name]
         for v in net.validators:

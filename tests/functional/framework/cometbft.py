@@ -114,6 +114,11 @@ class Network:
         for v in nodes or self.validators:
             v.wait_height(h, timeout=timeout)
 
+    def wait_caught_up(self, timeout=120):
+        """Every node reaches one block past the highest height any node has now, so each sees every tx
+        that any node has already reported as included."""
+        self.wait_height(max(self.heights()) + 1, timeout=timeout)
+
     def heights(self, nodes=None):
         return [v.height() for v in nodes or self.validators]
 
