@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace chain::store {
 
@@ -25,10 +27,17 @@ class KvReader {
   void scan_prefix(std::string_view prefix, const ScanFn& fn) const;
 };
 
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
 class KvStore : public KvReader {
  public:
   virtual void set(std::string_view key, std::string_view value) = 0;
   virtual void erase(std::string_view key) = 0;
+  // Sets many entries at once, taking ownership of their bytes. Same result as calling set() for each in
+  // order; stores may insert faster when the keys come ascending (as callers that build sorted records do).
+  virtual void set_many(KeyValues&& entries) {
+    for (const auto& [key, value] : entries) set(key, value);
+  }
 };
 
 // Sorted pending writes: a value, or nullopt for a deletion.

@@ -21,6 +21,7 @@ class Overlay final : public KvStore {
   void scan(std::string_view start, std::string_view end, const ScanFn& fn) const override;
   void set(std::string_view key, std::string_view value) override;
   void erase(std::string_view key) override;
+  void set_many(KeyValues&& entries) override;
 
   const WriteSet& writes() const { return writes_; }
   // Moves this branch's writes into `target` (normally the parent it reads from) and clears them.

@@ -9,7 +9,8 @@
 
 namespace chain::types {
 
-using Address = std::string;  // 20 raw bytes
+using Address = std::string;  // kAddressLength raw bytes
+inline constexpr size_t kAddressLength = 20;
 
 Address address_from_public_key(std::string_view compressed_public_key);
 // Module accounts (gov, fee collector, inference escrow, rewards) have no key: SHA-256(name)[:20].

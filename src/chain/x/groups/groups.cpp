@@ -1,6 +1,7 @@
 #include "chain/x/groups/groups.h"
 
 #include <algorithm>
+#include <span>
 #include <stdexcept>
 
 #include "chain/types/codes.h"
@@ -55,8 +56,8 @@ namespace {
 // form_epoch_groups (which serializes them as they come, reusing the message objects).
 class GroupBuilder {
  public:
-  GroupBuilder(uint64_t epoch_index, uint64_t poc_start_height, uint64_t height, uint64_t unit_of_compute_price,
-               const std::vector<models::Model>& models)
+  GroupBuilder(uint64_t epoch_index, uint64_t poc_start_height, uint64_t height,
+               uint64_t unit_of_compute_price, const std::vector<models::Model>& models)
       : epoch_index_(epoch_index),
         poc_start_height_(poc_start_height),
         height_(height),
@@ -80,7 +81,7 @@ class GroupBuilder {
   // sink(model index, record): index -1 is the parent group. Records are only valid during the call.
   template <typename Sink>
   void add_member(const types::Address& address, const std::vector<weights::NodeWeight>& node_weights,
-                  const std::vector<nodes::HardwareNode>& nodes, const std::string& validator_public_key,
+                  std::span<const nodes::HardwareNode* const> nodes, const std::string& validator_public_key,
                   const std::string& url, Sink&& sink) {
     pv_.Clear();
     pv_.set_member(address);
@@ -88,7 +89,8 @@ class GroupBuilder {
     pv_.set_url(url);
     std::fill(used_.begin(), used_.end(), false);
     u128 member_sum = 0;
-    for (const auto& node : nodes) {
+    for (const auto* n : nodes) {
+      const auto& node = *n;
       uint64_t w = 0;
       for (const auto& nw : node_weights) {
         if (nw.node_id == node.local_id()) {
@@ -176,7 +178,7 @@ class GroupBuilder {
   std::vector<uint64_t> sub_count_;
   std::vector<ValidationWeight> recs_;  // this member's record per model (reused)
   std::vector<bool> used_;
-  ValidationWeight pv_;                 // this member's parent record (reused)
+  ValidationWeight pv_;  // this member's parent record (reused)
   u128 parent_weight_ = 0;
   uint64_t parent_count_ = 0;
 };
@@ -188,8 +190,11 @@ FormedGroups build_epoch_groups(const FormationInput& in) {
   std::vector<ValidationWeight> parent;
   std::vector<std::vector<ValidationWeight>> subs(in.models.size());
   parent.reserve(in.members.size());
+  std::vector<const nodes::HardwareNode*> hw;
   for (const auto& m : in.members) {
-    b.add_member(m.address, m.node_weights, m.nodes, m.validator_public_key, m.url,
+    hw.clear();
+    for (const auto& n : m.nodes) hw.push_back(&n);
+    b.add_member(m.address, m.node_weights, hw, m.validator_public_key, m.url,
                  [&](int i, const ValidationWeight& rec) {
                    (i < 0 ? parent : subs[static_cast<size_t>(i)]).push_back(rec);
                  });
@@ -224,29 +229,40 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
   const auto registry_models = models::get_governance_models(st);
   GroupBuilder b(epoch, poc_start_height, ctx.height(), unit_of_compute_price, registry_models);
   // Member records are serialized as they are built and written once the formation is known not to be
-  // carried over (the bytes are those of build_epoch_groups + store_epoch_groups).
+  // carried over (the bytes are those of build_epoch_groups + store_epoch_groups). One list per group:
+  // members come by ascending address, so each list is in key order, and the parent's prefix sorts before the
+  // models'.
   std::vector<std::string> prefixes;
   prefixes.push_back(keys::member_prefix(epoch, ""));
   for (const auto& m : registry_models) prefixes.push_back(keys::member_prefix(epoch, m.id()));
-  std::vector<std::pair<std::string, std::string>> pending;
-  pending.reserve(weights.accepted.size() * (1 + registry_models.size()));
-  for (const auto& pw : weights.accepted) {
-    auto participant = nodes::get_participant(st, pw.participant);
+  std::vector<store::KeyValues> pending(prefixes.size());
+  google::protobuf::Arena local_arena;  // hardware of members the weights result did not read
+  pending[0].reserve(weights.accepted.size());
+  // accepted, the registry and the bulk reads are all sorted by address: merged, not looked up.
+  std::vector<types::Address> addresses;
+  addresses.reserve(weights.accepted.size());
+  for (const auto& pw : weights.accepted) addresses.push_back(pw.participant);
+  const auto participants = nodes::get_participants(st, addresses);
+  auto registered = weights.registry.begin();
+  for (size_t i = 0; i < weights.accepted.size(); ++i) {
+    const auto& pw = weights.accepted[i];
+    const auto& participant = participants[i];
     if (!participant) continue;  // batches are only accepted from participants; never reached
-    const std::vector<nodes::HardwareNode>* hw = nullptr;
-    std::vector<nodes::HardwareNode> read;
-    if (auto it = weights.registry.find(pw.participant); it != weights.registry.end()) {
-      hw = &it->second;
+    while (registered != weights.registry.end() && registered->first < pw.participant) ++registered;
+    const std::vector<const nodes::HardwareNode*>* hw = nullptr;
+    std::vector<const nodes::HardwareNode*> read;
+    if (registered != weights.registry.end() && registered->first == pw.participant) {
+      hw = &registered->second;
     } else {
-      read = nodes::get_hardware_nodes(st, pw.participant);
+      read = std::move(nodes::get_hardware_nodes(st, {&pw.participant, 1}, local_arena).front());
       hw = &read;
     }
     b.add_member(pw.participant, pw.nodes, *hw, participant->validator_public_key(), participant->url(),
                  [&](int i, const ValidationWeight& rec) {
-                   auto& [key, value] = pending.emplace_back();
-                   const auto& prefix = prefixes[static_cast<size_t>(i + 1)];
-                   key.reserve(prefix.size() + rec.member().size());
-                   key.assign(prefix).append(rec.member());
+                   const auto g = static_cast<size_t>(i + 1);
+                   auto& [key, value] = pending[g].emplace_back();
+                   key.reserve(prefixes[g].size() + rec.member().size());
+                   key.assign(prefixes[g]).append(rec.member());
                    rec.SerializeToString(&value);
                  });
   }
@@ -271,8 +287,7 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
     }
     formed.parent.data.set_total_throughput(0);
   } else {
-    auto& store = ctx.store();
-    for (const auto& [key, value] : pending) store.set(key, value);
+    for (auto& records : pending) ctx.store().set_many(std::move(records));
   }
   store_epoch_groups(ctx.store(), formed);
   return formed;
@@ -322,18 +337,21 @@ void set_group(store::KvStore& state, const EpochGroupData& header) {
   state.set(keys::data(h.epoch_index(), h.model_id()), h.SerializeAsString());
 }
 
-void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id, const ValidationWeight& member) {
+void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id,
+                const ValidationWeight& member) {
   state.set(keys::member(epoch, model_id, member.member()), member.SerializeAsString());
 }
 
-std::optional<EpochGroupData> get_group(const store::KvReader& state, uint64_t epoch, std::string_view model_id) {
+std::optional<EpochGroupData> get_group(const store::KvReader& state, uint64_t epoch,
+                                        std::string_view model_id) {
   if (model_id.find('\0') != std::string_view::npos) return std::nullopt;
   auto raw = state.get(keys::data(epoch, model_id));
   if (!raw) return std::nullopt;
   return parse_record<EpochGroupData>(*raw, "epoch group");
 }
 
-std::vector<ValidationWeight> get_members(const store::KvReader& state, uint64_t epoch, std::string_view model_id) {
+std::vector<ValidationWeight> get_members(const store::KvReader& state, uint64_t epoch,
+                                          std::string_view model_id) {
   std::vector<ValidationWeight> out;
   if (model_id.find('\0') != std::string_view::npos) return out;
   state.scan_prefix(keys::member_prefix(epoch, model_id), [&](std::string_view, std::string_view value) {
@@ -351,8 +369,8 @@ std::optional<EpochGroupData> get_group_with_members(const store::KvReader& stat
   return g;
 }
 
-std::optional<ValidationWeight> get_member(const store::KvReader& state, uint64_t epoch, std::string_view model_id,
-                                           const types::Address& member) {
+std::optional<ValidationWeight> get_member(const store::KvReader& state, uint64_t epoch,
+                                           std::string_view model_id, const types::Address& member) {
   if (model_id.find('\0') != std::string_view::npos) return std::nullopt;
   auto raw = state.get(keys::member(epoch, model_id, member));
   if (!raw) return std::nullopt;
@@ -369,7 +387,8 @@ uint64_t total_weight(const store::KvReader& state, uint64_t epoch) {
   return g ? g->total_weight() : 0;
 }
 
-std::optional<models::Model> get_epoch_model(const store::KvReader& state, uint64_t epoch, std::string_view model_id) {
+std::optional<models::Model> get_epoch_model(const store::KvReader& state, uint64_t epoch,
+                                             std::string_view model_id) {
   if (model_id.empty()) return std::nullopt;
   auto g = get_group(state, epoch, model_id);
   if (!g || !g->has_model_snapshot()) return std::nullopt;
@@ -394,23 +413,25 @@ nlohmann::json group_to_json(const EpochGroupData& g, const std::string& hrp) {
                        {"url", m.url()},
                        {"ml_nodes", nodes}});
   }
-  nlohmann::json j = {{"epoch_index", g.epoch_index()},
-                      {"model_id", g.model_id()},
-                      {"poc_start_block_height", g.poc_start_block_height()},
-                      {"formed_height", g.formed_height()},
-                      {"effective_block_height", g.effective_block_height()},
-                      {"total_weight", g.total_weight()},
-                      {"total_throughput", g.total_throughput()},
-                      {"unit_of_compute_price", g.unit_of_compute_price()},
-                      {"member_count", g.member_count()},
-                      {"sub_group_models", std::vector<std::string>(g.sub_group_models().begin(),
-                                                                    g.sub_group_models().end())},
-                      {"validation_weights", members},
-                      {"expected_throughput_vector", std::vector<uint64_t>(g.expected_throughput_vector().begin(),
-                                                                           g.expected_throughput_vector().end())},
-                      {"real_throughput_vector", std::vector<uint64_t>(g.real_throughput_vector().begin(),
-                                                                       g.real_throughput_vector().end())}};
-  j["model_snapshot"] = g.has_model_snapshot() ? models::model_to_json(g.model_snapshot()) : nlohmann::json(nullptr);
+  nlohmann::json j = {
+      {"epoch_index", g.epoch_index()},
+      {"model_id", g.model_id()},
+      {"poc_start_block_height", g.poc_start_block_height()},
+      {"formed_height", g.formed_height()},
+      {"effective_block_height", g.effective_block_height()},
+      {"total_weight", g.total_weight()},
+      {"total_throughput", g.total_throughput()},
+      {"unit_of_compute_price", g.unit_of_compute_price()},
+      {"member_count", g.member_count()},
+      {"sub_group_models",
+       std::vector<std::string>(g.sub_group_models().begin(), g.sub_group_models().end())},
+      {"validation_weights", members},
+      {"expected_throughput_vector",
+       std::vector<uint64_t>(g.expected_throughput_vector().begin(), g.expected_throughput_vector().end())},
+      {"real_throughput_vector",
+       std::vector<uint64_t>(g.real_throughput_vector().begin(), g.real_throughput_vector().end())}};
+  j["model_snapshot"] =
+      g.has_model_snapshot() ? models::model_to_json(g.model_snapshot()) : nlohmann::json(nullptr);
   return j;
 }
 
@@ -419,19 +440,21 @@ namespace {
 common::Result<uint64_t> parse_epoch(const std::string& text) {
   if (text.empty() || text.size() > 19 ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return common::make_error(codes::kInvalidRequest,
-                              "epoch must be a non-negative integer, \"current\" or \"upcoming\", got \"" + text + "\"");
+    return common::make_error(
+        codes::kInvalidRequest,
+        "epoch must be a non-negative integer, \"current\" or \"upcoming\", got \"" + text + "\"");
   }
   return std::stoull(text);
 }
 
-common::Result<nlohmann::json> answer(const app::QueryRequest& req, uint64_t epoch, const std::string& model_id) {
+common::Result<nlohmann::json> answer(const app::QueryRequest& req, uint64_t epoch,
+                                      const std::string& model_id) {
   auto g = get_group_with_members(req.state, epoch, model_id);
   if (!g) {
-    return common::make_error(codes::kNotFound,
-                              model_id.empty() ? "epoch " + std::to_string(epoch) + " has no group (yet)"
-                                               : "epoch " + std::to_string(epoch) + " has no sub-group for model \"" +
-                                                     model_id + "\"");
+    return common::make_error(codes::kNotFound, model_id.empty()
+                                                    ? "epoch " + std::to_string(epoch) + " has no group (yet)"
+                                                    : "epoch " + std::to_string(epoch) +
+                                                          " has no sub-group for model \"" + model_id + "\"");
   }
   return nlohmann::json{{"epoch_group", group_to_json(*g, req.hrp)}};
 }
@@ -472,7 +495,8 @@ void GroupsModule::register_queries(app::QueryRouter& router) {
     return answer(req, *e, "");
   });
   router.add("/inference/epoch-groups/current/{model_id...}", [](const QueryRequest& req) -> Json {
-    return answer(req, epochs::effective_epoch_index(req.state), models::decode_model_id(req.param("model_id")));
+    return answer(req, epochs::effective_epoch_index(req.state),
+                  models::decode_model_id(req.param("model_id")));
   });
   router.add("/inference/epoch-groups/upcoming/{model_id...}", [](const QueryRequest& req) -> Json {
     auto u = upcoming_index(req.state);
@@ -489,7 +513,9 @@ void GroupsModule::register_queries(app::QueryRouter& router) {
     if (!e) return e.error();
     std::string id = models::decode_model_id(req.param("model_id"));
     auto m = get_epoch_model(req.state, *e, id);
-    if (!m) return common::make_error(codes::kNotFound, "epoch " + std::to_string(*e) + " has no snapshot of \"" + id + "\"");
+    if (!m)
+      return common::make_error(codes::kNotFound,
+                                "epoch " + std::to_string(*e) + " has no snapshot of \"" + id + "\"");
     return nlohmann::json{{"epoch_index", *e}, {"model", models::model_to_json(*m)}};
   });
 }

@@ -222,6 +222,51 @@ std::vector<HardwareNode> get_hardware_nodes(const store::KvReader& state,
   return out;
 }
 
+namespace {
+
+// Visits the records under `prefix` + address of each address in `sorted` with one range scan:
+// fn(index in sorted, value).
+template <typename Fn>
+void scan_for_addresses(const store::KvReader& state, std::string_view prefix,
+                        std::span<const types::Address> sorted, Fn&& fn) {
+  if (sorted.empty()) return;
+  const std::string first = std::string(prefix) + sorted.front();
+  const std::string end = store::prefix_end(std::string(prefix) + sorted.back());
+  size_t i = 0;
+  state.scan(first, end, [&](std::string_view key, std::string_view value) {
+    auto address = key.substr(prefix.size(), types::kAddressLength);
+    while (i < sorted.size() && std::string_view(sorted[i]) < address) ++i;
+    if (i == sorted.size()) return false;
+    if (std::string_view(sorted[i]) == address) fn(i, value);
+    return true;
+  });
+}
+
+}  // namespace
+
+std::vector<std::optional<Participant>> get_participants(const store::KvReader& state,
+                                                         std::span<const types::Address> sorted) {
+  std::vector<std::optional<Participant>> out(sorted.size());
+  scan_for_addresses(state, keys::kParticipantPrefix, sorted, [&](size_t i, std::string_view value) {
+    out[i] = parse_record<Participant>(value, "participant");
+  });
+  return out;
+}
+
+std::vector<std::vector<const HardwareNode*>> get_hardware_nodes(const store::KvReader& state,
+                                                                 std::span<const types::Address> sorted,
+                                                                 google::protobuf::Arena& arena) {
+  std::vector<std::vector<const HardwareNode*>> out(sorted.size());
+  scan_for_addresses(state, keys::kNodePrefix, sorted, [&](size_t i, std::string_view value) {
+    auto* node = google::protobuf::Arena::CreateMessage<HardwareNode>(&arena);
+    if (!node->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      throw std::logic_error("corrupt hardware node record in state");
+    }
+    out[i].push_back(node);
+  });
+  return out;
+}
+
 std::optional<HardwareNode> get_hardware_node(const store::KvReader& state, const types::Address& participant,
                                               std::string_view local_id) {
   auto raw = state.get(keys::node(participant, local_id));

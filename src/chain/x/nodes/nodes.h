@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,14 @@ void set_participant(store::KvStore& state, const Participant& participant);
 
 // A participant's MLNodes sorted by local_id (empty for an unknown participant).
 std::vector<HardwareNode> get_hardware_nodes(const store::KvReader& state, const types::Address& participant);
+// Bulk reads for epoch formation, linear in the records between the first and last address instead of a
+// lookup per participant. `sorted` is ascending without duplicates; the result has one entry per address
+// (nullopt / no nodes when it has none). Hardware records are allocated on `arena`, freed with it.
+std::vector<std::optional<Participant>> get_participants(const store::KvReader& state,
+                                                         std::span<const types::Address> sorted);
+std::vector<std::vector<const HardwareNode*>> get_hardware_nodes(const store::KvReader& state,
+                                                                 std::span<const types::Address> sorted,
+                                                                 google::protobuf::Arena& arena);
 std::optional<HardwareNode> get_hardware_node(const store::KvReader& state, const types::Address& participant,
                                               std::string_view local_id);
 

@@ -12,8 +12,18 @@ namespace chain::x::weights {
 
 using types::u128;
 
+namespace {
+std::string_view local_id_of(const nodes::HardwareNode* n) {
+  return n->local_id();
+}
+std::string_view local_id_of(const std::string& id) {
+  return id;
+}
+}  // namespace
+
 WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
-                                  std::vector<Candidate>& candidates, const PreservedWeights& preserved_weights) {
+                                  std::vector<Candidate>& candidates,
+                                  const PreservedWeights& preserved_weights) {
   WeightsResult out;
   auto by_participant = [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; };
   if (!preserved_weights.empty()) {
@@ -21,8 +31,9 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
     std::sort(candidates.begin(), candidates.end(), by_participant);
     size_t n = candidates.size();
     for (const auto& [who, list] : preserved_weights) {
-      auto it = std::lower_bound(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), who,
-                                 [](const Candidate& c, const types::Address& a) { return c.participant < a; });
+      auto it =
+          std::lower_bound(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), who,
+                           [](const Candidate& c, const types::Address& a) { return c.participant < a; });
       if (it == candidates.begin() + static_cast<std::ptrdiff_t>(n) || it->participant != who) {
         candidates.push_back(Candidate{who, {}, {}});
       }
@@ -34,7 +45,8 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
             [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; });
   for (auto& c : candidates) {
     std::vector<NodeWeight> preserved_list;
-    if (auto it = preserved_weights.find(c.participant); it != preserved_weights.end()) preserved_list = it->second;
+    if (auto it = preserved_weights.find(c.participant); it != preserved_weights.end())
+      preserved_list = it->second;
     auto& preserved = preserved_list;
     std::sort(preserved.begin(), preserved.end(),
               [](const NodeWeight& a, const NodeWeight& b) { return a.node_id < b.node_id; });
@@ -122,22 +134,35 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
   for (const auto& m : groups::get_members(state, epoch - 1, "")) validators[m.member()] = m.weight();
 
   std::vector<Candidate> candidates;
-  std::map<types::Address, std::vector<nodes::HardwareNode>> hardware;
-  std::vector<std::string> registry;  // local ids of the current candidate's registered nodes
   poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
     if (candidates.empty() || candidates.back().participant != b.participant()) {
       candidates.push_back(Candidate{b.participant(), {}, {}});
-      registry.clear();
-      auto& hw = hardware[b.participant()];
-      hw = nodes::get_hardware_nodes(state, b.participant());
-      for (const auto& n : hw) registry.push_back(n.local_id());
     }
-    if (!std::binary_search(registry.begin(), registry.end(), b.node_id())) return;  // node removed since
     auto& c = candidates.back();
     if (c.nodes.empty() || c.nodes.back().node_id != b.node_id()) c.nodes.push_back({b.node_id(), {}});
     auto& nonces = c.nodes.back().nonces;
     nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
   });
+  // Batches come by participant, then node id: the candidates are sorted, and one range scan reads the
+  // hardware of all of them. Batches of nodes removed from the registry since are ignored.
+  std::vector<types::Address> addresses;
+  addresses.reserve(candidates.size());
+  for (const auto& c : candidates) addresses.push_back(c.participant);
+  auto arena = std::make_unique<google::protobuf::Arena>();
+  auto hardware = nodes::get_hardware_nodes(state, addresses, *arena);
+  std::map<types::Address, std::vector<const nodes::HardwareNode*>> registry;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& hw = hardware[i];
+    auto registered = [&](const NodeNonces& n) {
+      return std::binary_search(hw.begin(), hw.end(), n.node_id,
+                                [](const auto& a, const auto& b) { return local_id_of(a) < local_id_of(b); });
+    };
+    auto& c = candidates[i];
+    c.nodes.erase(
+        std::remove_if(c.nodes.begin(), c.nodes.end(), [&](const NodeNonces& n) { return !registered(n); }),
+        c.nodes.end());
+    registry.emplace_hint(registry.end(), std::move(addresses[i]), std::move(hardware[i]));
+  }
   // POC_SLOT nodes of the current epoch keep their poc_weight (if still registered).
   PreservedWeights preserved;
   for (const auto& s : schedule::preserved_nodes(state, epoch - 1)) {
@@ -154,7 +179,8 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
     }
   }
   auto out = compute_new_weights(validators, candidates, preserved);
-  out.registry = std::move(hardware);
+  out.arena = std::move(arena);
+  out.registry = std::move(registry);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,8 @@ struct Candidate {
 };
 // POC_SLOT nodes of the current epoch per participant (ARCHITECTURE §7.7): they mined nothing and keep their
 // previous poc_weight. Nonces of these node ids are ignored. A participant with only preserved nodes needs no
-// verdicts (the weight was validated when it was earned); one that also mined must be accepted, or keeps nothing.
+// verdicts (the weight was validated when it was earned); one that also mined must be accepted, or keeps
+// nothing.
 using PreservedWeights = std::map<types::Address, std::vector<NodeWeight>>;
 struct ParticipantWeight {
   types::Address participant;
@@ -48,9 +50,11 @@ struct Rejection {
 struct WeightsResult {
   std::vector<ParticipantWeight> accepted;  // sorted by participant
   std::vector<Rejection> rejected;
-  // The hardware registry of the candidates with batches as read from state by compute_new_weights(state, ...)
-  // (sorted by local_id), so group formation in the same block does not read it again. Empty otherwise.
-  std::map<types::Address, std::vector<nodes::HardwareNode>> registry;
+  // The hardware registry of the candidates with batches as read from state by compute_new_weights(state,
+  // ...) (sorted by local_id), so group formation in the same block does not read it again. Empty otherwise.
+  // The records live on `arena`: tens of thousands of them are freed at once, not message by message.
+  std::unique_ptr<google::protobuf::Arena> arena;
+  std::map<types::Address, std::vector<const nodes::HardwareNode*>> registry;
 };
 
 // `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are
@@ -58,9 +62,9 @@ struct WeightsResult {
 WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
                                   std::vector<Candidate>& candidates, const PreservedWeights& preserved = {});
 
-// Reads the batches and validations of `epoch` and the members of `epoch - 1` (the current epoch) from state, and
-// the POC_SLOT nodes of `epoch - 1` (schedule::preserved_nodes). Nodes no longer in the participant's hardware
-// registry at this point are ignored.
+// Reads the batches and validations of `epoch` and the members of `epoch - 1` (the current epoch) from state,
+// and the POC_SLOT nodes of `epoch - 1` (schedule::preserved_nodes). Nodes no longer in the participant's
+// hardware registry at this point are ignored.
 WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch);
 
 }  // namespace chain::x::weights

@@ -92,3 +92,27 @@ TEST(Overlay, BranchOfABranchReadsThroughInsteadOfCopying) {
   tx.write_to(block);
   EXPECT_EQ(*block.get("k42"), "w");
 }
+
+TEST(Overlay, SetManyEqualsSetInOrderWhateverTheKeyOrder) {
+  MemoryStore base;
+  base.commit({{"k2", "base"}}, {1, "h"}, {});
+  const KeyValues batches[] = {
+      {{"k1", "a"}, {"k2", "b"}, {"k3", "c"}, {"k5", "e"}},  // ascending, over buffered and committed keys
+      {{"k9", "z"}, {"k0", "y"}, {"k4", "x"}, {"k3", "w"}, {"k9", "zz"}},  // unsorted, one key twice
+      {},
+  };
+  for (const auto& batch : batches) {
+    Overlay one_by_one(base), many(base);
+    for (auto* o : {&one_by_one, &many}) {
+      o->set("k3", "old");
+      o->erase("k4");
+      o->set("k6", "kept");
+    }
+    for (const auto& [k, v] : batch) one_by_one.set(k, v);
+    KeyValues moved = batch;
+    many.set_many(std::move(moved));
+    EXPECT_TRUE(moved.empty());
+    EXPECT_EQ(collect(many), collect(one_by_one));
+    EXPECT_EQ(many.writes(), one_by_one.writes());
+  }
+}

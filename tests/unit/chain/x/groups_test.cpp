@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "chain/store/overlay.h"
 #include "chain/x/gov/gov.h"
+#include "chain/x/weights/weights.h"
 #include "epochs_test_util.h"
 
 using namespace chain;
@@ -31,8 +33,10 @@ class GroupsTest : public EpochsFixture {
   void customize(app::Genesis& g) override { g.app_state["gov"]["params"]["voting_period"] = 5; }
   // PoC of epoch 1 by all three participants, validated by the genesis validator; runs to the switch (27).
   void run_epoch_one() {
-    expect_ok(block_at(11, {batch_tx(alice, "a-1", "b1", test::range(0, 100)), batch_tx(alice, "a-2", "b1", test::range(0, 40)),
-                            batch_tx(bob, "b-1", "b1", test::range(0, 70)), batch_tx(carol, "c-1", "b1", test::range(0, 25))}));
+    expect_ok(block_at(
+        11,
+        {batch_tx(alice, "a-1", "b1", test::range(0, 100)), batch_tx(alice, "a-2", "b1", test::range(0, 40)),
+         batch_tx(bob, "b-1", "b1", test::range(0, 70)), batch_tx(carol, "c-1", "b1", test::range(0, 25))}));
     // Duplicates across batches of one node count once: a-1 gains only 100..109.
     expect_ok(chain->block({batch_tx(alice, "a-1", "b2", test::range(90, 110))}));
     expect_ok(block_at(19, {validation_tx(val, alice), validation_tx(val, bob), validation_tx(val, carol)}));
@@ -49,10 +53,15 @@ TEST(BuildEpochGroups, SnapshotsNodesPerModelWithThroughputTimeslotsAndExactTota
   in.height = 83;
   in.unit_of_compute_price = 100;
   in.models = {model("m/a", 10), model("m/b", 3), model("m/c", 1)};
-  x::groups::FormationMember p1{types::Address(20, '1'), 0, {{"n1", 5}, {"n2", 7}},
-                                {hw_node("n1", {"m/b", "m/a"}), hw_node("n2", {"gone/model", "m/a"}), hw_node("n3", {"m/b"})},
-                                std::string(32, 'k'), "http://p1"};
-  x::groups::FormationMember p2{types::Address(20, '2'), 0, {{"x", 2}}, {hw_node("x", {"m/a"})}, std::string(32, 'l'), "http://p2"};
+  x::groups::FormationMember p1{
+      types::Address(20, '1'),
+      0,
+      {{"n1", 5}, {"n2", 7}},
+      {hw_node("n1", {"m/b", "m/a"}), hw_node("n2", {"gone/model", "m/a"}), hw_node("n3", {"m/b"})},
+      std::string(32, 'k'),
+      "http://p1"};
+  x::groups::FormationMember p2{types::Address(20, '2'), 0,          {{"x", 2}}, {hw_node("x", {"m/a"})},
+                                std::string(32, 'l'),    "http://p2"};
   in.members = {p1, p2};
   auto g = x::groups::build_epoch_groups(in);
 
@@ -60,7 +69,8 @@ TEST(BuildEpochGroups, SnapshotsNodesPerModelWithThroughputTimeslotsAndExactTota
   ASSERT_EQ(g.parent.members.size(), 2u);
   EXPECT_EQ(g.parent.members[0].weight(), 12u);  // n1 + n2 + n3 (no PoC: 0)
   EXPECT_EQ(g.parent.members[0].ml_nodes_size(), 3);
-  EXPECT_EQ(std::vector<std::string>(g.parent.data.sub_group_models().begin(), g.parent.data.sub_group_models().end()),
+  EXPECT_EQ(std::vector<std::string>(g.parent.data.sub_group_models().begin(),
+                                     g.parent.data.sub_group_models().end()),
             (std::vector<std::string>{"m/a", "m/b", "m/c"}));
   ASSERT_EQ(g.sub_groups.size(), 3u);
   const auto& a = g.sub_groups[0];
@@ -115,7 +125,8 @@ TEST_F(GroupsTest, FormationHoldsPerNodeWeightsPerModelThroughputAndTheRegistryS
   }
   auto g7 = *x::groups::get_group_with_members(st, 1, k7B);
   auto g32 = *x::groups::get_group_with_members(st, 1, k32B);
-  EXPECT_EQ(g7.model_snapshot().SerializeAsString(), x::models::get_governance_model(st, k7B)->SerializeAsString());
+  EXPECT_EQ(g7.model_snapshot().SerializeAsString(),
+            x::models::get_governance_model(st, k7B)->SerializeAsString());
   EXPECT_EQ(x::groups::get_epoch_model(st, 1, k32B)->throughput_per_nonce(), 1000u);
   EXPECT_EQ(g7.total_throughput(), (110u + 70) * 10000);
   EXPECT_EQ(g32.total_throughput(), (110u + 40 + 25) * 1000);
@@ -133,8 +144,11 @@ TEST_F(GroupsTest, FormationHoldsPerNodeWeightsPerModelThroughputAndTheRegistryS
   auto q = *chain->app.query("/inference/epoch-groups/current/Qwen/QwQ-32B", {});
   EXPECT_EQ(q["epoch_group"]["total_throughput"], 175000);
   EXPECT_EQ(q["epoch_group"]["model_snapshot"]["id"], k32B);
-  EXPECT_EQ((*chain->app.query("/inference/epoch-groups/1/Qwen%2FQwQ-32B", {}))["epoch_group"]["member_count"], 2);
-  EXPECT_EQ((*chain->app.query("/inference/epoch-groups/current", {}))["epoch_group"]["validation_weights"].size(), 3u);
+  EXPECT_EQ(
+      (*chain->app.query("/inference/epoch-groups/1/Qwen%2FQwQ-32B", {}))["epoch_group"]["member_count"], 2);
+  EXPECT_EQ(
+      (*chain->app.query("/inference/epoch-groups/current", {}))["epoch_group"]["validation_weights"].size(),
+      3u);
   EXPECT_FALSE(chain->app.query("/inference/epoch-groups/upcoming", {}).ok());
 }
 
@@ -177,8 +191,10 @@ TEST_F(GroupsTest, MidEpochModelAndHardwareChangesOnlyShowInTheNextEpoch) {
   EXPECT_EQ(x::groups::get_group(st, 1, k32B)->total_throughput(), 175000u);
   EXPECT_FALSE(x::groups::get_member(st, 1, k7B, carol.address).has_value());
   // Epoch 2: everyone re-does PoC (members of epoch 1 validate each other).
-  expect_ok(block_at(41, {batch_tx(alice, "a-1", "e2", test::range(0, 10)), batch_tx(alice, "a-2", "e2", test::range(0, 10)),
-                          batch_tx(bob, "b-1", "e2", test::range(0, 10)), batch_tx(carol, "c-1", "e2", test::range(0, 10))}));
+  expect_ok(block_at(
+      41,
+      {batch_tx(alice, "a-1", "e2", test::range(0, 10)), batch_tx(alice, "a-2", "e2", test::range(0, 10)),
+       batch_tx(bob, "b-1", "e2", test::range(0, 10)), batch_tx(carol, "c-1", "e2", test::range(0, 10))}));
   // Each member validates everyone, itself included (alice alone holds 150 of 245).
   std::vector<std::string> validations;
   for (auto* v : {&alice, &bob, &carol})
@@ -195,16 +211,18 @@ TEST_F(GroupsTest, MidEpochModelAndHardwareChangesOnlyShowInTheNextEpoch) {
 }
 
 TEST_F(GroupsTest, ParticipantJudgedInvalidByMajorityGetsNoWeight) {
-  expect_ok(block_at(11, {batch_tx(alice, "a-1", "b1", test::range(0, 10)), batch_tx(bob, "b-1", "b1", test::range(0, 10)),
-                          batch_tx(carol, "c-1", "b1", test::range(0, 10))}));
+  expect_ok(block_at(
+      11, {batch_tx(alice, "a-1", "b1", test::range(0, 10)), batch_tx(bob, "b-1", "b1", test::range(0, 10)),
+           batch_tx(carol, "c-1", "b1", test::range(0, 10))}));
   expect_ok(block_at(19, {validation_tx(val, alice), validation_tx(val, bob), validation_tx(val, carol)}));
   run_until(27);
   // Epoch 2: bob is judged fraudulent by alice and carol (20 of 30), valid only by himself.
-  expect_ok(block_at(41, {batch_tx(alice, "a-1", "b1", test::range(0, 10)), batch_tx(bob, "b-1", "b1", test::range(0, 50)),
-                          batch_tx(carol, "c-1", "b1", test::range(0, 10))}));
-  expect_ok(block_at(49, {validation_tx(alice, bob, true), validation_tx(carol, bob, true), validation_tx(bob, bob),
-                          validation_tx(alice, carol), validation_tx(carol, alice), validation_tx(bob, alice),
-                          validation_tx(bob, carol)}));
+  expect_ok(block_at(
+      41, {batch_tx(alice, "a-1", "b1", test::range(0, 10)), batch_tx(bob, "b-1", "b1", test::range(0, 50)),
+           batch_tx(carol, "c-1", "b1", test::range(0, 10))}));
+  expect_ok(block_at(49, {validation_tx(alice, bob, true), validation_tx(carol, bob, true),
+                          validation_tx(bob, bob), validation_tx(alice, carol), validation_tx(carol, alice),
+                          validation_tx(bob, alice), validation_tx(bob, carol)}));
   auto events = run_until(57);
   const auto& st = chain->state();
   EXPECT_EQ(x::groups::member_weight(st, 2, bob.address), 0u);
@@ -213,4 +231,55 @@ TEST_F(GroupsTest, ParticipantJudgedInvalidByMajorityGetsNoWeight) {
   EXPECT_EQ(test::TestChain::event_values(events, "poc_participant_rejected", "participant"),
             std::vector<std::string>{bob.bech32});
   EXPECT_EQ(x::gov::voting_power(st, bob.address), 0u);
+}
+
+// form_epoch_groups reads the registry in bulk and writes serialized records in sorted batches; its writes
+// must be byte for byte those of build_epoch_groups + store_epoch_groups over the same inputs (the app hash
+// depends on them). A node removed after submitting batches earns nothing.
+TEST_F(GroupsTest, FormationInStateWritesExactlyTheRecordsOfBuildAndStore) {
+  expect_ok(block_at(
+      11,
+      {batch_tx(alice, "a-1", "b1", test::range(0, 100)), batch_tx(alice, "a-2", "b1", test::range(0, 40)),
+       batch_tx(bob, "b-1", "b1", test::range(0, 70)), batch_tx(carol, "c-1", "b1", test::range(0, 25))}));
+  expect_ok(chain->block({hardware_diff_tx(alice, {}, {"a-2"})}));
+  expect_ok(block_at(19, {validation_tx(val, alice), validation_tx(val, bob), validation_tx(val, carol)}));
+  run_until(22);  // formation happens in the EndBlock of 23: run it here on branches of the state of 22
+  const auto& st = chain->state();
+  auto epoch = *x::epochs::get_epoch(st, 1);
+  auto w = x::weights::compute_new_weights(st, 1);
+  ASSERT_EQ(w.accepted.size(), 3u);
+
+  store::Overlay formed(st);
+  std::vector<types::Event> events;
+  app::BlockInfo block{"test", 23, 0, std::string(32, 'h'), ""};
+  std::string hrp = test::kHrp;
+  app::Context ctx(formed, block, hrp, events);
+  bool carried_over = true;
+  x::groups::form_epoch_groups(ctx, 1, epoch.poc_start_height(),
+                               epoch.params().default_unit_of_compute_price(), w, 0, carried_over);
+  EXPECT_FALSE(carried_over);
+
+  x::groups::FormationInput in{1,
+                               epoch.poc_start_height(),
+                               23,
+                               epoch.params().default_unit_of_compute_price(),
+                               x::models::get_governance_models(st),
+                               {}};
+  for (const auto& pw : w.accepted) {
+    auto p = *x::nodes::get_participant(st, pw.participant);
+    in.members.push_back({pw.participant, pw.weight, pw.nodes,
+                          x::nodes::get_hardware_nodes(st, pw.participant), p.validator_public_key(),
+                          p.url()});
+  }
+  store::Overlay built(st);
+  x::groups::store_epoch_groups(built, x::groups::build_epoch_groups(in));
+
+  EXPECT_EQ(formed.writes(), built.writes());
+  EXPECT_EQ(formed.writes().size(),
+            1u + 2 + 3 + 2 + 2);  // headers: parent + 2 models; members: 3 + 7B: 2 + 32B: 2
+  auto alice_record = x::groups::get_member(formed, 1, "", alice.address);
+  ASSERT_TRUE(alice_record.has_value());
+  EXPECT_EQ(alice_record->weight(), 100u);
+  ASSERT_EQ(alice_record->ml_nodes_size(), 1);
+  EXPECT_EQ(alice_record->ml_nodes(0).node_id(), "a-1");
 }
