@@ -1,6 +1,8 @@
 #include "chain/x/weights/weights.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <stdexcept>
 
 #include "chain/x/groups/groups.h"
@@ -13,52 +15,72 @@ namespace chain::x::weights {
 using types::u128;
 
 namespace {
+
 std::string_view local_id_of(const nodes::HardwareNode* n) {
   return n->local_id();
 }
 std::string_view local_id_of(const std::string& id) {
   return id;
 }
-}  // namespace
 
-WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
-                                  std::vector<Candidate>& candidates,
-                                  const PreservedWeights& preserved_weights) {
+bool by_node_id(const NodeWeight& a, const NodeWeight& b) {
+  return a.node_id < b.node_id;
+}
+
+// A candidate whose nodes' distinct nonces are already counted: what the decision needs, without the nonces.
+struct Counted {
+  types::Address participant;
+  std::vector<NodeWeight> mined;  // one entry per node id
+  std::vector<Verdict> verdicts;
+};
+
+// Distinct nonces per node id; entries for the same id are merged so a node is never counted twice.
+std::vector<NodeWeight> count_nodes(std::vector<NodeNonces>& nodes) {
+  std::sort(nodes.begin(), nodes.end(),
+            [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
+  std::vector<NodeWeight> out;
+  out.reserve(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto& n = nodes[i];
+    while (i + 1 < nodes.size() && nodes[i + 1].node_id == n.node_id) {
+      auto& next = nodes[++i].nonces;
+      n.nonces.insert(n.nonces.end(), next.begin(), next.end());
+      next.clear();
+    }
+    out.push_back({n.node_id, poc::calculate_node_weight(n.nonces)});
+  }
+  return out;
+}
+
+// Acceptance by verdicts and the participant weights; `counted` in any order, one entry per participant.
+WeightsResult decide(const std::map<types::Address, uint64_t>& validator_weights,
+                     std::vector<Counted>& counted, const PreservedWeights& preserved_weights) {
   WeightsResult out;
-  auto by_participant = [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; };
+  auto by_participant = [](const Counted& a, const Counted& b) { return a.participant < b.participant; };
+  std::sort(counted.begin(), counted.end(), by_participant);
   if (!preserved_weights.empty()) {
     // Participants with preserved nodes but no batches become candidates too.
-    std::sort(candidates.begin(), candidates.end(), by_participant);
-    size_t n = candidates.size();
+    size_t n = counted.size();
     for (const auto& [who, list] : preserved_weights) {
-      auto it =
-          std::lower_bound(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), who,
-                           [](const Candidate& c, const types::Address& a) { return c.participant < a; });
-      if (it == candidates.begin() + static_cast<std::ptrdiff_t>(n) || it->participant != who) {
-        candidates.push_back(Candidate{who, {}, {}});
-      }
+      auto end = counted.begin() + static_cast<std::ptrdiff_t>(n);
+      auto it = std::lower_bound(counted.begin(), end, who,
+                                 [](const Counted& c, const types::Address& a) { return c.participant < a; });
+      if (it == end || it->participant != who) counted.push_back(Counted{who, {}, {}});
     }
+    std::sort(counted.begin(), counted.end(), by_participant);
   }
   u128 total = 0;
   for (const auto& [_, w] : validator_weights) total += w;
-  std::sort(candidates.begin(), candidates.end(),
-            [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; });
-  for (auto& c : candidates) {
-    std::vector<NodeWeight> preserved_list;
+  for (auto& c : counted) {
+    std::vector<NodeWeight> preserved;
     if (auto it = preserved_weights.find(c.participant); it != preserved_weights.end())
-      preserved_list = it->second;
-    auto& preserved = preserved_list;
-    std::sort(preserved.begin(), preserved.end(),
-              [](const NodeWeight& a, const NodeWeight& b) { return a.node_id < b.node_id; });
-    auto is_preserved = [&](const std::string& id) {
-      auto it = std::lower_bound(preserved.begin(), preserved.end(), id,
-                                 [](const NodeWeight& a, const std::string& b) { return a.node_id < b; });
-      return it != preserved.end() && it->node_id == id;
+      preserved = it->second;
+    std::sort(preserved.begin(), preserved.end(), by_node_id);
+    auto is_preserved = [&](const NodeWeight& m) {
+      return std::binary_search(preserved.begin(), preserved.end(), m, by_node_id);
     };
-    c.nodes.erase(std::remove_if(c.nodes.begin(), c.nodes.end(),
-                                 [&](const NodeNonces& n) { return is_preserved(n.node_id); }),
-                  c.nodes.end());
-    if (c.nodes.empty() && !preserved.empty()) {
+    c.mined.erase(std::remove_if(c.mined.begin(), c.mined.end(), is_preserved), c.mined.end());
+    if (c.mined.empty() && !preserved.empty()) {
       ParticipantWeight pw{c.participant, 0, {}};
       u128 sum = 0;
       for (const auto& p : preserved) {
@@ -92,28 +114,14 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
       out.rejected.push_back({c.participant, why});
       continue;
     }
-    std::sort(c.nodes.begin(), c.nodes.end(),
-              [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
-    ParticipantWeight pw{c.participant, 0, {}};
+    ParticipantWeight pw{c.participant, 0, std::move(c.mined)};
     u128 sum = 0;
-    for (size_t i = 0; i < c.nodes.size(); ++i) {
-      auto& n = c.nodes[i];
-      // Entries for the same node id are merged so a node is never counted twice.
-      while (i + 1 < c.nodes.size() && c.nodes[i + 1].node_id == n.node_id) {
-        auto& next = c.nodes[++i].nonces;
-        n.nonces.insert(n.nonces.end(), next.begin(), next.end());
-        next.clear();
-      }
-      uint64_t w = poc::calculate_node_weight(n.nonces);
-      sum += w;
-      pw.nodes.push_back({n.node_id, w});
-    }
+    for (const auto& m : pw.nodes) sum += m.poc_weight;
     for (const auto& p : preserved) {
       sum += p.poc_weight;
       pw.nodes.push_back(p);
     }
-    std::sort(pw.nodes.begin(), pw.nodes.end(),
-              [](const NodeWeight& a, const NodeWeight& b) { return a.node_id < b.node_id; });
+    std::sort(pw.nodes.begin(), pw.nodes.end(), by_node_id);
     if (sum == 0) {
       out.rejected.push_back({c.participant, "no nonces"});
       continue;
@@ -128,23 +136,59 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
   return out;
 }
 
+}  // namespace
+
+WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
+                                  std::vector<Candidate>& candidates,
+                                  const PreservedWeights& preserved_weights) {
+  // One entry per participant: a participant listed twice has its nodes and verdicts merged, in the given
+  // order.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.participant < b.participant; });
+  std::vector<Counted> counted;
+  counted.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    auto& c = candidates[i];
+    while (i + 1 < candidates.size() && candidates[i + 1].participant == c.participant) {
+      auto& next = candidates[++i];
+      std::move(next.nodes.begin(), next.nodes.end(), std::back_inserter(c.nodes));
+      c.verdicts.insert(c.verdicts.end(), next.verdicts.begin(), next.verdicts.end());
+      next.nodes.clear();
+    }
+    counted.push_back(Counted{c.participant, count_nodes(c.nodes), c.verdicts});
+  }
+  return decide(validator_weights, counted, preserved_weights);
+}
+
 WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) {
   if (epoch == 0) throw std::logic_error("compute_new_weights: epoch 0 has no PoC");
   std::map<types::Address, uint64_t> validators;
   for (const auto& m : groups::get_members(state, epoch - 1, "")) validators[m.member()] = m.weight();
 
-  std::vector<Candidate> candidates;
+  // Batches come by participant, then node id: each node's distinct nonces are counted as soon as its last
+  // batch is read, so only one node's nonces are ever held.
+  std::vector<Counted> candidates;
+  std::optional<std::string> node_id;  // the node whose batches are being read
+  std::vector<uint64_t> nonces;
+  auto count_node = [&] {
+    if (node_id) candidates.back().mined.push_back({*node_id, poc::calculate_node_weight(nonces)});
+    node_id.reset();
+    nonces.clear();
+  };
   poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
     if (candidates.empty() || candidates.back().participant != b.participant()) {
-      candidates.push_back(Candidate{b.participant(), {}, {}});
+      count_node();
+      candidates.push_back(Counted{b.participant(), {}, {}});
     }
-    auto& c = candidates.back();
-    if (c.nodes.empty() || c.nodes.back().node_id != b.node_id()) c.nodes.push_back({b.node_id(), {}});
-    auto& nonces = c.nodes.back().nonces;
+    if (!node_id || *node_id != b.node_id()) {
+      count_node();
+      node_id = b.node_id();
+    }
     nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
   });
-  // Batches come by participant, then node id: the candidates are sorted, and one range scan reads the
-  // hardware of all of them. Batches of nodes removed from the registry since are ignored.
+  count_node();
+  // The candidates are sorted: one range scan reads the hardware of all of them. Batches of nodes removed
+  // from the registry since are ignored.
   std::vector<types::Address> addresses;
   addresses.reserve(candidates.size());
   for (const auto& c : candidates) addresses.push_back(c.participant);
@@ -153,14 +197,13 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
   std::map<types::Address, std::vector<const nodes::HardwareNode*>> registry;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const auto& hw = hardware[i];
-    auto registered = [&](const NodeNonces& n) {
-      return std::binary_search(hw.begin(), hw.end(), n.node_id,
-                                [](const auto& a, const auto& b) { return local_id_of(a) < local_id_of(b); });
+    auto unregistered = [&](const NodeWeight& n) {
+      return !std::binary_search(hw.begin(), hw.end(), n.node_id, [](const auto& a, const auto& b) {
+        return local_id_of(a) < local_id_of(b);
+      });
     };
-    auto& c = candidates[i];
-    c.nodes.erase(
-        std::remove_if(c.nodes.begin(), c.nodes.end(), [&](const NodeNonces& n) { return !registered(n); }),
-        c.nodes.end());
+    auto& mined = candidates[i].mined;
+    mined.erase(std::remove_if(mined.begin(), mined.end(), unregistered), mined.end());
     registry.emplace_hint(registry.end(), std::move(addresses[i]), std::move(hardware[i]));
   }
   // POC_SLOT nodes of the current epoch keep their poc_weight (if still registered).
@@ -178,7 +221,7 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
       c.verdicts.push_back({vals[vi].validator(), vals[vi].fraud_detected()});
     }
   }
-  auto out = compute_new_weights(validators, candidates, preserved);
+  auto out = decide(validators, candidates, preserved);
   out.arena = std::move(arena);
   out.registry = std::move(registry);
   return out;

@@ -12,7 +12,8 @@ namespace {
 types::Address addr(char c) {
   return types::Address(20, c);
 }
-Candidate candidate(char who, std::vector<x::weights::NodeNonces> nodes, std::vector<x::weights::Verdict> verdicts) {
+Candidate candidate(char who, std::vector<x::weights::NodeNonces> nodes,
+                    std::vector<x::weights::Verdict> verdicts) {
   return Candidate{addr(who), std::move(nodes), std::move(verdicts)};
 }
 }  // namespace
@@ -46,10 +47,10 @@ TEST(ComputeNewWeights, AllInvalidOrNoMajorityIsRejectedAndExactlyHalfIsNotEnoug
   std::map<types::Address, uint64_t> v{{addr('x'), 50}, {addr('y'), 30}, {addr('z'), 20}};
   std::vector<Candidate> c{
       candidate('a', {{"n", {1}}}, {{addr('x'), true}, {addr('y'), true}, {addr('z'), true}}),  // all fraud
-      candidate('b', {{"n", {1}}}, {{addr('y'), false}, {addr('z'), false}}),                 // exactly 1/2
-      candidate('c', {{"n", {1}}}, {{addr('x'), false}, {addr('z'), false}}),                 // 70%
-      candidate('d', {{"n", {1}}}, {{addr('q'), false}, {addr('x'), false}}),                 // q is no member: 50%
-      candidate('e', {{"n", {1}}}, {}),                                                       // nobody judged
+      candidate('b', {{"n", {1}}}, {{addr('y'), false}, {addr('z'), false}}),                   // exactly 1/2
+      candidate('c', {{"n", {1}}}, {{addr('x'), false}, {addr('z'), false}}),                   // 70%
+      candidate('d', {{"n", {1}}}, {{addr('q'), false}, {addr('x'), false}}),  // q is no member: 50%
+      candidate('e', {{"n", {1}}}, {}),                                        // nobody judged
   };
   auto r = compute_new_weights(v, c);
   ASSERT_EQ(r.accepted.size(), 1u);
@@ -61,13 +62,26 @@ TEST(ComputeNewWeights, AllInvalidOrNoMajorityIsRejectedAndExactlyHalfIsNotEnoug
 }
 
 TEST(ComputeNewWeights, DuplicateNoncesAndRepeatedNodeEntriesCountOnce) {
-  std::vector<Candidate> c{candidate('a', {{"n", {1, 2, 2}}, {"m", {1}}, {"n", {2, 3}}}, {{addr('v'), false}})};
+  std::vector<Candidate> c{
+      candidate('a', {{"n", {1, 2, 2}}, {"m", {1}}, {"n", {2, 3}}}, {{addr('v'), false}})};
   auto r = compute_new_weights({{addr('v'), 7}}, c);
   ASSERT_EQ(r.accepted.size(), 1u);
   EXPECT_EQ(r.accepted[0].weight, 4u);  // n: {1,2,3}, m: {1} (nonces are per node)
   ASSERT_EQ(r.accepted[0].nodes.size(), 2u);
   EXPECT_EQ(r.accepted[0].nodes[1].node_id, "n");
   EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 3u);
+}
+
+TEST(ComputeNewWeights, AParticipantListedTwiceIsOneEntryWithItsNodesMerged) {
+  std::vector<Candidate> c{candidate('a', {{"n", {1, 2}}}, {{addr('v'), false}}),
+                           candidate('b', {{"n", {1}}}, {}),
+                           candidate('a', {{"n", {2, 3}}, {"m", {5}}}, {{addr('v'), true}})};
+  auto r = compute_new_weights({{addr('v'), 7}}, c);
+  ASSERT_EQ(r.accepted.size(), 1u);  // the first verdict of v counts; b has none
+  EXPECT_EQ(r.accepted[0].participant, addr('a'));
+  EXPECT_EQ(r.accepted[0].weight, 4u);  // n: {1,2,3}, m: {5}
+  ASSERT_EQ(r.rejected.size(), 1u);
+  EXPECT_EQ(r.rejected[0].participant, addr('b'));
 }
 
 TEST(ComputeNewWeights, NoValidatorWeightAcceptsNobodyAndNeverDivides) {
@@ -87,7 +101,8 @@ TEST(ComputeNewWeights, NoValidatorWeightAcceptsNobodyAndNeverDivides) {
 TEST(ComputeNewWeights, HugeValidatorWeightsAndNonceValuesDoNotOverflow) {
   // Validator weights summing beyond 2^64: the majority test uses 128-bit sums.
   std::map<types::Address, uint64_t> v{{addr('x'), UINT64_MAX}, {addr('y'), UINT64_MAX}, {addr('z'), 1}};
-  std::vector<Candidate> c{candidate('a', {{"n", {0, UINT64_MAX, UINT64_MAX - 1}}}, {{addr('x'), false}, {addr('z'), false}})};
+  std::vector<Candidate> c{
+      candidate('a', {{"n", {0, UINT64_MAX, UINT64_MAX - 1}}}, {{addr('x'), false}, {addr('z'), false}})};
   auto r = compute_new_weights(v, c);
   ASSERT_EQ(r.accepted.size(), 1u);  // UINT64_MAX + 1 > (2 * UINT64_MAX + 1) / 2
   EXPECT_EQ(r.accepted[0].weight, 3u);
