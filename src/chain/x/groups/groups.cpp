@@ -1,12 +1,12 @@
 #include "chain/x/groups/groups.h"
 
 #include <algorithm>
-#include <span>
 #include <stdexcept>
 
 #include "chain/types/codes.h"
 #include "chain/types/int128.h"
 #include "chain/x/epochs/epochs.h"
+#include "chain/x/nodes/registry_snapshot.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
 
@@ -37,10 +37,10 @@ uint64_t saturating(u128 v) {
 
 }  // namespace
 
-void store_ml_node_info(ValidationWeight& member, const nodes::HardwareNode& node, uint64_t poc_weight,
+void store_ml_node_info(ValidationWeight& member, std::string_view node_id, uint64_t poc_weight,
                         const models::Model* model, bool first_model) {
   auto* info = member.add_ml_nodes();
-  info->set_node_id(node.local_id());
+  info->set_node_id(std::string(node_id));
   info->set_poc_weight(poc_weight);
   if (model) {
     info->set_throughput(saturating(u128(poc_weight) * model->throughput_per_nonce()));
@@ -78,31 +78,39 @@ class GroupBuilder {
     used_.assign(models.size(), false);
   }
 
+  // The group index of each model of `registry` (-1: no longer a registered model).
+  std::vector<int> group_indices(const nodes::RegistrySnapshot& registry) const {
+    std::vector<int> out;
+    out.reserve(registry.model_ids().size());
+    for (const auto& id : registry.model_ids()) out.push_back(model_index(id));
+    return out;
+  }
+
+  // The member's nodes are entry `index` of `registry`; `group_of` = group_indices(registry).
   // sink(model index, record): index -1 is the parent group. Records are only valid during the call.
   template <typename Sink>
   void add_member(const types::Address& address, const std::vector<weights::NodeWeight>& node_weights,
-                  std::span<const nodes::HardwareNode* const> nodes, const std::string& validator_public_key,
-                  const std::string& url, Sink&& sink) {
+                  const nodes::RegistrySnapshot& registry, size_t index, const std::vector<int>& group_of,
+                  const std::string& validator_public_key, const std::string& url, Sink&& sink) {
     pv_.Clear();
     pv_.set_member(address);
     pv_.set_validator_public_key(validator_public_key);
     pv_.set_url(url);
     std::fill(used_.begin(), used_.end(), false);
     u128 member_sum = 0;
-    for (const auto* n : nodes) {
-      const auto& node = *n;
+    for (const auto& node : registry.nodes(index)) {
       uint64_t w = 0;
       for (const auto& nw : node_weights) {
-        if (nw.node_id == node.local_id()) {
+        if (nw.node_id == node.local_id) {
           w = nw.poc_weight;
           break;
         }
       }
       member_sum += w;
-      store_ml_node_info(pv_, node, w, nullptr, false);
+      store_ml_node_info(pv_, node.local_id, w, nullptr, false);
       bool first = true;
-      for (const auto& model_id : node.models()) {
-        int i = model_index(model_id);
+      for (uint32_t model : registry.models(node)) {
+        int i = group_of[model];
         if (i < 0) continue;  // removed from the registry since the node declared it
         auto idx = static_cast<size_t>(i);
         auto& sub = out_.sub_groups[idx];
@@ -114,7 +122,7 @@ class GroupBuilder {
           rec.set_url(url);
           used_[idx] = true;
         }
-        store_ml_node_info(rec, node, w, &sub.data.model_snapshot(), first);
+        store_ml_node_info(rec, node.local_id, w, &sub.data.model_snapshot(), first);
         first = false;
         rec.set_weight(saturating(u128(rec.weight()) + w));
         sub_weight_[idx] += w;
@@ -190,11 +198,15 @@ FormedGroups build_epoch_groups(const FormationInput& in) {
   std::vector<ValidationWeight> parent;
   std::vector<std::vector<ValidationWeight>> subs(in.models.size());
   parent.reserve(in.members.size());
-  std::vector<const nodes::HardwareNode*> hw;
+  nodes::RegistrySnapshot registry;
   for (const auto& m : in.members) {
-    hw.clear();
-    for (const auto& n : m.nodes) hw.push_back(&n);
-    b.add_member(m.address, m.node_weights, hw, m.validator_public_key, m.url,
+    registry.add_participant(m.address);
+    for (const auto& n : m.nodes) registry.add_node(n);
+  }
+  const auto group_of = b.group_indices(registry);
+  for (size_t k = 0; k < in.members.size(); ++k) {
+    const auto& m = in.members[k];
+    b.add_member(m.address, m.node_weights, registry, k, group_of, m.validator_public_key, m.url,
                  [&](int i, const ValidationWeight& rec) {
                    (i < 0 ? parent : subs[static_cast<size_t>(i)]).push_back(rec);
                  });
@@ -236,28 +248,34 @@ FormedGroups form_epoch_groups(app::Context& ctx, uint64_t epoch, uint64_t poc_s
   prefixes.push_back(keys::member_prefix(epoch, ""));
   for (const auto& m : registry_models) prefixes.push_back(keys::member_prefix(epoch, m.id()));
   std::vector<store::KeyValues> pending(prefixes.size());
-  google::protobuf::Arena local_arena;  // hardware of members the weights result did not read
   pending[0].reserve(weights.accepted.size());
-  // accepted, the registry and the bulk reads are all sorted by address: merged, not looked up.
-  std::vector<types::Address> addresses;
+  // accepted, the registry and the bulk reads are all sorted by address: merged, not looked up. Members
+  // whose hardware the weights result did not read (only results not computed from state) are read here.
+  std::vector<types::Address> addresses, unread;
+  std::vector<std::pair<const nodes::RegistrySnapshot*, size_t>> where(weights.accepted.size());
   addresses.reserve(weights.accepted.size());
-  for (const auto& pw : weights.accepted) addresses.push_back(pw.participant);
+  for (size_t i = 0, r = 0; i < weights.accepted.size(); ++i) {
+    const auto& who = weights.accepted[i].participant;
+    addresses.push_back(who);
+    while (r < weights.registry.size() && weights.registry.participant(r) < who) ++r;
+    if (r < weights.registry.size() && weights.registry.participant(r) == who) {
+      where[i] = {&weights.registry, r};
+    } else {
+      where[i] = {nullptr, unread.size()};
+      unread.push_back(who);
+    }
+  }
+  const auto extra = nodes::read_registry_snapshot(st, unread);
+  const auto group_of = b.group_indices(weights.registry), extra_group_of = b.group_indices(extra);
   const auto participants = nodes::get_participants(st, addresses);
-  auto registered = weights.registry.begin();
   for (size_t i = 0; i < weights.accepted.size(); ++i) {
     const auto& pw = weights.accepted[i];
     const auto& participant = participants[i];
     if (!participant) continue;  // batches are only accepted from participants; never reached
-    while (registered != weights.registry.end() && registered->first < pw.participant) ++registered;
-    const std::vector<const nodes::HardwareNode*>* hw = nullptr;
-    std::vector<const nodes::HardwareNode*> read;
-    if (registered != weights.registry.end() && registered->first == pw.participant) {
-      hw = &registered->second;
-    } else {
-      read = std::move(nodes::get_hardware_nodes(st, {&pw.participant, 1}, local_arena).front());
-      hw = &read;
-    }
-    b.add_member(pw.participant, pw.nodes, *hw, participant->validator_public_key(), participant->url(),
+    auto [registry, index] = where[i];
+    const bool own = registry != nullptr;
+    b.add_member(pw.participant, pw.nodes, own ? *registry : extra, index, own ? group_of : extra_group_of,
+                 participant->validator_public_key(), participant->url(),
                  [&](int i, const ValidationWeight& rec) {
                    const auto g = static_cast<size_t>(i + 1);
                    auto& [key, value] = pending[g].emplace_back();

@@ -26,32 +26,33 @@ using MLNodeInfo = inference::inference::MLNodeInfo;
 // ---- formation (pure)
 struct FormationMember {
   types::Address address;
-  uint64_t weight = 0;                         // Σ node_weights (from compute_new_weights)
+  uint64_t weight = 0;  // Σ node_weights (from compute_new_weights)
   std::vector<weights::NodeWeight> node_weights;
-  std::vector<nodes::HardwareNode> nodes;      // the hardware registry at formation, sorted by local_id
+  std::vector<nodes::HardwareNode> nodes;  // the hardware registry at formation, sorted by local_id
   std::string validator_public_key;
   std::string url;
 };
 struct FormationInput {
   uint64_t epoch_index = 0;
   uint64_t poc_start_height = 0;
-  uint64_t height = 0;                         // formation height
+  uint64_t height = 0;  // formation height
   uint64_t unit_of_compute_price = 0;
-  std::vector<models::Model> models;           // the registry at formation, sorted by id
-  std::vector<FormationMember> members;        // sorted by address
+  std::vector<models::Model> models;     // the registry at formation, sorted by id
+  std::vector<FormationMember> members;  // sorted by address
 };
 struct Group {
-  EpochGroupData data;                         // header (validation_weights empty)
-  std::vector<ValidationWeight> members;       // sorted by address
+  EpochGroupData data;                    // header (validation_weights empty)
+  std::vector<ValidationWeight> members;  // sorted by address
 };
 struct FormedGroups {
   Group parent;
-  std::vector<Group> sub_groups;               // sorted by model id
+  std::vector<Group> sub_groups;  // sorted by model id
 };
 
-// Appends the snapshot of `node` for a group whose model snapshot is `model` (nullptr = parent group):
-// throughput = poc_weight × throughput_per_nonce (saturating), timeslots [PRE_POC_SLOT = first_model, POC_SLOT = false].
-void store_ml_node_info(ValidationWeight& member, const nodes::HardwareNode& node, uint64_t poc_weight,
+// Appends the snapshot of node `node_id` for a group whose model snapshot is `model` (nullptr = parent
+// group): throughput = poc_weight × throughput_per_nonce (saturating), timeslots [PRE_POC_SLOT = first_model,
+// POC_SLOT = false].
+void store_ml_node_info(ValidationWeight& member, std::string_view node_id, uint64_t poc_weight,
                         const models::Model* model, bool first_model);
 // Linear in members × nodes × models-per-node.
 FormedGroups build_epoch_groups(const FormationInput& input);
@@ -71,22 +72,26 @@ void form_genesis_group(store::KvStore& state, const std::vector<app::GenesisVal
 void set_effective_height(store::KvStore& state, uint64_t epoch, uint64_t height);
 // Rewrites one header (validation_weights are not stored) or one member record (schedule: POC_SLOT, vectors).
 void set_group(store::KvStore& state, const EpochGroupData& header);
-void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id, const ValidationWeight& member);
+void set_member(store::KvStore& state, uint64_t epoch, std::string_view model_id,
+                const ValidationWeight& member);
 
 // ---- reads
 // Header of (epoch, model_id) ("" = parent), without members.
-std::optional<EpochGroupData> get_group(const store::KvReader& state, uint64_t epoch, std::string_view model_id);
+std::optional<EpochGroupData> get_group(const store::KvReader& state, uint64_t epoch,
+                                        std::string_view model_id);
 // Header with validation_weights filled (sorted by address).
 std::optional<EpochGroupData> get_group_with_members(const store::KvReader& state, uint64_t epoch,
                                                      std::string_view model_id);
-std::optional<ValidationWeight> get_member(const store::KvReader& state, uint64_t epoch, std::string_view model_id,
-                                           const types::Address& member);
-std::vector<ValidationWeight> get_members(const store::KvReader& state, uint64_t epoch, std::string_view model_id);
+std::optional<ValidationWeight> get_member(const store::KvReader& state, uint64_t epoch,
+                                           std::string_view model_id, const types::Address& member);
+std::vector<ValidationWeight> get_members(const store::KvReader& state, uint64_t epoch,
+                                          std::string_view model_id);
 // Weight of `member` in the parent group of `epoch` (0 if absent).
 uint64_t member_weight(const store::KvReader& state, uint64_t epoch, const types::Address& member);
 uint64_t total_weight(const store::KvReader& state, uint64_t epoch);
 // The model snapshot of the epoch's sub-group (GetEpochModel).
-std::optional<models::Model> get_epoch_model(const store::KvReader& state, uint64_t epoch, std::string_view model_id);
+std::optional<models::Model> get_epoch_model(const store::KvReader& state, uint64_t epoch,
+                                             std::string_view model_id);
 
 nlohmann::json group_to_json(const EpochGroupData& g, const std::string& hrp);
 

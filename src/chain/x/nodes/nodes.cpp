@@ -253,18 +253,9 @@ std::vector<std::optional<Participant>> get_participants(const store::KvReader& 
   return out;
 }
 
-std::vector<std::vector<const HardwareNode*>> get_hardware_nodes(const store::KvReader& state,
-                                                                 std::span<const types::Address> sorted,
-                                                                 google::protobuf::Arena& arena) {
-  std::vector<std::vector<const HardwareNode*>> out(sorted.size());
-  scan_for_addresses(state, keys::kNodePrefix, sorted, [&](size_t i, std::string_view value) {
-    auto* node = google::protobuf::Arena::CreateMessage<HardwareNode>(&arena);
-    if (!node->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      throw std::logic_error("corrupt hardware node record in state");
-    }
-    out[i].push_back(node);
-  });
-  return out;
+void for_each_hardware_node(const store::KvReader& state, std::span<const types::Address> sorted,
+                            const std::function<void(size_t, std::string_view)>& fn) {
+  scan_for_addresses(state, keys::kNodePrefix, sorted, fn);
 }
 
 std::optional<HardwareNode> get_hardware_node(const store::KvReader& state, const types::Address& participant,

@@ -2,6 +2,7 @@
 // immediately; an epoch group snapshots it at formation (§7.2). Each MLNode is its own small record.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,13 +36,13 @@ void set_participant(store::KvStore& state, const Participant& participant);
 // A participant's MLNodes sorted by local_id (empty for an unknown participant).
 std::vector<HardwareNode> get_hardware_nodes(const store::KvReader& state, const types::Address& participant);
 // Bulk reads for epoch formation, linear in the records between the first and last address instead of a
-// lookup per participant. `sorted` is ascending without duplicates; the result has one entry per address
-// (nullopt / no nodes when it has none). Hardware records are allocated on `arena`, freed with it.
+// lookup per participant. `sorted` is ascending without duplicates. get_participants has one entry per
+// address (nullopt when it has none); for_each_hardware_node calls fn(index in sorted, record bytes) for
+// every node of those participants, in key order (registry_snapshot.h builds on it).
 std::vector<std::optional<Participant>> get_participants(const store::KvReader& state,
                                                          std::span<const types::Address> sorted);
-std::vector<std::vector<const HardwareNode*>> get_hardware_nodes(const store::KvReader& state,
-                                                                 std::span<const types::Address> sorted,
-                                                                 google::protobuf::Arena& arena);
+void for_each_hardware_node(const store::KvReader& state, std::span<const types::Address> sorted,
+                            const std::function<void(size_t, std::string_view)>& fn);
 std::optional<HardwareNode> get_hardware_node(const store::KvReader& state, const types::Address& participant,
                                               std::string_view local_id);
 

@@ -16,13 +16,6 @@ using types::u128;
 
 namespace {
 
-std::string_view local_id_of(const nodes::HardwareNode* n) {
-  return n->local_id();
-}
-std::string_view local_id_of(const std::string& id) {
-  return id;
-}
-
 bool by_node_id(const NodeWeight& a, const NodeWeight& b) {
   return a.node_id < b.node_id;
 }
@@ -187,30 +180,34 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
     nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
   });
   count_node();
-  // The candidates are sorted: one range scan reads the hardware of all of them. Batches of nodes removed
-  // from the registry since are ignored.
-  std::vector<types::Address> addresses;
-  addresses.reserve(candidates.size());
-  for (const auto& c : candidates) addresses.push_back(c.participant);
-  auto arena = std::make_unique<google::protobuf::Arena>();
-  auto hardware = nodes::get_hardware_nodes(state, addresses, *arena);
-  std::map<types::Address, std::vector<const nodes::HardwareNode*>> registry;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const auto& hw = hardware[i];
-    auto unregistered = [&](const NodeWeight& n) {
-      return !std::binary_search(hw.begin(), hw.end(), n.node_id, [](const auto& a, const auto& b) {
-        return local_id_of(a) < local_id_of(b);
-      });
-    };
-    auto& mined = candidates[i].mined;
-    mined.erase(std::remove_if(mined.begin(), mined.end(), unregistered), mined.end());
-    registry.emplace_hint(registry.end(), std::move(addresses[i]), std::move(hardware[i]));
-  }
   // POC_SLOT nodes of the current epoch keep their poc_weight (if still registered).
+  auto slots = schedule::preserved_nodes(state, epoch - 1);
+  // One range scan reads the registry of every candidate; batches and slots of nodes removed from it since
+  // are ignored.
+  std::vector<types::Address> addresses;
+  addresses.reserve(candidates.size() + slots.size());
+  for (const auto& c : candidates) addresses.push_back(c.participant);
+  for (const auto& s : slots) addresses.push_back(s.participant());
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  auto registry = nodes::read_registry_snapshot(state, addresses);
+  // A participant's nodes come sorted by local id (key order).
+  auto has_node = [&](size_t participant, std::string_view node_id) {
+    auto list = registry.nodes(participant);
+    auto it = std::lower_bound(
+        list.begin(), list.end(), node_id,
+        [](const nodes::RegistrySnapshot::Node& n, std::string_view id) { return n.local_id < id; });
+    return it != list.end() && it->local_id == node_id;
+  };
+  size_t r = 0;  // candidates and the snapshot are both sorted by address, and every candidate is in it
+  for (auto& c : candidates) {
+    while (registry.participant(r) < c.participant) ++r;
+    std::erase_if(c.mined, [&](const NodeWeight& n) { return !has_node(r, n.node_id); });
+  }
   PreservedWeights preserved;
-  for (const auto& s : schedule::preserved_nodes(state, epoch - 1)) {
-    if (!nodes::get_hardware_node(state, s.participant(), s.node_id())) continue;
-    preserved[s.participant()].push_back({s.node_id(), s.poc_weight()});
+  for (const auto& s : slots) {
+    auto i = registry.find(s.participant());
+    if (i && has_node(*i, s.node_id())) preserved[s.participant()].push_back({s.node_id(), s.poc_weight()});
   }
   // Validations come sorted by participant, as do candidates: one merge pass.
   auto vals = poc::get_validations(state, epoch);
@@ -222,7 +219,6 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
     }
   }
   auto out = decide(validators, candidates, preserved);
-  out.arena = std::move(arena);
   out.registry = std::move(registry);
   return out;
 }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "chain/types/address.h"
 #include "chain/types/int128.h"
 #include "chain/x/nodes/nodes.h"
+#include "chain/x/nodes/registry_snapshot.h"
 
 namespace chain::x::weights {
 
@@ -50,11 +50,10 @@ struct Rejection {
 struct WeightsResult {
   std::vector<ParticipantWeight> accepted;  // sorted by participant
   std::vector<Rejection> rejected;
-  // The hardware registry of the candidates with batches as read from state by compute_new_weights(state,
-  // ...) (sorted by local_id), so group formation in the same block does not read it again. Empty otherwise.
-  // The records live on `arena`: tens of thousands of them are freed at once, not message by message.
-  std::unique_ptr<google::protobuf::Arena> arena;
-  std::map<types::Address, std::vector<const nodes::HardwareNode*>> registry;
+  // The hardware registry of every candidate (with batches or preserved nodes) as read from state by
+  // compute_new_weights(state, ...), so group formation in the same block does not read it again. Empty
+  // otherwise.
+  nodes::RegistrySnapshot registry;
 };
 
 // `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are

@@ -275,6 +275,15 @@ TEST_F(GroupsTest, FormationInStateWritesExactlyTheRecordsOfBuildAndStore) {
   x::groups::store_epoch_groups(built, x::groups::build_epoch_groups(in));
 
   EXPECT_EQ(formed.writes(), built.writes());
+  // A weights result without the registry snapshot (not computed from state): formation reads it itself.
+  auto without_registry = w;
+  without_registry.registry = {};
+  store::Overlay formed_reading(st);
+  app::Context reading_ctx(formed_reading, block, hrp, events);
+  x::groups::form_epoch_groups(reading_ctx, 1, epoch.poc_start_height(),
+                               epoch.params().default_unit_of_compute_price(), without_registry, 0,
+                               carried_over);
+  EXPECT_EQ(formed_reading.writes(), built.writes());
   EXPECT_EQ(formed.writes().size(),
             1u + 2 + 3 + 2 + 2);  // headers: parent + 2 models; members: 3 + 7B: 2 + 32B: 2
   auto alice_record = x::groups::get_member(formed, 1, "", alice.address);
