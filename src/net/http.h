@@ -120,7 +120,8 @@ struct ClientResponse {
 };
 
 struct ClientError {
-  std::string message;  // "connect to 127.0.0.1:9 refused", "timeout after 5000 ms", ...
+  std::string message;     // "connect to 127.0.0.1:9 refused", "timeout after 5000 ms", ...
+  bool timed_out = false;  // the deadline passed; otherwise the connection failed or the URL was invalid
 };
 
 struct ClientResult {

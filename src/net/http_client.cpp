@@ -13,8 +13,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kMaxResponseBody = 64ull * 1024 * 1024;
 constexpr std::size_t kStreamPieceSize = 16 * 1024;
 
-ClientResult failure(std::string message) {
-  return ClientResult{std::nullopt, ClientError{std::move(message)}};
+ClientResult failure(ClientError error) {
+  return ClientResult{std::nullopt, std::move(error)};
 }
 
 template <class Body>
@@ -102,7 +102,7 @@ class Exchange {
 
   ClientError error(const std::string& step, beast::error_code ec) const {
     if (ec == asio::error::timed_out) {
-      return ClientError{"timeout after " + std::to_string(timeout_.count()) + " ms calling " + description_};
+      return ClientError{"timeout after " + std::to_string(timeout_.count()) + " ms calling " + description_, true};
     }
     return ClientError{step + ": " + ec.message()};
   }
@@ -133,7 +133,7 @@ http::request<http::string_body> make_request(const std::string& method, const U
 
 std::optional<Url> parse_or_fail(const std::string& url, ClientResult& result) {
   std::optional<Url> parsed = Url::parse(url);
-  if (!parsed) result = failure("invalid URL \"" + url + "\": expected http://host[:port][/path]");
+  if (!parsed) result = failure(ClientError{"invalid URL \"" + url + "\": expected http://host[:port][/path]"});
   return parsed;
 }
 
@@ -146,12 +146,12 @@ ClientResult Client::request(const std::string& method, const std::string& url, 
   if (!parsed) return result;
   Clock::time_point deadline = Clock::now() + timeout;
   Exchange exchange(method, url, timeout);
-  if (auto error = exchange.connect(*parsed, deadline)) return failure(error->message);
+  if (auto error = exchange.connect(*parsed, deadline)) return failure(std::move(*error));
   http::request<http::string_body> request = make_request(method, *parsed, body, headers);
-  if (auto error = exchange.write(request, deadline)) return failure(error->message);
+  if (auto error = exchange.write(request, deadline)) return failure(std::move(*error));
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBody);
-  if (auto error = exchange.read(parser, deadline)) return failure(error->message);
+  if (auto error = exchange.read(parser, deadline)) return failure(std::move(*error));
   ClientResponse response = to_client_response(parser.get());
   response.body = std::move(parser.get().body());
   result.response = std::move(response);
@@ -166,20 +166,20 @@ ClientResult Client::stream(const std::string& method, const std::string& url, c
   if (!parsed) return result;
   auto deadline = [idle_timeout] { return Clock::now() + idle_timeout; };
   Exchange exchange(method, url, idle_timeout);
-  if (auto error = exchange.connect(*parsed, deadline())) return failure(error->message);
+  if (auto error = exchange.connect(*parsed, deadline())) return failure(std::move(*error));
   http::request<http::string_body> request = make_request(method, *parsed, body, headers);
-  if (auto error = exchange.write(request, deadline())) return failure(error->message);
+  if (auto error = exchange.write(request, deadline())) return failure(std::move(*error));
 
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none is broken in 1.74
-  if (auto error = exchange.read_header(parser, deadline())) return failure(error->message);
+  if (auto error = exchange.read_header(parser, deadline())) return failure(std::move(*error));
   ClientResponse response = to_client_response(parser.get());
   bool success = response.status / 100 == 2;
   std::vector<char> piece(kStreamPieceSize);
   while (!parser.is_done()) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    if (auto error = exchange.read_some(parser, deadline())) return failure(error->message);
+    if (auto error = exchange.read_some(parser, deadline())) return failure(std::move(*error));
     std::size_t received = piece.size() - parser.get().body().size;
     if (received == 0) continue;
     if (!success) {

@@ -23,6 +23,7 @@ TEST(HttpClient, ReportsATimeoutWhenTheHandlerIsSlower) {
   release.set_value();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error->message, "timeout after 200 ms calling GET " + server.url("/slow"));
+  EXPECT_TRUE(result.error->timed_out);
 }
 
 TEST(HttpClient, ReportsConnectionRefused) {
@@ -35,6 +36,7 @@ TEST(HttpClient, ReportsConnectionRefused) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error->message,
             "connect to 127.0.0.1:" + std::to_string(closed_port) + ": Connection refused");
+  EXPECT_FALSE(result.error->timed_out);
 }
 
 TEST(HttpClient, RejectsUnsupportedUrls) {

@@ -155,6 +155,7 @@ TEST(HttpStream, IdleStreamTimesOut) {
   release.set_value();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error->message, "timeout after 200 ms calling GET " + server.url("/quiet"));
+  EXPECT_TRUE(result.error->timed_out);
 }
 
 }  // namespace
