@@ -9,12 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chain/app/tx.h"
 #include "chain/types/address.h"
 #include "chain/x/bank/bank.h"
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "common/secp256k1.h"
+#include "common/tx/tx_codec.h"
 
 int main(int argc, char** argv) {
   if (argc != 4) {
@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
       auto* c = msg.add_amount();
       c->set_denom("nicoin");
       c->set_amount("1");
-      mine.push_back(common::to_base64(chain::app::build_signed_tx(
-          {{std::string(chain::x::bank::kMsgSendUrl), msg.SerializeAsString()}}, "", 0, keys[i],
-          static_cast<uint64_t>(seq), chain_id)));
+      mine.push_back(common::to_base64(
+          common::tx::build_signed_tx({{std::string(chain::x::bank::kMsgSendUrl), msg.SerializeAsString()}},
+                                      "", 0, keys[i], static_cast<uint64_t>(seq), chain_id)));
     }
     txs.push_back(std::move(mine));
   }

@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <vector>
 
-#include "chain/app/tx.h"
 #include "chain/store/rocksdb_store.h"
 #include "chain/types/address.h"
 #include "chain/x/bank/bank.h"
 #include "common/ed25519.h"
 #include "common/secp256k1.h"
+#include "common/tx/tx_codec.h"
 #include "node/chain_node.h"
 
 namespace {
@@ -62,11 +62,13 @@ int main() {
       auto* c = msg.add_amount();
       c->set_denom("nicoin");
       c->set_amount("1");
-      std::string tx = chain::app::build_signed_tx({{std::string(chain::x::bank::kMsgSendUrl), msg.SerializeAsString()}},
-                                                   "", 0, accounts[i].key, seq, chain_id);
-      auto decoded = chain::app::decode_tx(tx);
+      std::string tx =
+          common::tx::build_signed_tx({{std::string(chain::x::bank::kMsgSendUrl), msg.SerializeAsString()}},
+                                      "", 0, accounts[i].key, seq, chain_id);
+      auto decoded = common::tx::decode_tx(tx);
       verify_inputs.emplace_back(decoded->tx.auth_info().public_key(),
-                                 chain::app::sign_hash(chain_id, decoded->tx.body(), seq), decoded->tx.signature());
+                                 common::tx::sign_hash(chain_id, decoded->tx.body(), seq),
+                                 decoded->tx.signature());
       txs.push_back(std::move(tx));
     }
   }

@@ -50,7 +50,8 @@ Account make_account(uint32_t i) {
 
 template <typename Msg>
 std::string sign(Account& from, std::string_view url, const Msg& msg) {
-  return app::build_signed_tx({{std::string(url), msg.SerializeAsString()}}, "", 0, from.key, from.sequence++, kChainId);
+  return common::tx::build_signed_tx({{std::string(url), msg.SerializeAsString()}}, "", 0, from.key,
+                                     from.sequence++, kChainId);
 }
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -121,9 +122,10 @@ int main() {
     n->set_host("10.0.0.5");
     n->set_inference_port(8080);
     n->set_poc_port(8081);
-    txs.push_back(app::build_signed_tx({{std::string(x::nodes::kMsgSubmitNewParticipantUrl), p.SerializeAsString()},
-                                        {std::string(x::nodes::kMsgSubmitHardwareDiffUrl), d.SerializeAsString()}},
-                                       "", 0, a.key, a.sequence++, kChainId));
+    txs.push_back(common::tx::build_signed_tx(
+        {{std::string(x::nodes::kMsgSubmitNewParticipantUrl), p.SerializeAsString()},
+         {std::string(x::nodes::kMsgSubmitHardwareDiffUrl), d.SerializeAsString()}},
+        "", 0, a.key, a.sequence++, kChainId));
   }
   size_t failed = block(txs);
   until(11);

@@ -9,7 +9,7 @@
 namespace common {
 
 struct Error {
-  uint32_t code = 1;  // non-zero; chain codes are listed in chain/app/codes.h
+  uint32_t code = 1;  // non-zero; chain codes are listed in common/tx/codes.h
   std::string message;
 };
 

@@ -66,7 +66,7 @@ chain::store::WriteSet block_aux_records(const BlockRecord& record) {
     inference::block::TxLocation loc;
     loc.set_height(height);
     loc.set_index(static_cast<uint32_t>(i));
-    aux.emplace(keys::tx(chain::app::tx_hash_hex(record.txs(i))), loc.SerializeAsString());
+    aux.emplace(keys::tx(common::tx::tx_hash_hex(record.txs(i))), loc.SerializeAsString());
   }
   return aux;
 }
@@ -101,7 +101,7 @@ nlohmann::json events_json(const google::protobuf::RepeatedPtrField<inference::b
 
 nlohmann::json tx_result_json(const BlockRecord& block, uint32_t index) {
   const auto& r = block.tx_results(static_cast<int>(index));
-  return {{"hash", chain::app::tx_hash_hex(block.txs(static_cast<int>(index)))},
+  return {{"hash", common::tx::tx_hash_hex(block.txs(static_cast<int>(index)))},
           {"height", block.header().height()},
           {"index", index},
           {"code", r.code()},

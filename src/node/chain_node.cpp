@@ -30,7 +30,7 @@ ChainNode::ChainNode(std::unique_ptr<chain::store::CommitStore> store, chain::ap
 
 SubmitResult ChainNode::submit_tx(const std::string& tx) {
   SubmitResult out;
-  out.hash = chain::app::tx_hash_hex(tx);
+  out.hash = common::tx::tx_hash_hex(tx);
   std::lock_guard lock(app_mu_);
   if (mempool_.contains(out.hash)) {
     out.code = chain::codes::kTxInMempoolCache;
@@ -88,7 +88,7 @@ BlockRecord ChainNode::produce_block(int64_t now_unix_ms) {
 
 void ChainNode::recheck_mempool_locked() {
   for (auto& tx : mempool_.take_all()) {
-    if (app_->check_tx(tx).code == 0) mempool_.add(chain::app::tx_hash_hex(tx), std::move(tx));
+    if (app_->check_tx(tx).code == 0) mempool_.add(common::tx::tx_hash_hex(tx), std::move(tx));
   }
 }
 

@@ -1,6 +1,6 @@
 #include "node/mempool.h"
 
-#include "chain/app/tx.h"
+#include "common/tx/tx_codec.h"
 
 namespace node {
 
@@ -24,7 +24,7 @@ std::vector<std::string> Mempool::reap(size_t max_bytes, size_t max_txs) const {
 void Mempool::drop_front(size_t n) {
   for (; n > 0 && !txs_.empty(); --n) {
     bytes_ -= txs_.front().size();
-    hashes_.erase(chain::app::tx_hash_hex(txs_.front()));
+    hashes_.erase(common::tx::tx_hash_hex(txs_.front()));
     txs_.pop_front();
   }
 }

@@ -108,12 +108,12 @@ common::Result<std::string> App::init_chain(const Genesis& genesis) {
   return genesis_app_hash_;
 }
 
-common::Result<DecodedTx> App::decode_and_check(std::string_view tx_bytes) const {
+common::Result<common::tx::DecodedTx> App::decode_and_check(std::string_view tx_bytes) const {
   if (tx_bytes.size() > max_tx_bytes_) {
     return common::make_error(codes::kTxTooLarge, "tx too large: " + std::to_string(tx_bytes.size()) +
                                                       " bytes, the limit is " + std::to_string(max_tx_bytes_));
   }
-  auto decoded = decode_tx(tx_bytes);
+  auto decoded = common::tx::decode_tx(tx_bytes);
   if (!decoded) return decoded.error();
   types::Address signer = types::address_from_public_key(decoded->tx.auth_info().public_key());
   for (int i = 0; i < decoded->body.messages_size(); ++i) {
@@ -140,7 +140,7 @@ bool App::verify_signature_cached(std::string_view tx_bytes, const std::string& 
 }
 
 common::Result<App::Ante> App::ante(store::KvStore& state, std::string_view tx_bytes, uint64_t height,
-                                    const DecodedTx& decoded) {
+                                    const common::tx::DecodedTx& decoded) {
   const auto& auth = decoded.tx.auth_info();
   Ante a{types::address_from_public_key(auth.public_key()), auth.sequence(), auth.public_key()};
   std::string signer_text = types::to_bech32(hrp_, a.signer);
@@ -162,7 +162,8 @@ common::Result<App::Ante> App::ante(store::KvStore& state, std::string_view tx_b
                                                          std::to_string(account->sequence()) + ", got " +
                                                          std::to_string(auth.sequence()));
   }
-  if (!verify_signature_cached(tx_bytes, auth.public_key(), sign_hash(chain_id_, decoded.tx.body(), auth.sequence()),
+  if (!verify_signature_cached(tx_bytes, auth.public_key(),
+                               common::tx::sign_hash(chain_id_, decoded.tx.body(), auth.sequence()),
                                decoded.tx.signature())) {
     return common::make_error(codes::kUnauthorized,
                               "signature verification failed for " + signer_text + " (wrong key or chain id \"" +
@@ -215,7 +216,7 @@ TxOutcome App::deliver_tx(const BlockInfo& block, std::string_view tx_bytes) {
   ante_branch.write_to(*block_);
   out.events = std::move(events);
   out.events.insert(out.events.begin(), types::Event{"tx",
-                                                     {{"hash", tx_hash_hex(tx_bytes)},
+                                                     {{"hash", common::tx::tx_hash_hex(tx_bytes)},
                                                       {"signer", out.signer},
                                                       {"sequence", std::to_string(out.sequence)}}});
   return out;

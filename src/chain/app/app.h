@@ -14,10 +14,10 @@
 #include "chain/app/module.h"
 #include "chain/app/msg_router.h"
 #include "chain/app/query_router.h"
-#include "chain/app/tx.h"
 #include "chain/store/commit_store.h"
 #include "chain/store/overlay.h"
 #include "chain/types/event.h"
+#include "common/tx/tx_codec.h"
 
 namespace chain::app {
 
@@ -74,10 +74,10 @@ class App {
     std::string public_key;
   };
   // Size, decoding, message routing and stateless message checks.
-  common::Result<DecodedTx> decode_and_check(std::string_view tx_bytes) const;
+  common::Result<common::tx::DecodedTx> decode_and_check(std::string_view tx_bytes) const;
   // Account, sequence, timeout and signature; on success bumps the sequence in `state`.
   common::Result<Ante> ante(store::KvStore& state, std::string_view tx_bytes, uint64_t height,
-                            const DecodedTx& decoded);
+                            const common::tx::DecodedTx& decoded);
   TxOutcome deliver_tx(const BlockInfo& block, std::string_view tx_bytes);
   bool verify_signature_cached(std::string_view tx_bytes, const std::string& public_key, const std::string& hash,
                                const std::string& signature);

@@ -1,26 +1,8 @@
-// Result codes returned in tx results and CheckTx (0 = success). Numbers follow the Cosmos SDK where one exists.
+// The chain's result codes are the tx protocol's (common/tx/codes.h); chain code names them chain::codes.
 #pragma once
 
-#include <cstdint>
+#include "common/tx/codes.h"
 
-namespace chain::codes {
-
-inline constexpr uint32_t kOk = 0;
-inline constexpr uint32_t kTxDecode = 2;
-inline constexpr uint32_t kUnauthorized = 4;
-inline constexpr uint32_t kInsufficientFunds = 5;
-inline constexpr uint32_t kUnknownRequest = 6;
-inline constexpr uint32_t kInvalidAddress = 7;
-inline constexpr uint32_t kInvalidPubKey = 8;
-inline constexpr uint32_t kUnknownAddress = 9;
-inline constexpr uint32_t kInvalidCoins = 10;
-inline constexpr uint32_t kInvalidRequest = 18;
-inline constexpr uint32_t kTxTooLarge = 21;
-inline constexpr uint32_t kInvalidChainId = 28;
-inline constexpr uint32_t kTxTimeoutHeight = 30;
-inline constexpr uint32_t kWrongSequence = 32;
-inline constexpr uint32_t kNotFound = 38;
-inline constexpr uint32_t kMempoolFull = 20;
-inline constexpr uint32_t kTxInMempoolCache = 19;
-
-}  // namespace chain::codes
+namespace chain {
+namespace codes = common::tx::codes;
+}  // namespace chain

@@ -7,9 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "abci/types.pb.h"
-#include "chain/app/tx.h"
 #include "chain/types/codes.h"
 #include "common/bytes.h"
+#include "common/tx/tx_codec.h"
 
 namespace node::abci {
 
@@ -381,7 +381,7 @@ void AppHandler::prepare_proposal(const ab::RequestPrepareProposal& req, ab::Res
       ++dropped_size;
       continue;
     }
-    bool ok = scratch ? scratch->check_tx(tx).code == 0 : chain::app::decode_tx(tx).ok();
+    bool ok = scratch ? scratch->check_tx(tx).code == 0 : common::tx::decode_tx(tx).ok();
     if (!ok) {
       ++dropped_invalid;
       continue;
@@ -399,7 +399,7 @@ void AppHandler::process_proposal(const ab::RequestProcessProposal& req, ab::Res
   // Only reject what no honest proposer can produce: bytes that do not decode as a transaction. Everything
   // else is decided in FinalizeBlock (a failing tx gets a non-zero code and changes nothing).
   for (int i = 0; i < req.txs_size(); ++i) {
-    auto decoded = chain::app::decode_tx(req.txs(i));
+    auto decoded = common::tx::decode_tx(req.txs(i));
     if (!decoded) {
       spdlog::warn("abci: rejecting proposal {} at height {} from {}: tx {} does not decode: {}", hex(req.hash()),
                    req.height(), hex(req.proposer_address()), i, decoded.error().message);

@@ -124,7 +124,7 @@ std::string CometNode::failure() const {
 
 SubmitResult CometNode::submit_tx(const std::string& tx) const {
   const auto& o = impl_->options;
-  std::string hash = chain::app::tx_hash_hex(tx);
+  std::string hash = common::tx::tx_hash_hex(tx);
   // Stateless and cheap: refuse what the app would refuse anyway before paying for the round trip.
   const uint64_t max = impl_->chain.genesis().max_tx_bytes;
   if (tx.size() > max) {

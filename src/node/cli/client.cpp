@@ -107,7 +107,7 @@ std::vector<chain::types::Coin> parse_coin_list(const std::string& text, const s
   return out;
 }
 
-int sign_and_broadcast(const TxOptions& opts, const std::vector<chain::app::TxMessage>& messages) {
+int sign_and_broadcast(const TxOptions& opts, const std::vector<common::tx::TxMessage>& messages) {
   NodeClient client(opts);
   std::string hrp = address_prefix(opts.home);
   Keyring keyring(Home{opts.home}.keyring_file(), hrp);
@@ -128,9 +128,10 @@ int sign_and_broadcast(const TxOptions& opts, const std::vector<chain::app::TxMe
     }
     sequence = std::stoull((*account)["sequence"].get<std::string>());
   }
-  std::string tx = chain::app::build_signed_tx(messages, opts.memo, 0, key, sequence, chain_id);
+  std::string tx = common::tx::build_signed_tx(messages, opts.memo, 0, key, sequence, chain_id);
   if (opts.generate_only) {
-    print_json({{"tx", common::to_base64(tx)}, {"txhash", chain::app::tx_hash_hex(tx)}, {"sequence", sequence}});
+    print_json(
+        {{"tx", common::to_base64(tx)}, {"txhash", common::tx::tx_hash_hex(tx)}, {"sequence", sequence}});
     return 0;
   }
 

@@ -9,10 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "chain/app/tx.h"
 #include "chain/types/coins.h"
-#include "inference/gov.pb.h"
 #include "common/result.h"
+#include "common/tx/tx_codec.h"
+#include "inference/gov.pb.h"
 
 namespace node::cli {
 
@@ -52,7 +52,7 @@ class NodeClient {
 
 // Signs `messages` with the key named by opts.from, broadcasts, waits for inclusion unless --no-wait,
 // prints the result as JSON on stdout and returns the process exit code (0 only when the tx succeeded).
-int sign_and_broadcast(const TxOptions& opts, const std::vector<chain::app::TxMessage>& messages);
+int sign_and_broadcast(const TxOptions& opts, const std::vector<common::tx::TxMessage>& messages);
 
 // The bech32 address of a keyring key name (or the address itself if it already is one).
 std::string resolve_address(const std::string& home, const std::string& name_or_address);

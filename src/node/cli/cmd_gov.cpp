@@ -35,8 +35,7 @@ std::string gov_address(const std::string& home) {
   return chain::types::to_bech32(address_prefix(home), chain::x::gov::authority());
 }
 
-
-int submit_proposal(const ProposalOptions& o, const std::vector<chain::app::TxMessage>& messages) {
+int submit_proposal(const ProposalOptions& o, const std::vector<common::tx::TxMessage>& messages) {
   if (o.from.empty()) throw std::runtime_error("--from is required");
   inference::gov::MsgSubmitProposal msg;
   msg.set_proposer(resolve_address(o.home, o.from));
@@ -54,7 +53,7 @@ int submit_proposal(const ProposalOptions& o, const std::vector<chain::app::TxMe
 
 // {"@type": "/inference.inference.MsgRegisterModel", ...fields} -> serialized message (protobuf JSON
 // mapping).
-chain::app::TxMessage message_from_json(const json& j) {
+common::tx::TxMessage message_from_json(const json& j) {
   if (!j.is_object() || !j.contains("@type") || !j["@type"].is_string()) {
     throw std::runtime_error("each message needs \"@type\": \"/package.MsgName\"");
   }
@@ -111,7 +110,7 @@ void register_gov(CommandTree& tree) {
     if (o.title.empty()) o.title = j.value("title", "");
     if (o.summary.empty()) o.summary = j.value("summary", "");
     if (o.deposit.empty()) o.deposit = j.value("deposit", "");
-    std::vector<chain::app::TxMessage> messages;
+    std::vector<common::tx::TxMessage> messages;
     for (const auto& m : j.value("messages", json::array())) messages.push_back(message_from_json(m));
     std::exit(submit_proposal(o, messages));
   });

@@ -110,8 +110,8 @@ TEST_F(AppTest, SenderMustBeSigner) {
   auto* c = msg.add_amount();
   c->set_denom("nicoin");
   c->set_amount("1");
-  std::string tx = app::build_signed_tx({{"/inference.bank.MsgSend", msg.SerializeAsString()}}, "", 0, alice.key, 0,
-                                        test::kChainId);
+  std::string tx = common::tx::build_signed_tx({{"/inference.bank.MsgSend", msg.SerializeAsString()}}, "", 0,
+                                               alice.key, 0, test::kChainId);
   EXPECT_EQ(app.check_tx(tx).code, codes::kUnauthorized);
 }
 

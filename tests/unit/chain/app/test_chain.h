@@ -58,8 +58,8 @@ inline std::string send_tx(TestAccount& from, const TestAccount& to, uint64_t am
   auto* c = msg.add_amount();
   c->set_denom("nicoin");
   c->set_amount(std::to_string(amount));
-  return app::build_signed_tx({{std::string(x::bank::kMsgSendUrl), msg.SerializeAsString()}}, "", 0, from.key,
-                              from.sequence++, chain_id);
+  return common::tx::build_signed_tx({{std::string(x::bank::kMsgSendUrl), msg.SerializeAsString()}}, "", 0,
+                                     from.key, from.sequence++, chain_id);
 }
 
 inline app::BlockInfo block_at(uint64_t height) {
@@ -76,14 +76,14 @@ inline void add_validator(app::Genesis& g, const TestAccount& operator_account, 
 }
 
 template <typename Msg>
-app::TxMessage tx_message(std::string_view type_url, const Msg& msg) {
+common::tx::TxMessage tx_message(std::string_view type_url, const Msg& msg) {
   return {std::string(type_url), msg.SerializeAsString()};
 }
 
 // Signs `messages` with the account's next sequence.
-inline std::string sign_tx(TestAccount& from, const std::vector<app::TxMessage>& messages,
+inline std::string sign_tx(TestAccount& from, const std::vector<common::tx::TxMessage>& messages,
                            const std::string& chain_id = kChainId) {
-  return app::build_signed_tx(messages, "", 0, from.key, from.sequence++, chain_id);
+  return common::tx::build_signed_tx(messages, "", 0, from.key, from.sequence++, chain_id);
 }
 
 // An App over a memory store that produces one committed block per call.

@@ -53,14 +53,15 @@ std::string gov_address() {
   return types::to_bech32(test::kHrp, x::gov::authority());
 }
 
-app::TxMessage register_model(const x::models::Model& m, const std::string& authority = gov_address()) {
+common::tx::TxMessage register_model(const x::models::Model& m,
+                                     const std::string& authority = gov_address()) {
   inference::inference::MsgRegisterModel msg;
   msg.set_authority(authority);
   *msg.mutable_model() = m;
   return test::tx_message(x::models::kMsgRegisterModelUrl, msg);
 }
 
-app::TxMessage remove_model(const std::string& id) {
+common::tx::TxMessage remove_model(const std::string& id) {
   inference::inference::MsgRemoveModel msg;
   msg.set_authority(gov_address());
   msg.set_id(id);
@@ -68,7 +69,8 @@ app::TxMessage remove_model(const std::string& id) {
 }
 
 inference::gov::MsgSubmitProposal proposal_msg(const test::TestAccount& from,
-                                               std::vector<app::TxMessage> messages, uint64_t deposit) {
+                                               std::vector<common::tx::TxMessage> messages,
+                                               uint64_t deposit) {
   inference::gov::MsgSubmitProposal msg;
   msg.set_proposer(from.bech32);
   msg.set_title("register a model");
@@ -86,7 +88,8 @@ inference::gov::MsgSubmitProposal proposal_msg(const test::TestAccount& from,
   return msg;
 }
 
-std::string submit(test::TestAccount& from, std::vector<app::TxMessage> messages, uint64_t deposit = 10000) {
+std::string submit(test::TestAccount& from, std::vector<common::tx::TxMessage> messages,
+                   uint64_t deposit = 10000) {
   return test::sign_tx(
       from, {test::tx_message(x::gov::kMsgSubmitProposalUrl, proposal_msg(from, messages, deposit))});
 }
@@ -140,7 +143,7 @@ class GovTest : public ::testing::Test {
     return events;
   }
   // Submits a proposal in the next block and returns its id.
-  uint64_t submit_ok(std::vector<app::TxMessage> messages, uint64_t deposit = 10000) {
+  uint64_t submit_ok(std::vector<common::tx::TxMessage> messages, uint64_t deposit = 10000) {
     auto out = chain->deliver(submit(alice, std::move(messages), deposit));
     EXPECT_EQ(out.code, 0u) << out.log;
     auto ids = test::TestChain::event_values(out.events, "submit_proposal", "proposal_id");
@@ -311,7 +314,7 @@ TEST_F(GovTest, SubmitFailuresChangeNothing) {
   c->set_amount("1");
   expect_fail(submit(alice, {test::tx_message(x::bank::kMsgSendUrl, drain)}), codes::kInvalidRequest,
               "not allowed inside a proposal");
-  std::vector<app::TxMessage> many(x::gov::kMaxProposalMessages + 1, remove_model("a"));
+  std::vector<common::tx::TxMessage> many(x::gov::kMaxProposalMessages + 1, remove_model("a"));
   expect_fail(submit(alice, many), codes::kInvalidRequest, "at most 16 messages");
   // Proposer must be the signer; title is required.
   auto msg = proposal_msg(bob, {}, 10000);

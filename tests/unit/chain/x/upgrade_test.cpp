@@ -16,8 +16,9 @@ std::string gov_address() {
   return types::to_bech32(test::kHrp, x::gov::authority());
 }
 
-app::TxMessage create_upgrade(uint64_t height, const std::string& version, const std::string& json = "",
-                              const std::string& authority = gov_address()) {
+common::tx::TxMessage create_upgrade(uint64_t height, const std::string& version,
+                                     const std::string& json = "",
+                                     const std::string& authority = gov_address()) {
   x::upgrade::MsgCreatePartialUpgrade msg;
   msg.set_authority(authority);
   msg.set_height(height);
@@ -26,7 +27,7 @@ app::TxMessage create_upgrade(uint64_t height, const std::string& version, const
   return test::tx_message(x::upgrade::kMsgCreatePartialUpgradeUrl, msg);
 }
 
-std::string submit(test::TestAccount& from, const std::vector<app::TxMessage>& messages) {
+std::string submit(test::TestAccount& from, const std::vector<common::tx::TxMessage>& messages) {
   inference::gov::MsgSubmitProposal msg;
   msg.set_proposer(from.bech32);
   msg.set_title("partial upgrade");
@@ -71,7 +72,7 @@ class UpgradeTest : public ::testing::Test {
   std::string version() { return x::upgrade::current_mlnode_version(chain->state()); }
   // Submits a proposal holding `messages`, votes yes; returns the proposal id. The proposal executes in
   // EndBlock of its voting_end_height.
-  uint64_t propose(const std::vector<app::TxMessage>& messages) {
+  uint64_t propose(const std::vector<common::tx::TxMessage>& messages) {
     auto out = chain->deliver(submit(alice, messages));
     EXPECT_EQ(out.code, 0u) << out.log;
     auto ids = test::TestChain::event_values(out.events, "submit_proposal", "proposal_id");

@@ -1,12 +1,12 @@
-#include "chain/app/tx.h"
+#include "common/tx/tx_codec.h"
 
 #include <algorithm>
 
-#include "chain/types/codes.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/tx/codes.h"
 
-namespace chain::app {
+namespace common::tx {
 
 std::string sign_hash(const std::string& chain_id, const std::string& body_bytes, uint64_t sequence) {
   std::string buf;
@@ -18,9 +18,9 @@ std::string sign_hash(const std::string& chain_id, const std::string& body_bytes
   return common::sha256(buf);
 }
 
-std::string build_signed_tx(const std::vector<TxMessage>& messages, const std::string& memo, uint64_t timeout_height,
-                            const common::secp256k1::PrivateKey& key, uint64_t sequence,
-                            const std::string& chain_id) {
+std::string build_signed_tx(const std::vector<TxMessage>& messages, const std::string& memo,
+                            uint64_t timeout_height, const common::secp256k1::PrivateKey& key,
+                            uint64_t sequence, const std::string& chain_id) {
   inference::tx::TxBody body;
   for (const auto& m : messages) {
     auto* any = body.add_messages();
@@ -47,9 +47,11 @@ common::Result<DecodedTx> decode_tx(std::string_view bytes) {
     return common::make_error(codes::kTxDecode, "tx parse error: body is not a valid TxBody");
   }
   if (out.body.messages().empty()) return common::make_error(codes::kInvalidRequest, "tx has no messages");
-  if (out.body.memo().size() > 256) return common::make_error(codes::kInvalidRequest, "memo longer than 256 bytes");
+  if (out.body.memo().size() > 256)
+    return common::make_error(codes::kInvalidRequest, "memo longer than 256 bytes");
   if (!out.tx.has_auth_info() || out.tx.auth_info().public_key().size() != 33) {
-    return common::make_error(codes::kInvalidPubKey, "tx must carry a 33-byte compressed secp256k1 public key");
+    return common::make_error(codes::kInvalidPubKey,
+                              "tx must carry a 33-byte compressed secp256k1 public key");
   }
   if (out.tx.signature().size() != 64) {
     return common::make_error(codes::kUnauthorized, "signature must be 64 bytes (compact r||s)");
@@ -59,8 +61,9 @@ common::Result<DecodedTx> decode_tx(std::string_view bytes) {
 
 std::string tx_hash_hex(std::string_view tx_bytes) {
   std::string hex = common::to_hex(common::sha256(tx_bytes));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](char c) { return static_cast<char>(std::toupper(c)); });
   return hex;
 }
 
-}  // namespace chain::app
+}  // namespace common::tx
