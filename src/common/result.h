@@ -13,11 +13,12 @@ struct Error {
   std::string message;
 };
 
-template <typename T>
+// A value or an error; E lets a library carry its own error type (api::mlnode::MlNodeError).
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   const T& value() const& { return std::get<0>(v_); }
@@ -27,37 +28,39 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
-  const Error& error() const { return std::get<1>(v_); }
+  const E& error() const { return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 struct Unit {};
 
-template <>
-class [[nodiscard]] Result<void> {
+template <typename E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { return error_; }
+  const E& error() const { return error_; }
 
  private:
-  Error error_;
+  E error_;
   bool ok_ = true;
 };
 
 using Status = Result<void>;
 
-inline Error make_error(uint32_t code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(uint32_t code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace common
 
 // Propagates an error from an expression returning Result/Status.
-#define TRY_STATUS(expr)                               \
-  do {                                                 \
-    auto _st = (expr);                                 \
+#define TRY_STATUS(expr)                                \
+  do {                                                  \
+    auto _st = (expr);                                  \
     if (!_st.ok()) return ::common::Error(_st.error()); \
   } while (0)

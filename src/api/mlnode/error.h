@@ -3,8 +3,8 @@
 #pragma once
 
 #include <string>
-#include <utility>
-#include <variant>
+
+#include "common/result.h"
 
 namespace api::mlnode {
 
@@ -29,23 +29,6 @@ struct MlNodeError {
 };
 
 template <typename T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(MlNodeError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& { return std::get<0>(v_); }
-  T& value() & { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const T& operator*() const& { return value(); }
-  T& operator*() & { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
-  const MlNodeError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, MlNodeError> v_;
-};
+using Result = common::Result<T, MlNodeError>;
 
 }  // namespace api::mlnode
