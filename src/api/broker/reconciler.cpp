@@ -1,0 +1,328 @@
+#include "api/broker/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+namespace api::broker {
+
+struct Reconciler::Slot {
+  std::string id;
+  std::shared_ptr<MlnodeDriver> driver;
+  IntendedState intended;
+  ObservedState observed;
+  uint64_t generation = 0;         // intent changes
+  uint64_t driver_generation = 0;  // driver replacements
+  bool busy = false;
+  bool removed = false;
+  bool wake = false;
+  bool exited = false;  // the worker thread left its loop
+  uint64_t stale_results_dropped = 0;
+  uint64_t actions = 0;
+  uint64_t failures = 0;
+  std::condition_variable cv;
+  std::thread thread;
+};
+
+namespace {
+
+NodeView view_of(const std::string& id, const IntendedState& intended, const ObservedState& observed,
+                 bool busy, uint64_t generation, uint64_t stale, uint64_t actions, uint64_t failures) {
+  return NodeView{id, intended, observed, status_name(observed), busy, generation, stale, actions, failures};
+}
+
+// The node answered a probe: record it; our applied inference args stay valid only while it still serves that
+// model.
+void apply_probe(ObservedState& o, const NodeProbe& p, TimePoint now) {
+  o.probe = p;
+  o.observed_at = now;
+  if (o.applied && !(p.kind == ServiceKind::kInference && o.applied->intent == Intent::kInference &&
+                     p.model == o.applied->model)) {
+    o.applied.reset();
+  }
+}
+
+struct Outcome {
+  bool ok = false;
+  std::string error;
+  NodeProbe probe;  // probe / pow_init answers
+};
+
+Outcome execute(MlnodeDriver& d, ActionKind kind, const IntendedState& intended) {
+  auto from_status = [](const common::Status& st) {
+    return st.ok() ? Outcome{true, {}, {}} : Outcome{false, st.error().message, {}};
+  };
+  auto from_probe = [](const common::Result<NodeProbe>& r) {
+    return r.ok() ? Outcome{true, {}, *r} : Outcome{false, r.error().message, {}};
+  };
+  switch (kind) {
+    case ActionKind::kProbe:
+      return from_probe(d.probe());
+    case ActionKind::kStop:
+      return from_status(d.stop());
+    case ActionKind::kInferenceUp:
+      return from_status(d.inference_up(intended.model, intended.args));
+    case ActionKind::kPowInitGenerate:
+      return from_probe(d.pow_init_generate(intended.poc));
+    case ActionKind::kPowInitValidate:
+      return from_probe(d.pow_init_validate(intended.poc));
+    case ActionKind::kNone:
+    case ActionKind::kWait:
+      break;
+  }
+  return {false, "nothing to execute", {}};
+}
+
+}  // namespace
+
+Reconciler::Reconciler(const Clock& clock, ReconcilerOptions options) : clock_(clock), options_(options) {}
+
+Reconciler::~Reconciler() {
+  stop();
+}
+
+std::shared_ptr<Reconciler::Slot> Reconciler::find(const std::string& id) const {
+  auto it = slots_.find(id);
+  return it == slots_.end() ? nullptr : it->second;
+}
+
+bool Reconciler::add_node(const std::string& id, std::shared_ptr<MlnodeDriver> driver) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || slots_.count(id) != 0) return false;
+  auto slot = std::make_shared<Slot>();
+  slot->id = id;
+  slot->driver = std::move(driver);
+  slots_[id] = slot;
+  if (options_.start_threads) slot->thread = std::thread([this, slot] { worker_loop(slot); });
+  return true;
+}
+
+void Reconciler::reap_finished_locked(std::vector<std::thread>& to_join) {
+  for (auto it = removed_.begin(); it != removed_.end();) {
+    if ((*it)->exited || !(*it)->thread.joinable()) {
+      if ((*it)->thread.joinable()) to_join.push_back(std::move((*it)->thread));
+      it = removed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Reconciler::remove_node(const std::string& id) {
+  std::vector<std::thread> to_join;
+  {
+    std::lock_guard lock(mu_);
+    auto slot = find(id);
+    if (!slot) return false;
+    slot->removed = true;
+    slot->cv.notify_all();
+    slots_.erase(id);
+    removed_.push_back(slot);
+    reap_finished_locked(to_join);
+  }
+  for (auto& t : to_join) t.join();  // only threads that already left their loop: never waits on I/O
+  return true;
+}
+
+bool Reconciler::set_driver(const std::string& id, std::shared_ptr<MlnodeDriver> driver) {
+  std::lock_guard lock(mu_);
+  auto slot = find(id);
+  if (!slot) return false;
+  slot->driver = std::move(driver);
+  ++slot->driver_generation;
+  slot->observed.probe = NodeProbe{};
+  slot->observed.applied.reset();
+  slot->wake = true;
+  slot->cv.notify_all();
+  return true;
+}
+
+bool Reconciler::set_intended(const std::string& id, const IntendedState& intended) {
+  std::lock_guard lock(mu_);
+  auto slot = find(id);
+  if (!slot) return false;
+  if (slot->intended == intended) return true;
+  slot->intended = intended;
+  ++slot->generation;
+  slot->observed.failure.consecutive = 0;  // a new intent is tried at once; the reason stays until a success
+  slot->observed.failure.retry_at = TimePoint{};
+  slot->wake = true;
+  slot->cv.notify_all();
+  return true;
+}
+
+void Reconciler::set_intended_all(const std::map<std::string, IntendedState>& intended) {
+  for (const auto& [id, state] : intended) set_intended(id, state);
+}
+
+void Reconciler::trigger() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, slot] : slots_) {
+    slot->wake = true;
+    slot->cv.notify_all();
+  }
+}
+
+std::vector<NodeView> Reconciler::nodes() const {
+  std::lock_guard lock(mu_);
+  std::vector<NodeView> out;
+  for (const auto& [id, s] : slots_) {
+    out.push_back(view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped,
+                          s->actions, s->failures));
+  }
+  return out;
+}
+
+std::optional<NodeView> Reconciler::node(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto s = find(id);
+  if (!s) return std::nullopt;
+  return view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped, s->actions,
+                 s->failures);
+}
+
+StepResult Reconciler::step(const std::string& id) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard lock(mu_);
+    slot = find(id);
+  }
+  if (!slot) return {};
+  return step_slot(slot);
+}
+
+StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
+  std::unique_lock lock(mu_);
+  Slot& s = *slot;
+  if (s.removed || s.busy || stopping_) return {};
+  const Action action = plan(s.intended, s.observed, clock_.now(), options_.plan);
+  StepResult result;
+  result.action = action.kind;
+  if (action.kind == ActionKind::kNone || action.kind == ActionKind::kWait) return result;
+
+  s.busy = true;
+  const uint64_t generation = s.generation;
+  const uint64_t driver_generation = s.driver_generation;
+  const IntendedState intended = s.intended;
+  const std::shared_ptr<MlnodeDriver> driver = s.driver;
+  lock.unlock();
+
+  Outcome out = execute(*driver, action.kind, intended);  // I/O: no lock held
+
+  lock.lock();
+  s.busy = false;
+  ++s.actions;
+  result.executed = true;
+  const TimePoint now = clock_.now();
+  if (s.removed) return result;
+  const bool stale = driver_generation != s.driver_generation ||
+                     (action.kind != ActionKind::kProbe && generation != s.generation);
+  if (stale) {
+    // Intent (or driver) changed while the call ran: its outcome says nothing about the new intent. The node
+    // may have moved, so it is probed before the next action.
+    ++s.stale_results_dropped;
+    s.observed.probe = NodeProbe{};
+    s.observed.applied.reset();
+    result.stale = true;
+    spdlog::debug("node {}: dropped stale result of {} (intent changed)", s.id, to_string(action.kind));
+    return result;
+  }
+
+  ObservedState& o = s.observed;
+  if (out.ok) {
+    switch (action.kind) {
+      case ActionKind::kProbe:
+        apply_probe(o, out.probe, now);
+        break;
+      case ActionKind::kStop:
+        apply_probe(o, NodeProbe{ServiceKind::kStopped, {}, false, PowPhase::kNone, {}, {}}, now);
+        break;
+      case ActionKind::kInferenceUp:
+        apply_probe(o, NodeProbe{ServiceKind::kInference, intended.model, true, PowPhase::kNone, {}, {}},
+                    now);
+        o.applied = intended;
+        break;
+      case ActionKind::kPowInitGenerate:
+      case ActionKind::kPowInitValidate:
+        apply_probe(o, out.probe, now);
+        o.applied = intended;
+        if (!satisfies(intended, o)) {
+          out.ok = false;
+          out.error = std::string("node reports PoC ") + to_string(out.probe.pow) + " at height " +
+                      (out.probe.pow_block_height ? std::to_string(*out.probe.pow_block_height) : "none") +
+                      " after the call";
+        }
+        break;
+      case ActionKind::kNone:
+      case ActionKind::kWait:
+        break;
+    }
+  }
+  if (out.ok) {
+    // A command that succeeded, or a probe showing the intent reached, clears the failure.
+    if (action.kind != ActionKind::kProbe || satisfies(intended, o)) o.failure = FailureRecord{};
+    result.succeeded = true;
+    return result;
+  }
+  ++s.failures;
+  o.failure.consecutive++;
+  o.failure.reason = std::string(to_string(action.kind)) + ": " + out.error;
+  o.failure.retry_at = now + backoff_delay(o.failure.consecutive, options_.backoff);
+  o.probe = NodeProbe{};  // unknown until probed again
+  o.applied.reset();
+  result.error = o.failure.reason;
+  spdlog::warn("node {} FAILED ({} in a row): {}", s.id, o.failure.consecutive, o.failure.reason);
+  return result;
+}
+
+int Reconciler::run_until_idle(const std::string& id, int max_steps) {
+  int executed = 0;
+  while (executed < max_steps) {
+    StepResult r = step(id);
+    if (!r.executed) break;
+    ++executed;
+  }
+  return executed;
+}
+
+int Reconciler::run_all_until_idle(int max_steps_per_node) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : slots_) ids.push_back(id);
+  }
+  int total = 0;
+  for (const auto& id : ids) total += run_until_idle(id, max_steps_per_node);
+  return total;
+}
+
+void Reconciler::worker_loop(const std::shared_ptr<Slot>& slot) {
+  for (;;) {
+    StepResult r = step_slot(slot);
+    std::unique_lock lock(mu_);
+    if (stopping_ || slot->removed) break;
+    if (r.executed) continue;
+    slot->cv.wait_for(lock, options_.worker_poll, [&] { return stopping_ || slot->removed || slot->wake; });
+    slot->wake = false;
+  }
+  std::lock_guard lock(mu_);
+  slot->exited = true;
+}
+
+void Reconciler::stop() {
+  std::vector<std::thread> to_join;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [id, s] : slots_) {
+      s->cv.notify_all();
+      if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
+    }
+    for (auto& s : removed_) {
+      s->cv.notify_all();
+      if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
+    }
+    removed_.clear();
+  }
+  for (auto& t : to_join) t.join();  // a worker inside a driver call finishes it first (calls have timeouts)
+}
+
+}  // namespace api::broker
