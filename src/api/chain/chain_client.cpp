@@ -97,6 +97,18 @@ common::Result<EpochGroup> ChainClient::epoch_group(GroupEpoch which, const std:
   return parsed(get(path), "GET " + path, parse_epoch_group);
 }
 
+common::Result<EpochGroup> ChainClient::epoch_group_at(uint64_t epoch_index,
+                                                       const std::string& model_id) const {
+  std::string path = "/inference/epoch-groups/" + std::to_string(epoch_index);
+  if (!model_id.empty()) path += "/" + encode_path(model_id);
+  return parsed(get(path), "GET " + path, parse_epoch_group);
+}
+
+common::Result<std::vector<PocBatch>> ChainClient::poc_batches(uint64_t epoch_index) const {
+  std::string path = "/inference/poc-batches/" + std::to_string(epoch_index);
+  return parsed(get(path), "GET " + path, parse_poc_batches);
+}
+
 common::Result<std::vector<GovernanceModel>> ChainClient::governance_models() const {
   return parsed(get("/inference/governance/models"), "GET /inference/governance/models",
                 parse_governance_models);

@@ -38,6 +38,11 @@ class ChainClient {
   common::Result<EpochInfo> epoch() const;
   // The parent group of the current/upcoming epoch, or its sub-group for `model_id` when given.
   common::Result<EpochGroup> epoch_group(GroupEpoch which, const std::string& model_id = "") const;
+  // The parent group (model_id "") or a sub-group of epoch `epoch_index` (GET
+  // /inference/epoch-groups/{E}[/{m}]).
+  common::Result<EpochGroup> epoch_group_at(uint64_t epoch_index, const std::string& model_id = "") const;
+  // Every PoC batch stored for epoch `epoch_index` (GET /inference/poc-batches/{E}), in key order.
+  common::Result<std::vector<PocBatch>> poc_batches(uint64_t epoch_index) const;
   common::Result<std::vector<GovernanceModel>> governance_models() const;
   common::Result<MLNodeVersion> mlnode_version() const;
   common::Result<Participant> participant(const std::string& address) const;

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/bytes.h"
+
 namespace api::chain {
 namespace {
 
@@ -83,6 +85,27 @@ class Obj {
     for (size_t i = 0; i < v.size(); ++i) {
       if (!v[i].is_string()) throw Malformed{"field " + element(key, i) + " must be a string"};
       out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+  std::vector<uint64_t> u64s(const std::string& key) const {
+    const json& v = array(key);
+    std::vector<uint64_t> out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_number_unsigned())
+        throw Malformed{"field " + element(key, i) + " must be a non-negative integer"};
+      out.push_back(v[i].get<uint64_t>());
+    }
+    return out;
+  }
+  std::vector<double> doubles(const std::string& key) const {
+    const json& v = array(key);
+    std::vector<double> out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_number()) throw Malformed{"field " + element(key, i) + " must be a number"};
+      out.push_back(v[i].get<double>());
     }
     return out;
   }
@@ -281,7 +304,30 @@ common::Result<std::vector<HardwareNode>> parse_hardware_nodes(const std::string
 
 common::Result<Account> parse_account(const std::string& body) {
   return parse(body, [](const Obj& o) {
-    return Account{o.str("address"), o.u64_text("account_number"), o.u64_text("sequence")};
+    Account a{o.str("address"), o.u64_text("account_number"), o.u64_text("sequence"), {}};
+    if (o.has("public_key")) {
+      auto key = common::from_base64(o.str("public_key"));
+      if (!key || (!key->empty() && key->size() != 33)) {
+        throw Malformed{"field \"public_key\" must be the base64 of a 33-byte compressed key"};
+      }
+      a.public_key = *key;
+    }
+    return a;
+  });
+}
+
+common::Result<std::vector<PocBatch>> parse_poc_batches(const std::string& body) {
+  return parse(body, [](const Obj& o) {
+    return o.list<PocBatch>("batches", [](const Obj& b) {
+      PocBatch p{b.str("participant"),      b.str("node_id"),           b.str("batch_id"),
+                 b.u64s("nonces"),          b.doubles("dist"),          b.u64("epoch_index"),
+                 b.u64("poc_start_height"), b.u64("received_at_height")};
+      if (p.nonces.size() != p.dist.size()) {
+        throw Malformed{"batch \"" + p.batch_id + "\" has " + std::to_string(p.nonces.size()) +
+                        " nonces but " + std::to_string(p.dist.size()) + " dist values"};
+      }
+      return p;
+    });
   });
 }
 

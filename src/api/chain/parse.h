@@ -22,6 +22,8 @@ common::Result<MLNodeVersion> parse_mlnode_version(const std::string& body);
 common::Result<Participant> parse_participant(const std::string& body);
 common::Result<std::vector<HardwareNode>> parse_hardware_nodes(const std::string& body);
 common::Result<Account> parse_account(const std::string& body);
+// The "batches" of a /inference/poc-batches answer; each batch's nonces and dist must have the same length.
+common::Result<std::vector<PocBatch>> parse_poc_batches(const std::string& body);
 // The amount of `denom` in a /bank/balances answer; 0 when the account holds none.
 common::Result<uint64_t> parse_balance(const std::string& body, const std::string& denom);
 common::Result<BroadcastResult> parse_broadcast(const std::string& body);

@@ -133,7 +133,20 @@ struct HardwareNode {
 struct Account {
   std::string address;
   uint64_t account_number = 0;
-  uint64_t sequence = 0;  // the next sequence to sign with
+  uint64_t sequence = 0;   // the next sequence to sign with
+  std::string public_key;  // raw 33-byte compressed secp256k1 key; empty until the account signed a tx
+};
+
+// GET /inference/poc-batches/{epoch}: one stored PoC batch (docs/epochs.md).
+struct PocBatch {
+  std::string participant;  // bech32 address
+  std::string node_id;
+  std::string batch_id;
+  std::vector<uint64_t> nonces;
+  std::vector<double> dist;  // one per nonce
+  uint64_t epoch_index = 0;
+  uint64_t poc_start_height = 0;
+  uint64_t received_at_height = 0;
 };
 
 // POST /txs: the CheckTx answer.
