@@ -1,5 +1,7 @@
 #include "api/broker/http_mlnode_driver.h"
 
+#include <cstdint>
+
 namespace api::broker {
 namespace {
 
@@ -124,6 +126,28 @@ common::Result<NodeProbe> HttpMlnodeDriver::pow_init_validate(const PocInit& ini
   auto r = client().pow_init_validate(to_pow_init_request(init));
   if (!r) return to_error(r.error());
   return pow_probe(*r);
+}
+
+common::Status HttpMlnodeDriver::pow_validate(const PocProofBatch& batch) {
+  mlnode::ProofBatch b;
+  b.public_key = batch.public_key;
+  b.block_hash = batch.block_hash;
+  b.block_height = static_cast<int64_t>(batch.block_height);
+  b.nonces.reserve(batch.nonces.size());
+  for (uint64_t n : batch.nonces) {
+    if (n > static_cast<uint64_t>(INT64_MAX))
+      return common::make_error(400, "nonce out of range for pow/validate");
+    b.nonces.push_back(static_cast<int64_t>(n));
+  }
+  b.dist = batch.dist;
+  auto r = client().pow_validate(b);
+  if (!r) return to_error(r.error());
+  if (r->queued_nonces != batch.nonces.size()) {
+    return common::make_error(1, "POST /api/v1/pow/validate: the node queued " +
+                                     std::to_string(r->queued_nonces) + " of " +
+                                     std::to_string(batch.nonces.size()) + " nonces");
+  }
+  return {};
 }
 
 }  // namespace api::broker

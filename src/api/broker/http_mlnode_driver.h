@@ -32,6 +32,7 @@ class HttpMlnodeDriver final : public MlnodeDriver {
   common::Status inference_up(const std::string& model, const std::vector<std::string>& args) override;
   common::Result<NodeProbe> pow_init_generate(const PocInit& init) override;
   common::Result<NodeProbe> pow_init_validate(const PocInit& init) override;
+  common::Status pow_validate(const PocProofBatch& batch) override;
 
  private:
   mlnode::MlNodeClient client() const;  // a copy, so no lock is held during I/O

@@ -12,6 +12,16 @@
 
 namespace api::broker {
 
+// POST /api/v1/pow/validate body: another participant's nonces to recompute (its public key, our PoC's
+// block).
+struct PocProofBatch {
+  std::string public_key;  // the prover's poc_public_key_hex
+  std::string block_hash;
+  uint64_t block_height = 0;
+  std::vector<uint64_t> nonces;
+  std::vector<double> dist;  // what the prover reported, one per nonce
+};
+
 class MlnodeDriver {
  public:
   virtual ~MlnodeDriver() = default;
@@ -25,6 +35,9 @@ class MlnodeDriver {
   // POST /api/v1/pow/init/generate | validate; the node's PoC state after the call.
   virtual common::Result<NodeProbe> pow_init_generate(const PocInit& init) = 0;
   virtual common::Result<NodeProbe> pow_init_validate(const PocInit& init) = 0;
+  // POST /api/v1/pow/validate: queue a batch for validation (the verdict comes back on the validated
+  // callback).
+  virtual common::Status pow_validate(const PocProofBatch& batch) = 0;
 };
 
 }  // namespace api::broker

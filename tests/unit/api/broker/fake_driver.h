@@ -45,6 +45,14 @@ class FakeDriver : public MlnodeDriver {
   common::Result<NodeProbe> pow_init_validate(const PocInit& init) override {
     return pow_init("pow_init_validate", init, PowPhase::kValidating);
   }
+  std::vector<PocProofBatch> validated;
+  common::Status pow_validate(const PocProofBatch& batch) override {
+    if (auto e = enter("pow_validate")) return *e;
+    if (state.kind != ServiceKind::kPow)
+      return common::make_error(409, "pow_validate: HTTP 409: PoC is not running");
+    validated.push_back(batch);
+    return {};
+  }
 
  private:
   std::optional<common::Error> enter(const std::string& call) {
