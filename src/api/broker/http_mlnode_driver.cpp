@@ -59,6 +59,10 @@ HttpMlnodeDriver::HttpMlnodeDriver(const MlnodeEndpoint& endpoint, std::string v
     : client_(http_base(endpoint.host, endpoint.inference_port), http_base(endpoint.host, endpoint.poc_port),
               std::move(version), options) {}
 
+HttpMlnodeDriver::HttpMlnodeDriver(std::string inference_base, std::string poc_base, std::string version,
+                                   mlnode::MlNodeClientOptions options)
+    : client_(std::move(inference_base), std::move(poc_base), std::move(version), options) {}
+
 void HttpMlnodeDriver::set_version(std::string version) {
   std::lock_guard lock(mu_);
   client_ = client_.for_version(std::move(version));

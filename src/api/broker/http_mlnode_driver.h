@@ -22,6 +22,9 @@ class HttpMlnodeDriver final : public MlnodeDriver {
  public:
   HttpMlnodeDriver(const MlnodeEndpoint& endpoint, std::string version,
                    mlnode::MlNodeClientOptions options = {});
+  // Bases "http://host:port" of the inference and management/PoC ports.
+  HttpMlnodeDriver(std::string inference_base, std::string poc_base, std::string version,
+                   mlnode::MlNodeClientOptions options = {});
 
   // Later calls use URLs of `version`; a call already running finishes on the old one. Thread-safe.
   void set_version(std::string version);

@@ -150,20 +150,34 @@ Dispatcher::Dispatcher(std::string public_key_hex, std::string callback_url)
     : public_key_hex_(std::move(public_key_hex)), callback_url_(std::move(callback_url)) {}
 
 void Dispatcher::set_nodes(std::vector<poc::LocalNode> nodes) {
+  std::lock_guard lock(mu_);
   nodes_ = std::move(nodes);
 }
 
+std::map<uint64_t, EpochDataEntry> Dispatcher::epoch_data() const {
+  std::lock_guard lock(mu_);
+  return epoch_data_;
+}
+
+std::optional<poc::PocAssignment> Dispatcher::assignment() const {
+  std::lock_guard lock(mu_);
+  return assignment_;
+}
+
 void Dispatcher::set_epoch_data(uint64_t epoch_index, epoch::EpochData data, uint64_t read_height) {
+  std::lock_guard lock(mu_);
   epoch_data_[epoch_index] = EpochDataEntry{std::move(data), read_height};
   tracker_.forget(duty_key(DutyKind::kReadEpochData, epoch_index));
 }
 
 void Dispatcher::set_poc_block_hash(uint64_t poc_start_height, uint64_t epoch_index, std::string hash) {
+  std::lock_guard lock(mu_);
   poc_block_hash_[poc_start_height] = std::move(hash);
   tracker_.forget(duty_key(DutyKind::kFetchPocBlockHash, epoch_index));
 }
 
 DispatchOutput Dispatcher::on_block(uint64_t height, const EpochFrame& frame) {
+  std::lock_guard lock(mu_);  // pure computation only: no I/O under it
   const uint64_t p = frame.stages.poc_start;
   if (height >= p && (!assignment_ || assignment_->poc_start_height != p)) {
     std::vector<std::string> ids;

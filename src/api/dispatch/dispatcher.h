@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,8 @@ DispatchOutput dispatch(const DispatchInput& input);
 // Keys of the duties (stable strings).
 std::string duty_key(DutyKind kind, uint64_t epoch_index, uint64_t qualifier = 0);
 
+// Thread-safe: duties may finish (set_epoch_data, set_poc_block_hash, tracker) on other threads than
+// on_block's.
 class Dispatcher {
  public:
   Dispatcher(std::string public_key_hex, std::string callback_url);
@@ -89,8 +92,8 @@ class Dispatcher {
   // keys of kSubmitSeed and kValidatePocBatches.
   void set_epoch_data(uint64_t epoch_index, epoch::EpochData data, uint64_t read_height);
   void set_poc_block_hash(uint64_t poc_start_height, uint64_t epoch_index, std::string hash);
-  const std::map<uint64_t, EpochDataEntry>& epoch_data() const { return epoch_data_; }
-  const std::optional<poc::PocAssignment>& assignment() const { return assignment_; }
+  std::map<uint64_t, EpochDataEntry> epoch_data() const;  // a copy (for /admin/v1/nodes)
+  std::optional<poc::PocAssignment> assignment() const;   // of the current PoC, once its first block was seen
 
   // dispatch() on the kept inputs; `duties` of the result are only those this call began in the tracker (due,
   // not done, not in flight): the caller runs each and calls tracker().complete(key) or fail(key). The node
@@ -100,6 +103,7 @@ class Dispatcher {
   DutyTracker& tracker() { return tracker_; }
 
  private:
+  mutable std::mutex mu_;
   std::string public_key_hex_;
   std::string callback_url_;
   std::vector<poc::LocalNode> nodes_;
