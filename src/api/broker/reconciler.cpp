@@ -12,21 +12,26 @@ struct Reconciler::Slot {
   uint64_t generation = 0;         // intent changes
   uint64_t driver_generation = 0;  // driver replacements
   bool busy = false;
+  ActionKind busy_action = ActionKind::kNone;
+  bool cancel_requested = false;  // the intent changed during a long call: the canceller stops the node
   bool removed = false;
   bool wake = false;
   bool exited = false;  // the worker thread left its loop
   uint64_t stale_results_dropped = 0;
   uint64_t actions = 0;
   uint64_t failures = 0;
+  uint64_t cancels = 0;
   std::condition_variable cv;
   std::thread thread;
+  std::thread canceller;
 };
 
 namespace {
 
 NodeView view_of(const std::string& id, const IntendedState& intended, const ObservedState& observed,
                  bool busy, uint64_t generation, uint64_t stale, uint64_t actions, uint64_t failures) {
-  return NodeView{id, intended, observed, status_name(observed), busy, generation, stale, actions, failures};
+  return NodeView{id,      intended, observed, status_name(observed), busy, generation, stale,
+                  actions, failures, 0};
 }
 
 // The node answered a probe: record it; our applied inference args stay valid only while it still serves that
@@ -91,7 +96,10 @@ bool Reconciler::add_node(const std::string& id, std::shared_ptr<MlnodeDriver> d
   slot->id = id;
   slot->driver = std::move(driver);
   slots_[id] = slot;
-  if (options_.start_threads) slot->thread = std::thread([this, slot] { worker_loop(slot); });
+  if (options_.start_threads) {
+    slot->thread = std::thread([this, slot] { worker_loop(slot); });
+    slot->canceller = std::thread([this, slot] { canceller_loop(slot); });
+  }
   return true;
 }
 
@@ -99,6 +107,7 @@ void Reconciler::reap_finished_locked(std::vector<std::thread>& to_join) {
   for (auto it = removed_.begin(); it != removed_.end();) {
     if ((*it)->exited || !(*it)->thread.joinable()) {
       if ((*it)->thread.joinable()) to_join.push_back(std::move((*it)->thread));
+      if ((*it)->canceller.joinable()) to_join.push_back(std::move((*it)->canceller));
       it = removed_.erase(it);
     } else {
       ++it;
@@ -144,6 +153,9 @@ bool Reconciler::set_intended(const std::string& id, const IntendedState& intend
   ++slot->generation;
   slot->observed.failure.consecutive = 0;  // a new intent is tried at once; the reason stays until a success
   slot->observed.failure.retry_at = TimePoint{};
+  // inference/up may load a model for minutes: stop it (the MLNode aborts a load on stop) so the new intent
+  // does not wait for it. Its result is stale anyway.
+  if (slot->busy && slot->busy_action == ActionKind::kInferenceUp) slot->cancel_requested = true;
   slot->wake = true;
   slot->cv.notify_all();
   return true;
@@ -167,6 +179,7 @@ std::vector<NodeView> Reconciler::nodes() const {
   for (const auto& [id, s] : slots_) {
     out.push_back(view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped,
                           s->actions, s->failures));
+    out.back().cancels = s->cancels;
   }
   return out;
 }
@@ -175,8 +188,10 @@ std::optional<NodeView> Reconciler::node(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto s = find(id);
   if (!s) return std::nullopt;
-  return view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped, s->actions,
-                 s->failures);
+  NodeView v = view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped,
+                       s->actions, s->failures);
+  v.cancels = s->cancels;
+  return v;
 }
 
 StepResult Reconciler::step(const std::string& id) {
@@ -199,6 +214,8 @@ StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
   if (action.kind == ActionKind::kNone || action.kind == ActionKind::kWait) return result;
 
   s.busy = true;
+  s.busy_action = action.kind;
+  s.cancel_requested = false;
   const uint64_t generation = s.generation;
   const uint64_t driver_generation = s.driver_generation;
   const IntendedState intended = s.intended;
@@ -209,6 +226,8 @@ StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
 
   lock.lock();
   s.busy = false;
+  s.busy_action = ActionKind::kNone;
+  s.cancel_requested = false;
   ++s.actions;
   result.executed = true;
   const TimePoint now = clock_.now();
@@ -307,6 +326,23 @@ void Reconciler::worker_loop(const std::shared_ptr<Slot>& slot) {
   slot->exited = true;
 }
 
+void Reconciler::canceller_loop(const std::shared_ptr<Slot>& slot) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    slot->cv.wait(lock, [&] { return stopping_ || slot->removed || slot->cancel_requested; });
+    if (stopping_ || slot->removed) break;
+    slot->cancel_requested = false;
+    if (!slot->busy) continue;  // the call finished meanwhile
+    const std::shared_ptr<MlnodeDriver> driver = slot->driver;
+    ++slot->cancels;
+    lock.unlock();
+    auto st = driver->stop();  // I/O: no lock held
+    if (!st.ok())
+      spdlog::warn("node {}: could not cancel the running inference/up: {}", slot->id, st.error().message);
+    lock.lock();
+  }
+}
+
 void Reconciler::stop() {
   std::vector<std::thread> to_join;
   {
@@ -315,10 +351,12 @@ void Reconciler::stop() {
     for (auto& [id, s] : slots_) {
       s->cv.notify_all();
       if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
+      if (s->canceller.joinable()) to_join.push_back(std::move(s->canceller));
     }
     for (auto& s : removed_) {
       s->cv.notify_all();
       if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
+      if (s->canceller.joinable()) to_join.push_back(std::move(s->canceller));
     }
     removed_.clear();
   }

@@ -13,9 +13,11 @@
 //   exponential backoff; other nodes are unaffected (each has its own worker and record).
 // - Nothing is queued: each node has one record and one "wake" flag, so no queue can grow.
 //
+// - A change of intent while inference/up runs (a model load may take minutes) stops the node from a second
+//   per-node thread, so the load is aborted and the worker is free for the new intent at once.
 // Threads: with ReconcilerOptions::start_threads each node gets a std::thread running step() in a loop and
-// sleeping (real time, at most worker_poll) between steps; tests leave it off and call
-// step()/run_until_idle() themselves with a ManualClock, so they need neither real time nor HTTP.
+// sleeping (real time, at most worker_poll) between steps, plus the canceller thread; tests leave it off and
+// call step()/run_until_idle() themselves with a ManualClock, so they need neither real time nor HTTP.
 #pragma once
 
 #include <condition_variable>
@@ -53,6 +55,7 @@ struct NodeView {
   uint64_t stale_results_dropped = 0;
   uint64_t actions = 0;   // driver calls made (probes included)
   uint64_t failures = 0;  // failed driver calls, total
+  uint64_t cancels = 0;   // running inference/up calls stopped because the intent changed
 };
 
 struct StepResult {
@@ -104,6 +107,7 @@ class Reconciler {
  private:
   struct Slot;
   void worker_loop(const std::shared_ptr<Slot>& slot);
+  void canceller_loop(const std::shared_ptr<Slot>& slot);
   StepResult step_slot(const std::shared_ptr<Slot>& slot);
   std::shared_ptr<Slot> find(const std::string& id) const;
   void reap_finished_locked(std::vector<std::thread>& to_join);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "fake_driver.h"
@@ -265,6 +267,94 @@ TEST(ReconcilerThreads, WorkersReactToIntentChanges) {
   EXPECT_EQ(rec.node("a")->status, "INFERENCE");
   rec.stop();
   EXPECT_EQ(calls.load(), 2);  // probe + inference/up, then settled (the clock does not move)
+}
+
+}  // namespace
+}  // namespace api::broker
+
+namespace api::broker {
+namespace {
+
+// An MLNode whose inference/up blocks (a long model load) until stop() aborts it. Thread-safe.
+class SlowLoadDriver : public MlnodeDriver {
+ public:
+  common::Result<NodeProbe> probe() override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("probe");
+    return state_;
+  }
+  common::Status stop() override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("stop");
+    aborted_ = true;
+    state_ = NodeProbe{ServiceKind::kStopped, {}, false, PowPhase::kNone, {}, {}};
+    cv_.notify_all();
+    return {};
+  }
+  common::Status inference_up(const std::string& model, const std::vector<std::string>&) override {
+    std::unique_lock lock(mu_);
+    calls_.push_back("inference_up " + model);
+    loading_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return aborted_; });  // guard only; stop() ends it
+    loading_ = false;
+    if (aborted_) return common::make_error(499, "POST /api/v1/inference/up: cancelled by /api/v1/stop");
+    state_ = NodeProbe{ServiceKind::kInference, model, true, PowPhase::kNone, {}, {}};
+    return {};
+  }
+  common::Result<NodeProbe> pow_init_generate(const PocInit& init) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("pow_init_generate");
+    state_ =
+        NodeProbe{ServiceKind::kPow, {}, false, PowPhase::kGenerating, init.node_index, init.block_height};
+    return state_;
+  }
+  common::Result<NodeProbe> pow_init_validate(const PocInit&) override {
+    return common::make_error(500, "unexpected");
+  }
+  common::Status pow_validate(const PocProofBatch&) override { return common::make_error(500, "unexpected"); }
+
+  bool wait_loading() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return loading_; });
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  NodeProbe state_{ServiceKind::kStopped, {}, false, PowPhase::kNone, {}, {}};
+  std::vector<std::string> calls_;
+  bool loading_ = false;
+  bool aborted_ = false;
+};
+
+TEST(ReconcilerThreads, ANewIntentCancelsARunningModelLoad) {
+  ManualClock clock;
+  ReconcilerOptions o;
+  o.worker_poll = std::chrono::milliseconds(20);
+  Reconciler rec(clock, o);
+  auto d = std::make_shared<SlowLoadDriver>();
+  rec.add_node("a", d);
+  rec.set_intended("a", IntendedState::inference("big-model", {}));
+  ASSERT_TRUE(d->wait_loading());
+  // PoC starts while the model is still loading.
+  rec.set_intended("a", IntendedState::poc_generate({0, 1, 40, "H", "02aa", "http://cb"}));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (rec.node("a")->status != "POC" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  NodeView v = *rec.node("a");
+  rec.stop();
+  EXPECT_EQ(v.status, "POC");
+  EXPECT_EQ(v.cancels, 1u);
+  EXPECT_EQ(v.stale_results_dropped, 1u) << "the aborted load's error is not a FAILED node";
+  EXPECT_FALSE(v.observed.failure.failed());
+  EXPECT_EQ(d->calls(), (std::vector<std::string>{"probe", "inference_up big-model", "stop", "probe",
+                                                  "pow_init_generate"}));
 }
 
 }  // namespace
