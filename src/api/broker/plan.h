@@ -44,7 +44,7 @@ Action plan(const IntendedState& intended, const ObservedState& observed, TimePo
 // Backoff after `consecutive` failures (>= 1): base * 2^(consecutive-1), capped at max.
 struct BackoffOptions {
   Duration base = std::chrono::seconds(1);
-  Duration max = std::chrono::seconds(60);
+  Duration max = std::chrono::seconds(30);
 };
 Duration backoff_delay(uint32_t consecutive, const BackoffOptions& options = {});
 

@@ -164,6 +164,11 @@ std::optional<poc::PocAssignment> Dispatcher::assignment() const {
   return assignment_;
 }
 
+void Dispatcher::restore_assignment(poc::PocAssignment assignment) {
+  std::lock_guard lock(mu_);
+  assignment_ = std::move(assignment);
+}
+
 void Dispatcher::set_epoch_data(uint64_t epoch_index, epoch::EpochData data, uint64_t read_height) {
   std::lock_guard lock(mu_);
   epoch_data_[epoch_index] = EpochDataEntry{std::move(data), read_height};

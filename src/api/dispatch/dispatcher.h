@@ -94,6 +94,9 @@ class Dispatcher {
   void set_poc_block_hash(uint64_t poc_start_height, uint64_t epoch_index, std::string hash);
   std::map<uint64_t, EpochDataEntry> epoch_data() const;  // a copy (for /admin/v1/nodes)
   std::optional<poc::PocAssignment> assignment() const;   // of the current PoC, once its first block was seen
+  // Puts back a persisted assignment after a restart mid-PoC, so node indices stay those the MLNodes mine
+  // with even if the node list changed meanwhile (persist assignment() whenever it changes).
+  void restore_assignment(poc::PocAssignment assignment);
 
   // dispatch() on the kept inputs; `duties` of the result are only those this call began in the tracker (due,
   // not done, not in flight): the caller runs each and calls tracker().complete(key) or fail(key). The node

@@ -238,6 +238,26 @@ TEST(Dispatcher, ReadDutiesComeBackUntilTheDataArrives) {
   EXPECT_EQ(d.assignment()->poc_start_height, 40u);
 }
 
+TEST(Dispatcher, ARestoredAssignmentKeepsNodeIndicesAcrossARestart) {
+  Dispatcher d("02ab", "http://cb");
+  d.set_nodes({{"b", true, {"m1"}, {}}, {"c", true, {"m1"}, {}}});
+  d.set_epoch_data(1, {}, 40);
+  d.set_poc_block_hash(40, 2, "H");
+  d.on_block(41, frame2());
+  auto saved = *d.assignment();
+  // Restart with a node "a" added meanwhile: it would take index 0 and shift b and c.
+  Dispatcher r("02ab", "http://cb");
+  r.set_nodes({{"a", true, {"m1"}, {}}, {"b", true, {"m1"}, {}}, {"c", true, {"m1"}, {}}});
+  r.set_epoch_data(1, {}, 40);
+  r.set_poc_block_hash(40, 2, "H");
+  r.restore_assignment(saved);
+  auto o = r.on_block(42, frame2());
+  EXPECT_EQ(o.nodes["b"].intended.poc.node_index, 0);
+  EXPECT_EQ(o.nodes["c"].intended.poc.node_index, 1);
+  EXPECT_EQ(o.nodes["c"].intended.poc.node_count, 2);
+  EXPECT_EQ(o.nodes["a"].intended.intent, Intent::kStopped);
+}
+
 TEST(DutyTracker, PruneKeepsInFlightAndRecentKeys) {
   DutyTracker t;
   ASSERT_TRUE(t.try_begin("a/1", 1));
