@@ -166,10 +166,16 @@ common::Result<SubmitPocValidation> parse_validated_callback(std::string_view bo
 CallbackReply handle_generated_callback(std::string_view body, const GeneratedContext& ctx, PocSink& sink) {
   auto m = parse_generated_callback(body, ctx);
   if (!m) return error_reply(m.error());
-  if (auto st = sink.enqueue_batch(*m); !st.ok()) {
-    return error_reply(common::make_error(503, "batch not queued: " + st.error().message));
+  json ids = json::array();
+  for (const SubmitPocBatch& part : split_poc_batch(*m, ctx.max_nonces_per_message)) {
+    if (auto st = sink.enqueue_batch(part); !st.ok()) {
+      return error_reply(common::make_error(503, "batch not queued: " + st.error().message));
+    }
+    ids.push_back(part.batch_id);
   }
-  return {200, json{{"status", "OK"}, {"batch_id", m->batch_id}, {"node_id", m->node_id}}.dump()};
+  return {
+      200,
+      json{{"status", "OK"}, {"batch_id", ids.front()}, {"batch_ids", ids}, {"node_id", m->node_id}}.dump()};
 }
 
 CallbackReply handle_validated_callback(std::string_view body, const ValidatedContext& ctx, PocSink& sink) {

@@ -27,6 +27,7 @@ struct GeneratedContext {
   std::string public_key_hex;  // poc_public_key_hex of our account key: the only key our nodes mine with
   PocAssignment assignment;    // of the current PoC (its poc_start_height is the only accepted block_height)
   size_t max_body_bytes = kDefaultMaxCallbackBytes;
+  size_t max_nonces_per_message = kDefaultMaxNoncesPerMessage;  // the epoch's max_nonces_per_batch when known
 };
 
 struct ValidatedContext {
@@ -60,7 +61,8 @@ struct CallbackReply {
   std::string body;  // JSON: {"status":"OK","batch_id":...} or {"error":{"code":...,"message":...}}
 };
 
-// The whole callback route: parse, enqueue, reply (200 only once queued).
+// The whole callback route: parse, enqueue, reply (200 only once queued). A generated batch larger than
+// ctx.max_nonces_per_message is queued as several messages (split_poc_batch); the reply lists their ids.
 CallbackReply handle_generated_callback(std::string_view body, const GeneratedContext& ctx, PocSink& sink);
 CallbackReply handle_validated_callback(std::string_view body, const ValidatedContext& ctx, PocSink& sink);
 

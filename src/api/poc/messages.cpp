@@ -1,5 +1,8 @@
 #include "api/poc/messages.h"
 
+#include <algorithm>
+#include <cstddef>
+
 #include "common/bech32.h"
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -38,6 +41,26 @@ std::string poc_batch_id(const std::string& node_id, uint64_t poc_start_height,
   h.update(common::be64(poc_start_height));
   for (uint64_t n : nonces) h.update(common::be64(n));
   return common::to_hex(h.finish()).substr(0, 32);
+}
+
+std::vector<SubmitPocBatch> split_poc_batch(const SubmitPocBatch& batch, size_t max_nonces) {
+  if (max_nonces == 0) max_nonces = 1;
+  if (batch.nonces.size() <= max_nonces) return {batch};
+  std::vector<SubmitPocBatch> out;
+  for (size_t from = 0; from < batch.nonces.size(); from += max_nonces) {
+    const size_t to = std::min(batch.nonces.size(), from + max_nonces);
+    SubmitPocBatch part;
+    part.creator = batch.creator;
+    part.poc_stage_start_block_height = batch.poc_stage_start_block_height;
+    part.node_id = batch.node_id;
+    part.nonces.assign(batch.nonces.begin() + static_cast<std::ptrdiff_t>(from),
+                       batch.nonces.begin() + static_cast<std::ptrdiff_t>(to));
+    part.dist.assign(batch.dist.begin() + static_cast<std::ptrdiff_t>(from),
+                     batch.dist.begin() + static_cast<std::ptrdiff_t>(std::min(to, batch.dist.size())));
+    part.batch_id = poc_batch_id(part.node_id, part.poc_stage_start_block_height, part.nonces);
+    out.push_back(std::move(part));
+  }
+  return out;
 }
 
 std::string poc_public_key_hex(std::string_view public_key33) {

@@ -15,7 +15,10 @@ namespace api::poc {
 
 inline constexpr std::string_view kMsgSubmitPocBatchUrl = "/inference.inference.MsgSubmitPocBatch";
 inline constexpr std::string_view kMsgSubmitPocValidationUrl = "/inference.inference.MsgSubmitPocValidation";
-inline constexpr size_t kMaxNoncesPerBatch = 100000;  // the chain's limit (chain::x::poc::kMaxNoncesPerBatch)
+inline constexpr size_t kMaxNoncesPerBatch =
+    100000;  // the chain's stateless ceiling per batch, and ours per callback
+// Nonces per MsgSubmitPocBatch when the chain's epoch param max_nonces_per_batch is not known (its default).
+inline constexpr size_t kDefaultMaxNoncesPerMessage = 10000;
 
 // MsgSubmitPocBatch: accepted in [P+1, poc_exchange_end] for a node of the sender without a POC_SLOT.
 struct SubmitPocBatch {
@@ -49,6 +52,11 @@ common::tx::TxMessage to_tx_message(const SubmitPocValidation& m);
 // participant, node, batch id) both refuse to take twice.
 std::string poc_batch_id(const std::string& node_id, uint64_t poc_start_height,
                          const std::vector<uint64_t>& nonces);
+
+// Splits a batch into messages of at most `max_nonces` nonces (in order), each with its own poc_batch_id, so
+// a large MLNode callback never exceeds the chain's max_nonces_per_batch. A batch within the limit is
+// returned as is. max_nonces 0 is treated as 1.
+std::vector<SubmitPocBatch> split_poc_batch(const SubmitPocBatch& batch, size_t max_nonces);
 
 // The public key a participant's MLNodes mine with: lower-case hex of its 33-byte compressed account key. The
 // validator recomputes the same nonces from it, so both sides use this function.

@@ -114,6 +114,23 @@ TEST_F(GeneratedCallback, RejectsBadInputWithTheRightStatus) {
   EXPECT_EQ(code(body().dump()), 413u);
 }
 
+TEST(SplitPocBatch, KeepsOrderAndGivesEachPartItsOwnId) {
+  SubmitPocBatch b{"me", 40, "", {1, 2, 3, 4, 5}, {0.1, 0.2, 0.3, 0.4, 0.5}, "n1"};
+  b.batch_id = poc_batch_id("n1", 40, b.nonces);
+  auto same = split_poc_batch(b, 5);
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_EQ(same[0], b);
+  auto parts = split_poc_batch(b, 2);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].nonces, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(parts[2].nonces, (std::vector<uint64_t>{5}));
+  EXPECT_EQ(parts[2].dist, (std::vector<double>{0.5}));
+  EXPECT_EQ(parts[1].batch_id, poc_batch_id("n1", 40, {3, 4}));
+  EXPECT_NE(parts[0].batch_id, parts[1].batch_id);
+  EXPECT_EQ(parts[1].node_id, "n1");
+  EXPECT_EQ(split_poc_batch(b, 0).size(), 5u);
+}
+
 class RecordingSink : public PocSink {
  public:
   std::vector<SubmitPocBatch> batches;
@@ -137,6 +154,15 @@ TEST_F(GeneratedCallback, AcknowledgedOnlyOnceQueued) {
   EXPECT_EQ(r.status, 200);
   ASSERT_EQ(sink.batches.size(), 1u);
   EXPECT_EQ(json::parse(r.body)["batch_id"], sink.batches[0].batch_id);
+  // Above the chain's per-message limit: queued as several messages.
+  ctx.max_nonces_per_message = 1;
+  r = handle_generated_callback(body().dump(), ctx, sink);
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(sink.batches.size(), 3u);
+  EXPECT_EQ(json::parse(r.body)["batch_ids"].size(), 2u);
+  EXPECT_EQ(sink.batches[1].nonces, (std::vector<uint64_t>{7}));
+  EXPECT_EQ(sink.batches[2].nonces, (std::vector<uint64_t>{3}));
+  sink.batches.resize(1);
   sink.fail = true;
   r = handle_generated_callback(body().dump(), ctx, sink);
   EXPECT_EQ(r.status, 503) << "not queued: the MLNode must retry";
