@@ -1,4 +1,4 @@
-#include "node/keyring.h"
+#include "common/keyring.h"
 
 #include <sys/stat.h>
 
@@ -7,17 +7,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chain/types/address.h"
+#include "common/bech32.h"
 #include "common/bytes.h"
 #include "common/file_util.h"
+#include "common/hash.h"
 
-namespace node {
+namespace common {
 
 Keyring::Keyring(std::string path, std::string hrp) : path_(std::move(path)), hrp_(std::move(hrp)) {}
 
 KeyInfo Keyring::make_info(const std::string& name, const common::secp256k1::PrivateKey& key) const {
   std::string pub = common::secp256k1::public_key(key);
-  return KeyInfo{name, chain::types::to_bech32(hrp_, chain::types::address_from_public_key(pub)), pub};
+  return KeyInfo{name, common::bech32::encode(hrp_, common::ripemd160(common::sha256(pub))), pub};
 }
 
 std::vector<Keyring::Entry> Keyring::load() const {
@@ -46,7 +47,8 @@ std::vector<Keyring::Entry> Keyring::load() const {
 void Keyring::save(const std::vector<Entry>& entries) const {
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& e : entries) {
-    keys.push_back({{"name", e.info.name}, {"address", e.info.address}, {"private_key", common::to_hex(e.private_key)}});
+    keys.push_back(
+        {{"name", e.info.name}, {"address", e.info.address}, {"private_key", common::to_hex(e.private_key)}});
   }
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
   ::chmod(std::filesystem::path(path_).parent_path().c_str(), 0700);
@@ -55,7 +57,8 @@ void Keyring::save(const std::vector<Entry>& entries) const {
 
 KeyInfo Keyring::import(const std::string& name, const common::secp256k1::PrivateKey& key) {
   if (name.empty() || name.size() > 64 || name.find_first_of(" /\\\"") != std::string::npos) {
-    throw std::runtime_error("invalid key name \"" + name + "\": use 1-64 characters without spaces or slashes");
+    throw std::runtime_error("invalid key name \"" + name +
+                             "\": use 1-64 characters without spaces or slashes");
   }
   auto entries = load();
   for (const auto& e : entries) {
@@ -67,7 +70,9 @@ KeyInfo Keyring::import(const std::string& name, const common::secp256k1::Privat
   return e.info;
 }
 
-KeyInfo Keyring::add(const std::string& name) { return import(name, common::secp256k1::generate_private_key()); }
+KeyInfo Keyring::add(const std::string& name) {
+  return import(name, common::secp256k1::generate_private_key());
+}
 
 std::vector<KeyInfo> Keyring::list() const {
   std::vector<KeyInfo> out;
@@ -87,7 +92,7 @@ common::secp256k1::PrivateKey Keyring::private_key(const std::string& name_or_ad
     if (e.info.name == name_or_address || e.info.address == name_or_address) return {e.private_key};
   }
   throw std::runtime_error("key \"" + name_or_address + "\" not found in " + path_ +
-                           " (list keys with: inferenced keys list --home ...)");
+                           " (list keys with: inferenced keys list --home ..., or dapi init --key NAME)");
 }
 
-}  // namespace node
+}  // namespace common

@@ -1,0 +1,298 @@
+#include "api/app/dapi.h"
+
+#include <openssl/rand.h>
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "api/app/joining.h"
+#include "api/app/tx_queue.h"
+#include "api/chain/block_follower.h"
+#include "api/chain/chain_client.h"
+#include "api/chain/tx_sender.h"
+#include "api/server/admin_server.h"
+#include "api/server/callback_server.h"
+#include "api/server/metrics.h"
+#include "api/state/node_registry.h"
+#include "api/state/state_store.h"
+#include "common/bech32.h"
+#include "common/bytes.h"
+#include "common/file_util.h"
+#include "common/keyring.h"
+#include "common/log.h"
+#include "common/validator_key.h"
+#include "net/http.h"
+
+namespace api::app {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+struct Dapi::Impl {
+  config::Config cfg;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+
+  std::unique_ptr<state::StateStore> store;
+  std::unique_ptr<chain::ChainClient> chain;
+  std::string chain_id;
+  std::string address;
+  std::optional<common::secp256k1::PrivateKey> account_key;
+  std::optional<common::ed25519::KeyPair> validator_key;
+  server::Metrics metrics;
+  std::unique_ptr<chain::TxSender> sender;
+  std::unique_ptr<TxQueue> txs;
+  std::unique_ptr<state::NodeRegistry> nodes;
+  std::unique_ptr<Joiner> joiner;
+  std::unique_ptr<net::Server> public_server, admin_server, callback_server;
+  std::unique_ptr<chain::BlockFollower> follower;
+
+  explicit Impl(config::Config c) : cfg(std::move(c)) {}
+
+  // Sleeps `d` unless stopping; false when stopping.
+  bool pause(milliseconds d) {
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, d, [&] { return stopping.load(); });
+  }
+
+  bool load_keys() {
+    std::string hrp = cfg.address_prefix;
+    try {
+      common::Keyring keyring(cfg.keyring_file, hrp);
+      auto info = keyring.find(cfg.key_name);
+      if (!info) {
+        spdlog::error("key \"{}\" not found in {} (create it with: dapi init --key {})", cfg.key_name,
+                      cfg.keyring_file, cfg.key_name);
+        return false;
+      }
+      account_key = keyring.private_key(cfg.key_name);
+      address = info->address;
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return false;
+    }
+    auto decoded = common::bech32::decode(address);
+    if (!decoded || decoded->hrp != cfg.address_prefix) {
+      spdlog::error("key \"{}\" has address {} but chain_node.address_prefix is \"{}\"", cfg.key_name,
+                    address, cfg.address_prefix);
+      return false;
+    }
+    auto vk = common::read_validator_key(cfg.validator_key_file);
+    if (!vk) {
+      spdlog::error("key.validator_key_file: {}", vk.error().message);
+      return false;
+    }
+    validator_key = *vk;
+    return true;
+  }
+
+  // Waits for the chain node, logging why it is not reachable; false when stopping.
+  bool wait_for_chain() {
+    for (unsigned attempt = 1;; ++attempt) {
+      auto st = chain->status();
+      if (st && st->height > 0) {
+        chain_id = st->chain_id;
+        spdlog::info("chain node {} reachable: chain {} at height {}", cfg.chain_node_url, chain_id,
+                     st->height);
+        return true;
+      }
+      spdlog::warn("chain node {} not reachable yet (attempt {}): {}; retrying in {} ms", cfg.chain_node_url,
+                   attempt, st ? std::string("no block yet") : st.error().message, cfg.chain_retry_ms);
+      if (!pause(milliseconds(cfg.chain_retry_ms))) return false;
+    }
+  }
+
+  common::Result<std::vector<std::string>> governance_model_ids() const {
+    auto models = chain->governance_models();
+    if (!models) return models.error();
+    std::vector<std::string> ids;
+    for (const auto& m : *models) ids.push_back(m.id);
+    return ids;
+  }
+
+  // Config nodes must name governance models; false (with the message) otherwise.
+  bool check_config_models() {
+    if (cfg.nodes.empty()) return true;
+    for (;;) {
+      auto ids = governance_model_ids();
+      if (ids) {
+        for (size_t i = 0; i < cfg.nodes.size(); ++i) {
+          auto msg = server::unknown_models_message(cfg.nodes[i].id, cfg.nodes[i].model_order, *ids);
+          if (!msg.empty()) {
+            spdlog::error("{}: nodes[{}]: {}", config::config_path(cfg.home), i, msg);
+            return false;
+          }
+        }
+        return true;
+      }
+      spdlog::warn("cannot read governance models yet: {}; retrying", ids.error().message);
+      if (!pause(milliseconds(cfg.chain_retry_ms))) return false;
+    }
+  }
+
+  std::unique_ptr<net::Server> serve(net::Router router, const config::ListenAddress& at,
+                                     const std::string& name, std::size_t max_body) {
+    net::ServerOptions o;
+    o.address = at.host;
+    o.port = at.port;
+    o.threads = 2;
+    o.max_handler_threads = 16;
+    o.max_body_bytes = max_body;
+    o.name = name;
+    auto s = std::make_unique<net::Server>(std::move(router), o);
+    s->start();
+    spdlog::info("{} server listening on {}:{}", name, at.host, s->port());
+    return s;
+  }
+
+  void on_block(const chain::Block& block) {
+    metrics.gauge_set("dapi_block_height", "Last block processed by the follower", {},
+                      static_cast<double>(block.height));
+    // The phase of this block, from the shared stage function as reported by the chain's epoch query.
+    std::optional<chain::EpochInfo> epoch;
+    for (int attempt = 0; attempt < 50 && !stopping; ++attempt) {
+      auto e = chain->epoch();
+      if (e) {
+        epoch = *e;
+        break;
+      }
+      spdlog::warn("height {}: cannot read the epoch: {}; retrying", block.height, e.error().message);
+      pause(milliseconds(200));
+    }
+    if (epoch) {
+      metrics.gauge_set("dapi_epoch_index", "Effective epoch index", {},
+                        static_cast<double>(epoch->epoch_index));
+      metrics.gauge_clear("dapi_phase");
+      metrics.gauge_set("dapi_phase", "Current epoch phase (1 for the phase named by the label)",
+                        {{"phase", epoch->phase}}, 1);
+      spdlog::debug("height {} epoch {} phase {}", block.height, epoch->epoch_index, epoch->phase);
+    }
+    if (stopping) return;  // not recorded: the block is processed again after the restart
+    if (auto st = store->set_last_processed_height(block.height); !st) {
+      spdlog::error("height {}: {}", block.height, st.error().message);
+    }
+  }
+
+  int run() {
+    if (!load_keys()) return 1;
+    auto opened = state::StateStore::open(cfg.state_dir);
+    if (!opened) {
+      spdlog::error("{}", opened.error().message);
+      return 1;
+    }
+    store = std::move(*opened);
+    chain = std::make_unique<chain::ChainClient>(cfg.chain_node_url);
+    spdlog::info("dapi for participant {} (key \"{}\"), public url {}", address, cfg.key_name,
+                 cfg.public_url);
+    if (!wait_for_chain()) return 0;
+    if (!check_config_models()) return stopping ? 0 : 1;
+
+    chain::TxSenderOptions so;
+    so.address_prefix = cfg.address_prefix;
+    sender = std::make_unique<chain::TxSender>(*chain, *account_key, chain_id, so);
+    txs = std::make_unique<TxQueue>(*store, *sender, metrics);
+    nodes = std::make_unique<state::NodeRegistry>(cfg.nodes, *store);
+    joiner = std::make_unique<Joiner>(*chain, *txs, *nodes, address, cfg.public_url, *validator_key, chain_id,
+                                      milliseconds(cfg.hardware_sync_interval_ms));
+    nodes->on_change([this] { joiner->wake(); });
+
+    try {
+      net::Router pub;
+      pub.add("GET", "/metrics", [this](const net::Request&) {
+        net::Response r;
+        r.content_type = "text/plain; version=0.0.4";
+        r.body = metrics.render();
+        return r;
+      });
+      pub.add("GET", "/health",
+              [](const net::Request&) { return net::json_response(200, R"({"status":"ok"})"); });
+      public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20);
+
+      server::AdminDeps admin;
+      admin.nodes = nodes.get();
+      admin.token = cfg.admin_token;
+      admin.governance_model_ids = [this] { return governance_model_ids(); };
+      admin.node_state = [](const std::string&) { return json::object(); };
+      admin_server = serve(server::admin_router(std::move(admin)), cfg.admin_listen, "admin", 1 << 20);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+
+    txs->start();
+    joiner->start();
+    uint64_t from = store->last_processed_height() + 1;
+    if (from == 1) {
+      auto st = chain->status();
+      from = st ? st->height : 1;  // a new dapi starts at the current block
+    }
+    spdlog::info("following blocks from height {}", from);
+    follower = std::make_unique<chain::BlockFollower>(cfg.chain_node_url, from,
+                                                      [this](const chain::Block& b) { on_block(b); });
+    follower->start();
+
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stopping.load(); });
+    }
+    spdlog::info("stopping");
+    follower->stop();
+    joiner->stop();
+    txs->stop();
+    for (auto* s : {&public_server, &admin_server, &callback_server}) {
+      if (*s) (*s)->stop(milliseconds(2000));
+    }
+    return 0;
+  }
+};
+
+Dapi::Dapi(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Dapi::~Dapi() = default;
+
+int Dapi::run() {
+  return impl_->run();
+}
+
+void Dapi::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+}
+
+InitResult init_home(const std::string& home, const config::InitOptions& options, bool overwrite) {
+  std::string path = config::config_path(home);
+  if (std::filesystem::exists(path) && !overwrite) {
+    throw std::runtime_error(path + " already exists; pass --overwrite to replace it");
+  }
+  config::InitOptions o = options;
+  if (o.admin_token.empty()) {
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random source for the admin token");
+    o.admin_token = common::to_hex(std::string(reinterpret_cast<char*>(raw), sizeof raw));
+  }
+  std::string text = config::render_init_config(o);
+  auto parsed = config::parse(text, home);  // what init writes must load
+  if (!parsed) throw std::runtime_error("invalid init options: " + parsed.error().message);
+  std::filesystem::create_directories(home);
+  common::write_file_atomic(path, text, 0600);
+
+  common::Keyring keyring(parsed->keyring_file, o.address_prefix);
+  auto info = keyring.find(o.key_name);
+  if (!info) info = keyring.add(o.key_name);
+  if (!common::read_validator_key(parsed->validator_key_file)) {
+    std::filesystem::create_directories(std::filesystem::path(parsed->validator_key_file).parent_path());
+    common::write_validator_key(parsed->validator_key_file, common::ed25519::generate());
+  }
+  auto vk = common::read_validator_key(parsed->validator_key_file);
+  if (!vk) throw std::runtime_error(vk.error().message);
+  return InitResult{info->address, path, common::to_base64(vk->public_key)};
+}
+
+}  // namespace api::app

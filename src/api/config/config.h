@@ -1,0 +1,99 @@
+// dapi's configuration: <home>/config.yaml, written once by `dapi init` and edited by the operator. dapi
+// reads it at start and never writes it back (dynamic state lives in the state store, src/api/state). Every
+// key is documented in docs/dapi.md; unknown keys and bad values are refused with a message naming the field
+// and what is allowed. Secrets (the admin token) may come from the environment instead of the file:
+// DAPI_ADMIN_TOKEN wins over admin.token.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace api::config {
+
+struct Hardware {
+  std::string type;  // e.g. "NVIDIA H100 80GB"
+  uint32_t count = 1;
+  bool operator==(const Hardware&) const = default;
+};
+
+struct ModelConfig {
+  std::vector<std::string> args;  // local vLLM-style args; epoch args win on conflicts (merge_model_args)
+  bool operator==(const ModelConfig&) const = default;
+};
+
+// One MLNode (seed 2.4): the same fields the admin API takes as JSON.
+struct NodeConfig {
+  std::string id;  // local id: 1-64 of [A-Za-z0-9._-] (the chain's local_id rule)
+  std::string host;
+  uint16_t inference_port = 0;
+  uint16_t poc_port = 0;
+  std::map<std::string, ModelConfig> models;  // governance model id -> args; at least one
+  std::vector<std::string> model_order;  // model ids in declared order (the first is the node's epoch model)
+  uint32_t max_concurrent = 16;
+  std::vector<Hardware> hardware;
+  bool operator==(const NodeConfig&) const = default;
+};
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;  // 0 = any free port (tests)
+};
+
+struct Config {
+  std::string home;  // set by load(); relative paths below are resolved against it
+
+  // chain_node
+  std::string chain_node_url;            // inferenced RPC, http://host:port
+  std::string address_prefix = "gonka";  // bech32 prefix of new keys
+
+  // key
+  std::string key_name;
+  std::string keyring_file;        // absolute after load()
+  std::string validator_key_file;  // absolute after load()
+
+  std::string public_url;  // advertised in MsgSubmitNewParticipant
+
+  // servers
+  ListenAddress public_listen{"0.0.0.0", 9000};
+  ListenAddress admin_listen{"127.0.0.1", 9200};
+  ListenAddress callback_listen{"127.0.0.1", 9100};
+  std::string callback_url;  // what MLNodes call back; default http://<callback host>:<port>
+
+  std::string admin_token;  // secret: never logged
+
+  std::string state_dir;  // absolute after load(); default <home>/data/state
+  std::string log_level = "info";
+
+  // Timing (milliseconds unless named otherwise).
+  uint64_t reconcile_interval_ms = 5000;
+  uint64_t hardware_sync_interval_ms = 5000;
+  uint64_t chain_retry_ms = 1000;
+
+  std::vector<NodeConfig> nodes;
+};
+
+std::string config_path(const std::string& home);
+
+// Parses YAML text. Errors name the field ("nodes[1].poc_port: must be 1-65535, got 70000").
+common::Result<Config> parse(const std::string& yaml_text, const std::string& home);
+// Reads <home>/config.yaml, then applies DAPI_ADMIN_TOKEN from the environment.
+common::Result<Config> load(const std::string& home);
+
+// Checks one node (shared by config loading and the admin API); `where` prefixes messages ("nodes[0]").
+common::Status validate_node(const NodeConfig& node, const std::string& where);
+
+struct InitOptions {
+  std::string chain_node_url;
+  std::string key_name;
+  std::string public_url;
+  std::string admin_token;
+  std::string address_prefix = "gonka";
+};
+// The commented config.yaml that `dapi init` writes (no nodes yet; an example in comments).
+std::string render_init_config(const InitOptions& options);
+
+}  // namespace api::config

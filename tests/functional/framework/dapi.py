@@ -1,0 +1,148 @@
+"""Starting and driving `dapi` (the API node) the way an operator does: `dapi init`, a config.yaml, `dapi start`,
+its admin API and /metrics. A participant = a funded key + its dapi + its MLNodes (framework.mlnode.MlNode)."""
+import json
+import os
+import re
+import subprocess
+
+from .http import http_request
+from .mlnode import MlNode
+from .process import Process, binary, free_port, wait_until
+
+
+def node_entry(node_id, mlnode, models, max_concurrent=8, hardware=None):
+    """A config/admin node entry for a running MlNode (framework.mlnode) serving `models` (ids, declared order)."""
+    return {"id": node_id, "host": "127.0.0.1", "inference_port": mlnode.inference_port, "poc_port": mlnode.poc_port,
+            "models": {m: {"args": []} for m in models}, "max_concurrent": max_concurrent,
+            "hardware": hardware or [{"type": "CPU", "count": 1}]}
+
+
+class Dapi:
+    """One dapi process with its own home under workdir, listening on free ports."""
+
+    def __init__(self, procs, workdir, chain, key, name=None):
+        self.name = name or f"dapi-{key}"
+        self.home = os.path.join(workdir, self.name)
+        self.chain = chain
+        self.key = key
+        self.procs = procs
+        self.public_port = free_port()
+        self.admin_port = free_port()
+        self.callback_port = free_port()
+        self.public_url = f"http://127.0.0.1:{self.public_port}"
+        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
+        self.callback_url = f"http://127.0.0.1:{self.callback_port}"
+        self.process = Process(self.name, [binary("dapi"), "start", "--home", self.home], workdir)
+        procs.append(self.process)
+        self.address = None
+        self.token = None
+        self.settings = {}
+
+    # --- home ----------------------------------------------------------------
+    def init(self):
+        r = subprocess.run([binary("dapi"), "init", "--home", self.home, "--chain-node", self.chain.url, "--key",
+                            self.key, "--public-url", self.public_url],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr + r.stdout
+        out = json.loads(r.stdout)
+        self.address = out["address"]
+        with open(out["config"]) as f:
+            self.token = re.search(r"^  token: (\S+)", f.read(), re.M).group(1)
+        return self
+
+    def configure(self, nodes=(), **extra):
+        """Writes config.yaml (as JSON, which is YAML) with free ports, fast timings and `nodes`."""
+        self.settings = {
+            "chain_node": {"url": self.chain.url},
+            "key": {"name": self.key},
+            "public_url": self.public_url,
+            "servers": {"public": f"127.0.0.1:{self.public_port}", "admin": f"127.0.0.1:{self.admin_port}",
+                        "mlnode_callback": f"127.0.0.1:{self.callback_port}"},
+            "admin": {"token": self.token},
+            "log_level": "debug",
+            "timing": {"reconcile_interval_ms": 1000, "hardware_sync_interval_ms": 500, "chain_retry_ms": 200},
+            "nodes": list(nodes),
+        }
+        self.settings.update(extra)
+        self.write_config(self.settings)
+        return self
+
+    def write_config(self, settings):
+        with open(os.path.join(self.home, "config.yaml"), "w") as f:
+            json.dump(settings, f, indent=1)
+
+    # --- process ---------------------------------------------------------------
+    def start(self):
+        self.process.start()
+        wait_until(lambda: self.health(), timeout=60, what=f"{self.name} to serve /health")
+        return self
+
+    def stop(self):
+        return self.process.stop()
+
+    def kill9(self):
+        self.process.kill9()
+
+    def health(self):
+        if not self.process.alive():
+            raise AssertionError(f"{self.name} exited:\n" + self.process.log()[-3000:])
+        return http_request("GET", self.public_url + "/health", timeout=2)[0] == 200
+
+    def run_start(self, timeout=30):
+        """Runs `dapi start` in the foreground (for start-up failures); returns (exit code, output)."""
+        r = subprocess.run([binary("dapi"), "start", "--home", self.home], capture_output=True, text=True,
+                           timeout=timeout)
+        return r.returncode, r.stdout + r.stderr
+
+    # --- admin API and metrics -------------------------------------------------
+    def admin(self, method, path, body=None, token=None):
+        """(status, parsed JSON or text) of an admin call with the admin token (or `token`)."""
+        headers = {"Authorization": f"Bearer {self.token if token is None else token}"}
+        status, text = http_request(method, self.admin_url + path, body=body, headers=headers, timeout=10)
+        try:
+            return status, json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return status, text
+
+    def nodes(self):
+        status, body = self.admin("GET", "/admin/v1/nodes")
+        assert status == 200, body
+        return {n["node"]["id"]: n for n in body["nodes"]}
+
+    def metrics(self):
+        status, text = http_request("GET", self.public_url + "/metrics", timeout=5)
+        assert status == 200, text
+        return text
+
+    def metric(self, name, **labels):
+        """The value of one series (0 when absent)."""
+        want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        pattern = re.escape(name) + (r"\{" + re.escape(want) + r"\}" if want else "") + r" (\S+)$"
+        m = re.search(pattern, self.metrics(), re.M)
+        return float(m.group(1)) if m else 0.0
+
+
+class Participant:
+    """A funded key on `chain` with its dapi and `n_mlnodes` builtin-backend MLNodes at the chain's MLNode version."""
+
+    def __init__(self, procs, workdir, chain, key, n_mlnodes=2, mlnode_args=(), funds="10000000nicoin"):
+        self.key = key
+        self.chain = chain
+        version = chain.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
+        self.mlnodes = [MlNode(procs, workdir, version, list(mlnode_args), name=f"mlnode-{key}-{i}")
+                        for i in range(n_mlnodes)]
+        self.dapi = Dapi(procs, workdir, chain, key).init()
+        self.funds = funds
+
+    @property
+    def address(self):
+        return self.dapi.address
+
+    def start(self, models, **config):
+        """Funds the key, starts the MLNodes and the dapi with one node entry per MLNode serving `models`."""
+        self.chain.send("validator", self.address, self.funds)
+        for m in self.mlnodes:
+            m.start()
+        nodes = [node_entry(f"{self.key}-node-{i}", m, models) for i, m in enumerate(self.mlnodes)]
+        self.dapi.configure(nodes, **config).start()
+        return self
