@@ -14,15 +14,10 @@
 
 namespace api::server {
 
-struct CallbackOutcome {
-  int status = 200;        // 200 queued (or already queued), 4xx refused, 5xx retry later
-  std::string error_code;  // for non-200: "invalid_batch", "unknown_node", "foreign_key", ...
-  std::string message;
-};
-
+// Each handler parses, queues and answers: 200 queued (or already queued), 4xx refused, 5xx retry later.
 struct CallbackDeps {
-  std::function<CallbackOutcome(const std::string& body)> generated;
-  std::function<CallbackOutcome(const std::string& body)> validated;
+  std::function<net::Response(const std::string& body)> generated;
+  std::function<net::Response(const std::string& body)> validated;
 };
 
 net::Router callback_router(CallbackDeps deps);

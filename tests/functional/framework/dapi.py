@@ -117,7 +117,7 @@ class Dapi:
     def metric(self, name, **labels):
         """The value of one series (0 when absent)."""
         want = ",".join(f'{k}="{v}"' for k, v in labels.items())
-        pattern = re.escape(name) + (r"\{" + re.escape(want) + r"\}" if want else "") + r" (\S+)$"
+        pattern = "^" + re.escape(name) + (r"\{" + re.escape(want) + r"\}" if want else "") + r" (\S+)$"
         m = re.search(pattern, self.metrics(), re.M)
         return float(m.group(1)) if m else 0.0
 

@@ -18,7 +18,7 @@ def build_dir():
 
 def binary(name):
     """Path of a built executable (inferenced, dapi, mlnode)."""
-    for sub in ("src/node", "src/api", "src/mlnode", "bin"):
+    for sub in ("src/node", "src/api", "src/api/app", "src/mlnode", "bin"):
         p = os.path.join(build_dir(), sub, name)
         if os.path.exists(p):
             return p
