@@ -95,7 +95,7 @@ TEST(TxQueue, BatchesQueuedMessagesIntoOneTxAndDedupesKeys) {
   so.inclusion_poll = 5ms;
   chain::TxSender sender(client, test_key(), "t", so);
   IncludingNode node(rpc, sender.address());
-  auto store = std::move(*state::StateStore::open(f.dir.string()));
+  auto store = state::StateStore::open(f.dir.string()).value();
   server::Metrics metrics;
   TxQueue q(*store, sender, metrics);
   std::vector<TxOutcome> outcomes;
@@ -127,7 +127,7 @@ TEST(TxQueue, ARefusedMessageIsRetriedAloneAndDroppedWithoutHoldingBackTheOthers
   so.inclusion_poll = 5ms;
   chain::TxSender sender(client, test_key(), "t", so);
   IncludingNode node(rpc, sender.address());
-  auto store = std::move(*state::StateStore::open(f.dir.string()));
+  auto store = state::StateStore::open(f.dir.string()).value();
   server::Metrics metrics;
   TxQueue q(*store, sender, metrics);
   ASSERT_TRUE(q.enqueue("k1", "seed", msg("good")));
@@ -151,7 +151,7 @@ TEST(TxQueue, TransportFailuresKeepMessagesQueuedAcrossARestart) {
   node.down = true;
   server::Metrics metrics;
   {
-    auto store = std::move(*state::StateStore::open(f.dir.string()));
+    auto store = state::StateStore::open(f.dir.string()).value();
     TxQueueOptions o;
     o.retry_delay = 10ms;
     TxQueue q(*store, sender, metrics, o);
@@ -162,7 +162,7 @@ TEST(TxQueue, TransportFailuresKeepMessagesQueuedAcrossARestart) {
     EXPECT_EQ(q.pending(), 1u);
   }
   node.down = false;
-  auto store = std::move(*state::StateStore::open(f.dir.string()));
+  auto store = state::StateStore::open(f.dir.string()).value();
   TxQueue q(*store, sender, metrics);
   EXPECT_EQ(q.pending("seed"), 1u);
   EXPECT_EQ(*q.enqueue("seed/3", "seed", msg("s")), TxQueue::Enqueued::kDuplicate);
