@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from framework import binary
+from framework import binary, get_json
 from framework.mlnode import MlNode
 from framework.process import build_dir
 
@@ -43,7 +43,6 @@ def test_broker_takes_two_mlnodes_through_an_epoch(procs, workdir):
 
     # The ML nodes were really told: state and loaded args as they report them.
     for n in nodes:
-        from framework import get_json
         status, state = get_json(n.poc_url + "/api/v1/state")
         assert status == 200 and state["state"] == "INFERENCE" and state.get("model") == "model-b", state
 
