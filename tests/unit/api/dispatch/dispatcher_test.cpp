@@ -258,6 +258,32 @@ TEST(Dispatcher, ARestoredAssignmentKeepsNodeIndicesAcrossARestart) {
   EXPECT_EQ(o.nodes["a"].intended.intent, Intent::kStopped);
 }
 
+TEST(Dispatcher, TheAssignmentIsFrozenForThePocAndRenewedForTheNext) {
+  Dispatcher d("02ab", "http://cb");
+  d.set_nodes({{"b", true, {"m1"}, {}}, {"c", true, {"m1"}, {}}});
+  d.set_epoch_data(1, {}, 40);
+  d.set_poc_block_hash(40, 2, "H");
+  EXPECT_FALSE(d.on_block(39, frame2()).nodes.empty());
+  EXPECT_FALSE(d.assignment().has_value()) << "made at the first block of the PoC";
+  d.on_block(40, frame2());
+  d.set_nodes({{"a", true, {"m1"}, {}}, {"b", true, {"m1"}, {}}, {"c", true, {"m1"}, {}}});  // added mid-PoC
+  auto o = d.on_block(43, frame2());
+  EXPECT_EQ(o.nodes["b"].intended.poc.node_index, 0);
+  EXPECT_EQ(o.nodes["b"].intended.poc.node_count, 2);
+  EXPECT_EQ(o.nodes["a"].intended.intent, Intent::kStopped);
+  // Next PoC (epoch 3 at 70): all three, sorted.
+  EpochFrame f3{3, common::epochs::compute_stages(common::epochs::EpochParams{}, 70)};
+  d.set_epoch_data(2, {}, 70);
+  d.set_poc_block_hash(70, 3, "H70");
+  o = d.on_block(70, f3);
+  EXPECT_EQ(d.assignment()->poc_start_height, 70u);
+  EXPECT_EQ(o.nodes["a"].intended.poc.node_index, 0);
+  EXPECT_EQ(o.nodes["b"].intended.poc.node_index, 1);
+  EXPECT_EQ(o.nodes["c"].intended.poc.node_count, 3);
+  EXPECT_EQ(o.nodes["c"].intended.poc.block_hash, "H70");
+  EXPECT_EQ(d.epoch_data().count(1), 0u) << "data older than N-1 is dropped";
+}
+
 TEST(DutyTracker, PruneKeepsInFlightAndRecentKeys) {
   DutyTracker t;
   ASSERT_TRUE(t.try_begin("a/1", 1));
