@@ -2,9 +2,10 @@
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 export PATH := $(shell go env GOPATH 2>/dev/null)/bin:$(PATH)
 
-.PHONY: setup configure build run test unit functional bench format clean
+.PHONY: setup configure build install run test unit functional bench format clean
 
 setup:
 	bash scripts/setup
@@ -14,6 +15,11 @@ configure: setup
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Executables are built into $(BUILD_DIR)/bin; install copies inferenced, dapi, mlnode and the nginx template
+# (share/inference/nginx) under PREFIX, e.g. `make install PREFIX=$$HOME/inference`.
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 run: build
 	bash scripts/localnet run --build-dir $(BUILD_DIR)

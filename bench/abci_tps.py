@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Transactions per second through a 1-validator CometBFT network vs solo mode, same machine, same client.
 
-Both runs: the same pre-signed bank sends (bench/tools/abci_txgen; 100 accounts, sequences in order), posted to
+Both runs: the same pre-signed bank sends (abci_txgen, built into <build>/bin; 100 accounts, sequences in order), posted to
 the node's HTTP RPC (POST /txs) by 8 client threads, each owning some accounts and posting their txs in sequence
 order; the clock stops when the last tx is in a committed block. Solo: the embedded producer, one block every
 200 ms. CometBFT: `inferenced start --abci` + `cometbft start`, timeout_commit 200 ms; POST /txs goes through
@@ -108,8 +108,8 @@ def stop(procs):
 
 def main():
     build = os.path.abspath(os.environ.get("INFERENCE_BUILD_DIR", os.path.join(ROOT, "build", "release")))
-    inferenced = os.path.join(build, "src", "node", "inferenced")
-    txgen = os.path.join(build, "bench", "tools", "abci_txgen")
+    inferenced = os.path.join(build, "bin", "inferenced")
+    txgen = os.path.join(build, "bin", "abci_txgen")
     for b in (inferenced, txgen):
         if not os.access(b, os.X_OK):
             sys.exit(f"{b} is not built; run: make build")

@@ -276,7 +276,7 @@ def main():
     ap.add_argument("--chain-id", default="inference-localnet")
     ap.add_argument("--timeout-commit", default="300ms")
     a = ap.parse_args()
-    inferenced = os.path.join(os.path.abspath(a.build_dir), "src", "node", "inferenced")
+    inferenced = os.path.join(os.path.abspath(a.build_dir), "bin", "inferenced")
     if a.command in ("create", "start") and not os.access(inferenced, os.X_OK):
         sys.exit(f"inferenced is not built in {a.build_dir}; run: make build")
     if a.command == "create":

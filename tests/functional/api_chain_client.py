@@ -6,11 +6,11 @@ import os
 import subprocess
 
 from framework.chain import ChainNode
-from framework.process import build_dir
+from framework.process import binary
 
 
 def probe_binary():
-    return os.path.join(build_dir(), "src", "api", "chain_client_probe")
+    return binary("chain_client_probe")
 
 
 def validator_private_key(node):

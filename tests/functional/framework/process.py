@@ -17,12 +17,11 @@ def build_dir():
 
 
 def binary(name):
-    """Path of a built executable (inferenced, dapi, mlnode)."""
-    for sub in ("src/node", "src/api", "src/api/app", "src/mlnode", "bin"):
-        p = os.path.join(build_dir(), sub, name)
-        if os.path.exists(p):
-            return p
-    raise FileNotFoundError(f"{name} not built under {build_dir()}; run `make build` first")
+    """Path of a built executable (inferenced, dapi, mlnode, tools): every executable is in <build dir>/bin/."""
+    p = os.path.join(build_dir(), "bin", name)
+    if os.path.exists(p):
+        return p
+    raise FileNotFoundError(f"{name} not built in {os.path.join(build_dir(), 'bin')}; run `make build` first")
 
 
 def free_port():
