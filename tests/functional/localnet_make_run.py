@@ -10,7 +10,7 @@ import subprocess
 import threading
 
 from framework import wait_until
-from framework.process import build_dir, free_port
+from framework.process import build_dir, free_port, guard_process_group
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LOCALNET = os.path.join(REPO_ROOT, "..", "scripts", "localnet")
@@ -27,6 +27,7 @@ class LocalnetRun:
         # Its own session, like a terminal's foreground job: Ctrl-C is a SIGINT to the script.
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
+        guard_process_group(self.proc.pid)  # the script and the nodes it starts die with this test
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

@@ -1,11 +1,84 @@
+import atexit
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 _used_ports = set()
+
+# Every process a test starts must die with that test however it ends (issue 14, fault 12):
+#  - each one gets its own process group, registered with a reaper process (framework/reaper.py) in its own session
+#    that SIGTERMs/SIGKILLs the registered groups as soon as this process is gone (even after a SIGKILL, which is
+#    what ctest's timeout sends): grandchildren (nginx workers, a launched upstream, what a script starts) included;
+#  - direct children also get PR_SET_PDEATHSIG(SIGKILL), so they die at once with the test process;
+#  - a normal exit or SIGTERM/SIGHUP stops them at once through atexit.
+_PR_SET_PDEATHSIG = 1
+_reaper = None
+_reaper_lock = threading.Lock()
+_groups = set()
+
+
+def _reaper_pipe():
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None or _reaper.poll() is not None:
+            _reaper = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "reaper.py")],
+                                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True,
+                                       text=True, bufsize=1)
+            for g in _groups:
+                _reaper.stdin.write(f"+{g}\n")
+        return _reaper
+
+
+def guard_process_group(pgid):
+    """Makes sure process group `pgid` (a child started with start_new_session=True) dies with this test."""
+    _groups.add(pgid)
+    r = _reaper_pipe()
+    r.stdin.write(f"+{pgid}\n")
+    r.stdin.flush()
+
+
+def release_process_group(pgid):
+    """Forgets a group whose processes were stopped and reaped (so that a reused id is never killed)."""
+    _groups.discard(pgid)
+    if _reaper is not None and _reaper.poll() is None:
+        try:
+            _reaper.stdin.write(f"-{pgid}\n")
+            _reaper.stdin.flush()
+        except OSError:
+            pass
+
+
+def _kill_all_groups():
+    for g in list(_groups):
+        try:
+            os.killpg(g, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _groups.discard(g)
+
+
+def _on_signal(signum, frame):
+    _kill_all_groups()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+atexit.register(_kill_all_groups)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(_sig) in (signal.SIG_DFL, None):
+        signal.signal(_sig, _on_signal)
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL when the thread that started it exits (Linux PR_SET_PDEATHSIG)."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def build_dir():
@@ -68,9 +141,13 @@ class Process:
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
+        # PDEATHSIG follows the starting thread, so only processes started on the main thread get it; every
+        # process is covered by the reaper either way.
+        preexec = die_with_parent if threading.current_thread() is threading.main_thread() else None
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.cwd,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=preexec)
         log.close()
+        guard_process_group(self.proc.pid)
         return self
 
     def alive(self):
@@ -82,15 +159,28 @@ class Process:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill9()
             return self.proc.returncode
+        self._kill_group()
+        return code
 
     def kill9(self):
+        if self.proc is None:
+            return
         if self.alive():
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        self._kill_group()
+
+    def _kill_group(self):
+        """What the process started in its group (e.g. nginx workers) goes too; then the group id is released."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        release_process_group(self.proc.pid)
 
     def log(self):
         try:
