@@ -122,7 +122,12 @@ struct ClientResponse {
 struct ClientError {
   std::string message;     // "connect to 127.0.0.1:9 refused", "timeout after 5000 ms", ...
   bool timed_out = false;  // the deadline passed; otherwise the connection failed or the URL was invalid
+  bool cancelled = false;  // the caller's CancelCheck answered true; the connection was closed
 };
+
+// Polled about every 50 ms while a client call waits; returning true abandons the call and closes its
+// connection (so the server sees the client leave, e.g. an inference server stops generating).
+using CancelCheck = std::function<bool()>;
 
 struct ClientResult {
   std::optional<ClientResponse> response;
@@ -142,7 +147,8 @@ struct Url {
 class Client {
  public:
   static ClientResult request(const std::string& method, const std::string& url, const std::string& body,
-                              std::chrono::milliseconds timeout, const Headers& headers = {});
+                              std::chrono::milliseconds timeout, const Headers& headers = {},
+                              const CancelCheck& cancelled = {});
   static ClientResult get(const std::string& url, std::chrono::milliseconds timeout) {
     return request("GET", url, "", timeout);
   }
@@ -157,7 +163,7 @@ class Client {
   static ClientResult stream(const std::string& method, const std::string& url, const std::string& body,
                              std::chrono::milliseconds idle_timeout,
                              const std::function<bool(const std::string&)>& on_data,
-                             const Headers& headers = {});
+                             const Headers& headers = {}, const CancelCheck& cancelled = {});
 };
 
 // Incremental parser for a text/event-stream body: feed chunks, receive complete events.

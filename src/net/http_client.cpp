@@ -12,6 +12,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kMaxResponseBody = 64ull * 1024 * 1024;
 constexpr std::size_t kStreamPieceSize = 16 * 1024;
+constexpr auto kCancelPoll = std::chrono::milliseconds(50);
 
 ClientResult failure(ClientError error) {
   return ClientResult{std::nullopt, std::move(error)};
@@ -26,8 +27,9 @@ ClientResponse to_client_response(http::response<Body>& message) {
 // passes; at the deadline the connection is closed, which cancels the step.
 class Exchange {
  public:
-  Exchange(const std::string& method, const std::string& url, std::chrono::milliseconds timeout)
-      : description_(method + " " + url), timeout_(timeout) {}
+  Exchange(const std::string& method, const std::string& url, std::chrono::milliseconds timeout,
+           const CancelCheck& cancelled)
+      : description_(method + " " + url), timeout_(timeout), cancelled_(cancelled) {}
 
   std::optional<ClientError> connect(const Url& url, Clock::time_point deadline) {
     tcp::resolver::results_type endpoints;
@@ -91,24 +93,42 @@ class Exchange {
     std::optional<beast::error_code> outcome;
     start([&outcome](beast::error_code ec) { outcome = ec; });
     io_.restart();
-    io_.run_until(deadline);
+    bool cancelled = false;
+    if (!cancelled_) {
+      io_.run_until(deadline);
+    } else {
+      // In slices, so that the caller's cancellation is noticed within kCancelPoll.
+      while (!outcome && Clock::now() < deadline) {
+        if (cancelled_()) {
+          cancelled = true;
+          break;
+        }
+        io_.run_until(std::min(deadline, Clock::now() + kCancelPoll));
+        if (io_.stopped()) io_.restart();
+      }
+    }
     if (outcome) return *outcome;
     resolver_.cancel();
     stream_.close();
     io_.restart();
     io_.run();  // lets the cancelled operation complete before its state goes away
-    return asio::error::timed_out;
+    return cancelled ? asio::error::operation_aborted : asio::error::timed_out;
   }
 
   ClientError error(const std::string& step, beast::error_code ec) const {
+    if (ec == asio::error::operation_aborted && cancelled_ && cancelled_()) {
+      return ClientError{"cancelled by the caller: " + description_, false, true};
+    }
     if (ec == asio::error::timed_out) {
-      return ClientError{"timeout after " + std::to_string(timeout_.count()) + " ms calling " + description_, true};
+      return ClientError{"timeout after " + std::to_string(timeout_.count()) + " ms calling " + description_,
+                         true};
     }
     return ClientError{step + ": " + ec.message()};
   }
 
   std::string description_;
   std::chrono::milliseconds timeout_;
+  CancelCheck cancelled_;
   asio::io_context io_;
   tcp::resolver resolver_{io_};
   beast::tcp_stream stream_{io_};
@@ -133,19 +153,21 @@ http::request<http::string_body> make_request(const std::string& method, const U
 
 std::optional<Url> parse_or_fail(const std::string& url, ClientResult& result) {
   std::optional<Url> parsed = Url::parse(url);
-  if (!parsed) result = failure(ClientError{"invalid URL \"" + url + "\": expected http://host[:port][/path]"});
+  if (!parsed)
+    result = failure(ClientError{"invalid URL \"" + url + "\": expected http://host[:port][/path]"});
   return parsed;
 }
 
 }  // namespace
 
 ClientResult Client::request(const std::string& method, const std::string& url, const std::string& body,
-                             std::chrono::milliseconds timeout, const Headers& headers) {
+                             std::chrono::milliseconds timeout, const Headers& headers,
+                             const CancelCheck& cancelled) {
   ClientResult result;
   std::optional<Url> parsed = parse_or_fail(url, result);
   if (!parsed) return result;
   Clock::time_point deadline = Clock::now() + timeout;
-  Exchange exchange(method, url, timeout);
+  Exchange exchange(method, url, timeout, cancelled);
   if (auto error = exchange.connect(*parsed, deadline)) return failure(std::move(*error));
   http::request<http::string_body> request = make_request(method, *parsed, body, headers);
   if (auto error = exchange.write(request, deadline)) return failure(std::move(*error));
@@ -160,12 +182,13 @@ ClientResult Client::request(const std::string& method, const std::string& url, 
 
 ClientResult Client::stream(const std::string& method, const std::string& url, const std::string& body,
                             std::chrono::milliseconds idle_timeout,
-                            const std::function<bool(const std::string&)>& on_data, const Headers& headers) {
+                            const std::function<bool(const std::string&)>& on_data, const Headers& headers,
+                            const CancelCheck& cancelled) {
   ClientResult result;
   std::optional<Url> parsed = parse_or_fail(url, result);
   if (!parsed) return result;
   auto deadline = [idle_timeout] { return Clock::now() + idle_timeout; };
-  Exchange exchange(method, url, idle_timeout);
+  Exchange exchange(method, url, idle_timeout, cancelled);
   if (auto error = exchange.connect(*parsed, deadline())) return failure(std::move(*error));
   http::request<http::string_body> request = make_request(method, *parsed, body, headers);
   if (auto error = exchange.write(request, deadline())) return failure(std::move(*error));

@@ -11,7 +11,9 @@ std::string Request::header(const std::string& lower_name) const {
 
 Response json_error(int status, const std::string& code, const std::string& message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return json_response(status, body.dump());
+  // Messages may echo request bytes (a percent-decoded path) that are not UTF-8: replace them instead of
+  // throwing.
+  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response json_response(int status, const std::string& json_body) {
