@@ -14,8 +14,9 @@ common::Result<json> parse_body(const net::Request& req, bool allow_empty) {
   if (req.body.empty() && allow_empty) return json::object();
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) {
-    return common::make_error(400, "the request body is not valid JSON; send a JSON object with Content-Type: "
-                                   "application/json");
+    return common::make_error(400,
+                              "the request body is not valid JSON; send a JSON object with Content-Type: "
+                              "application/json");
   }
   if (!j.is_object()) return common::make_error(400, "the request body must be a JSON object");
   return j;
@@ -24,22 +25,29 @@ common::Result<json> parse_body(const net::Request& req, bool allow_empty) {
 common::Result<std::vector<std::string>> string_list(const json& j, const char* name) {
   std::vector<std::string> out;
   if (!j.contains(name) || j[name].is_null()) return out;
-  if (!j[name].is_array()) return common::make_error(400, fmt::format("\"{}\" must be an array of strings", name));
+  if (!j[name].is_array())
+    return common::make_error(400, fmt::format("\"{}\" must be an array of strings", name));
   for (const auto& a : j[name]) {
-    if (!a.is_string()) return common::make_error(400, fmt::format("\"{}\" must be an array of strings", name));
+    if (!a.is_string())
+      return common::make_error(400, fmt::format("\"{}\" must be an array of strings", name));
     out.push_back(a.get<std::string>());
   }
   return out;
 }
 
-net::Response ok_json(json j) { return net::json_response(200, j.dump()); }
+net::Response ok_json(json j) {
+  return net::json_response(200, j.dump());
+}
 
 }  // namespace
 
-net::Response App::handle_state(const net::Request&) { return ok_json(state_json()); }
+net::Response App::handle_state(const net::Request&) {
+  return ok_json(state_json());
+}
 
 net::Response App::handle_stop(const net::Request&) {
-  backend_->cancel_up();  // a model still loading must not hold the stop back
+  interrupt();                    // a model still loading must not hold the stop back
+  end_inference("/api/v1/stop");  // running completions end now (503 / an error event), new ones are refused
   std::lock_guard lock(control_mu_);
   const ServiceState before = state_.current();
   poc_->stop();
@@ -47,7 +55,9 @@ net::Response App::handle_stop(const net::Request&) {
   loaded_args_.clear();
   state_.stop();
   spdlog::info("stopped (was {})", to_string(before));
-  return ok_json({{"status", "OK"}, {"state", "STOPPED"}, {"previous_state", to_string(before)},
+  return ok_json({{"status", "OK"},
+                  {"state", "STOPPED"},
+                  {"previous_state", to_string(before)},
                   {"version", options_.version}});
 }
 
@@ -67,19 +77,25 @@ net::Response App::handle_inference_up(const net::Request& req) {
   std::vector<std::string> all = *args;
   all.insert(all.end(), additional->begin(), additional->end());
 
+  // Read before waiting for the lock: a /api/v1/stop that arrives from now on cancels this load.
+  const auto cancelled = cancelled_since(stop_epoch_.load());
   std::lock_guard lock(control_mu_);
+  if (cancelled()) return api_error(409, "inference/up for " + model + " was cancelled by /api/v1/stop");
   if (auto st = state_.begin(ServiceState::kInference); !st.ok()) return api_error(st.error());
   if (backend_->model() == model && loaded_args_ == all && backend_->healthy()) {
     return ok_json({{"status", "OK"}, {"model", model}, {"already_loaded", true}});
   }
+  end_inference("inference/up switches the model");  // requests for the old model end before it goes down
   backend_->down();
+  loaded_args_.clear();
   spdlog::info("inference/up: loading {} with {} args", model, all.size());
-  if (auto st = backend_->up(model, all); !st.ok()) {
+  if (auto st = backend_->up(model, all, cancelled); !st.ok()) {
     state_.abort(ServiceState::kInference);
     spdlog::error("inference/up {} failed: {}", model, st.error().message);
     return api_error(st.error());
   }
   loaded_args_ = all;
+  gate_.open();
   return ok_json({{"status", "OK"}, {"model", model}, {"args", all}});
 }
 
@@ -91,6 +107,13 @@ net::Response App::handle_pow_init(const net::Request& req, bool generate) {
   std::lock_guard lock(control_mu_);
   const ServiceState before = state_.current();
   if (auto st = state_.begin(ServiceState::kPow); !st.ok()) return api_error(st.error());
+  // Never PoC and inference at once: /api/v1/stop ends inference requests and waits for them; one that
+  // ignored its cancellation for longer keeps PoC from starting.
+  if (const int64_t running = gate_.in_flight(); running > 0) {
+    if (before == ServiceState::kStopped) state_.abort(ServiceState::kPow);
+    return api_error(
+        409, fmt::format("{} inference requests are still ending; retry /api/v1/pow/init shortly", running));
+  }
   auto st = generate ? poc_->init_generate(*init) : poc_->init_validate(*init);
   if (!st.ok()) {
     if (before == ServiceState::kStopped) state_.abort(ServiceState::kPow);
@@ -105,7 +128,8 @@ net::Response App::handle_pow_validate(const net::Request& req) {
   auto batch = poc::parse_proof_batch(*body);
   if (!batch) return api_error(batch.error());
   if (auto st = state_.require(ServiceState::kPow); !st.ok()) {
-    return api_error(409, "PoC is not running; POST /api/v1/pow/init/validate first (" + st.error().message + ")");
+    return api_error(409,
+                     "PoC is not running; POST /api/v1/pow/init/validate first (" + st.error().message + ")");
   }
   if (auto st = poc_->validate(*batch); !st.ok()) return api_error(st.error());
   return ok_json({{"status", "OK"}, {"queued_nonces", batch->nonces.size()}});

@@ -1,8 +1,11 @@
 // mlnode: one GPU worker of a participant — inference backend, PoC engine, versioned routes.
 #include <signal.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <future>
 #include <thread>
 
 #include "common/log.h"
@@ -22,13 +25,34 @@ int run(const mlnode::AppOptions& app_options, const std::string& backend_name,
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  mlnode::App app(app_options, [&](mlnode::Metrics& metrics) -> std::unique_ptr<mlnode::backends::InferenceBackend> {
-    if (backend_name == "builtin") return std::make_unique<mlnode::backends::BuiltinBackend>(builtin, metrics);
-    return std::make_unique<mlnode::backends::OpenAiBackend>(openai, metrics);
+  mlnode::App app(app_options,
+                  [&](mlnode::Metrics& metrics) -> std::unique_ptr<mlnode::backends::InferenceBackend> {
+                    if (backend_name == "builtin")
+                      return std::make_unique<mlnode::backends::BuiltinBackend>(builtin, metrics);
+                    return std::make_unique<mlnode::backends::OpenAiBackend>(openai, metrics);
+                  });
+  // A signal may come while start() still loads the preloaded model: a thread takes it and interrupts the
+  // load, so a stop takes effect within a moment whatever is running.
+  std::promise<int> got_signal;
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    app.interrupt();
+    got_signal.set_value(sig);
   });
-  app.start();
-  int sig = 0;
-  sigwait(&signals, &sig);
+  auto signalled = got_signal.get_future();
+  try {
+    app.start();
+  } catch (...) {
+    if (signalled.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      // Not interrupted: wake the waiter so it can be joined, then report the failure.
+      pthread_kill(waiter.native_handle(), SIGTERM);
+    }
+    waiter.join();
+    throw;
+  }
+  const int sig = signalled.get();
+  waiter.join();
   spdlog::info("signal {}: finishing in-flight requests (up to {} ms)", sig, grace.count());
   app.stop(grace);
   spdlog::info("stopped");
@@ -38,7 +62,8 @@ int run(const mlnode::AppOptions& app_options, const std::string& backend_name,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"mlnode: ML node of the inference network (inference backends, Proof-of-Compute, versioned routes)"};
+  CLI::App cli{
+      "mlnode: ML node of the inference network (inference backends, Proof-of-Compute, versioned routes)"};
   cli.require_subcommand(1);
   auto* start = cli.add_subcommand("start", "serve the management/PoC port and the inference port");
 
@@ -49,39 +74,69 @@ int main(int argc, char** argv) {
   double ttft_ms = 0, load_ms = 0;
   int ready_timeout_s = 1200, request_timeout_s = 900, send_interval_ms = 3000, grace_ms = 10000;
   std::string log_level = "info";
+  std::string work_dir = std::filesystem::temp_directory_path().string();
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 
   start->add_option("--version", app.version, "version this node serves under /<version>/...")->required();
-  start->add_option("--inference-port", app.inference_port, "port of /v1/chat/completions, /tokenize, /health")
+  start
+      ->add_option("--inference-port", app.inference_port, "port of /v1/chat/completions, /tokenize, /health")
       ->required();
   start->add_option("--poc-port", app.poc_port, "port of /api/v1/... (management and PoC)")->required();
   start->add_option("--bind", app.bind, "address to listen on")->capture_default_str();
-  start->add_option("--backend", backend, "inference backend")->check(CLI::IsMember({"builtin", "openai"}))
+  start->add_option("--backend", backend, "inference backend")
+      ->check(CLI::IsMember({"builtin", "openai"}))
       ->capture_default_str();
   start->add_option("--upstream", openai.upstream, "openai backend: base URL of the upstream server");
-  start->add_option("--launch", openai.launch,
-                    "openai backend: command that starts the upstream; gets --model <id> <model args> appended");
-  start->add_option("--ready-timeout-s", ready_timeout_s, "openai backend: how long inference/up waits for health")
+  start->add_option(
+      "--launch", openai.launch,
+      "openai backend: command that starts the upstream; gets --model <id> <model args> appended");
+  start
+      ->add_option("--ready-timeout-s", ready_timeout_s,
+                   "openai backend: how long inference/up waits for health")
       ->capture_default_str();
-  start->add_option("--upstream-timeout-s", request_timeout_s, "openai backend: timeout of one forwarded request")
+  start
+      ->add_option("--upstream-timeout-s", request_timeout_s,
+                   "openai backend: timeout of one forwarded request")
       ->capture_default_str();
-  start->add_option("--tokens-per-second", builtin.tokens_per_second, "builtin backend: pacing (0 = no pacing)")
+  start
+      ->add_option("--tokens-per-second", builtin.tokens_per_second,
+                   "builtin backend: pacing (0 = no pacing)")
       ->capture_default_str();
   start->add_option("--ttft-ms", ttft_ms, "builtin backend: time to first token")->capture_default_str();
-  start->add_option("--load-ms", load_ms, "builtin backend: how long inference/up takes")->capture_default_str();
-  start->add_option("--batch-slots", builtin.batch_slots,
-                    "builtin backend: completions generated at once; more wait in line (0 = no limit)")
+  start->add_option("--load-ms", load_ms, "builtin backend: how long inference/up takes")
       ->capture_default_str();
-  start->add_option("--model", app.preload_model, "start in INFERENCE serving this model (no inference/up needed)");
-  start->add_option("--threads", threads, "PoC worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
-  start->add_option("--http-threads", app.http_threads, "I/O threads of the inference server")->capture_default_str();
+  start
+      ->add_option("--batch-slots", builtin.batch_slots,
+                   "builtin backend: completions generated at once; more wait in line (0 = no limit)")
+      ->capture_default_str();
+  start->add_option("--model", app.preload_model,
+                    "start in INFERENCE serving this model (no inference/up needed)");
+  start->add_option("--threads", threads, "PoC worker threads (default: all cores)")
+      ->check(CLI::Range(1u, 1024u));
+  start->add_option("--http-threads", app.http_threads, "I/O threads of the inference server")
+      ->capture_default_str();
   start->add_option("--max-concurrent", app.max_handlers, "requests handled at once on the inference port")
       ->capture_default_str();
-  start->add_option("--poc-send-interval-ms", send_interval_ms, "how often PoC results are posted to the callback")
+  start
+      ->add_option("--poc-send-interval-ms", send_interval_ms,
+                   "how often PoC results are posted to the callback")
       ->capture_default_str();
   start->add_option("--shutdown-grace-ms", grace_ms, "how long in-flight requests may take on shutdown")
       ->capture_default_str();
   start->add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+  start
+      ->add_option(
+          "--work-dir", work_dir,
+          "openai backend: where the launched upstream's pid file lives (mlnode-<poc port>-upstream.pid); a "
+          "restarted mlnode stops an upstream left there")
+      ->capture_default_str();
+  start
+      ->add_option(
+          "--max-validation-batches", app.max_validation_batches,
+          "PoC batches queued for validation (or waiting to be posted) before /api/v1/pow/validate answers "
+          "503")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   start->allow_extras();  // model args appended by a launcher (see --launch) are accepted and ignored
 
   CLI11_PARSE(cli, argc, argv);
@@ -91,7 +146,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (backend == "openai" && openai.upstream.empty()) {
-    std::fprintf(stderr, "--backend openai needs --upstream http://host:port (the OpenAI-compatible server)\n");
+    std::fprintf(stderr,
+                 "--backend openai needs --upstream http://host:port (the OpenAI-compatible server)\n");
     return 2;
   }
   common::init_logging("mlnode", log_level);
@@ -102,6 +158,8 @@ int main(int argc, char** argv) {
   builtin.load_time = std::chrono::milliseconds(static_cast<int64_t>(load_ms));
   openai.ready_timeout = std::chrono::seconds(ready_timeout_s);
   openai.request_timeout = std::chrono::seconds(request_timeout_s);
+  openai.pid_file =
+      (std::filesystem::path(work_dir) / fmt::format("mlnode-{}-upstream.pid", app.poc_port)).string();
   try {
     return run(app, backend, builtin, openai, std::chrono::milliseconds(grace_ms));
   } catch (const std::exception& e) {

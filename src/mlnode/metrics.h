@@ -13,6 +13,7 @@ struct Metrics {
   std::atomic<uint64_t> prompt_tokens{0};
   std::atomic<uint64_t> completion_tokens{0};
   std::atomic<int64_t> chat_in_flight{0};
+  std::atomic<uint64_t> chat_cancelled{0};  // ended by the client leaving, /api/v1/stop or shutdown
   std::atomic<uint64_t> tokenize_requests{0};
 };
 
@@ -27,6 +28,7 @@ struct InFlight {
 };
 
 // One metric line: "name{labels} value\n" with a preceding "# TYPE" line.
-std::string prometheus_metric(const std::string& name, const std::string& type, const std::string& labels, double value);
+std::string prometheus_metric(const std::string& name, const std::string& type, const std::string& labels,
+                              double value);
 
 }  // namespace mlnode

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "mlnode/backends/tokenizer.h"
@@ -13,12 +15,11 @@ namespace {
 
 // Every word is at most 8 letters so that it is exactly one tokenizer piece.
 constexpr std::array<const char*, 48> kWords = {
-    "the",     "network", "node",     "model",   "compute", "proof",   "epoch",  "weight",
-    "block",   "chain",   "token",    "answer",  "quickly", "every",   "small",  "large",
-    "graph",   "signal",  "value",    "result",  "stable",  "random",  "seed",   "vector",
-    "layer",   "output",  "input",    "request", "server",  "client",  "memory", "cache",
-    "stream",  "batch",   "version",  "upgrade", "proxy",   "route",   "health", "state",
-    "infer",   "verify",  "reward", "height", "hash",  "nonce",   "target", "distance"};
+    "the",    "network", "node",    "model",  "compute", "proof",   "epoch",  "weight",  "block",  "chain",
+    "token",  "answer",  "quickly", "every",  "small",   "large",   "graph",  "signal",  "value",  "result",
+    "stable", "random",  "seed",    "vector", "layer",   "output",  "input",  "request", "server", "client",
+    "memory", "cache",   "stream",  "batch",  "version", "upgrade", "proxy",  "route",   "health", "state",
+    "infer",  "verify",  "reward",  "height", "hash",    "nonce",   "target", "distance"};
 
 // Deterministic log-probability of `token` at `position` for the prompt identified by `context`.
 double logprob_of(const std::string& context, std::size_t position, const std::string& token) {
@@ -41,11 +42,43 @@ std::string Generation::content() const {
   return out;
 }
 
-Generation generate(const ChatRequest& request) {
+void apply_stop(Generation& g, const std::vector<std::string>& stop) {
+  if (stop.empty()) return;
+  const std::string text = g.content();
+  std::size_t cut = std::string::npos;
+  for (const auto& s : stop) cut = std::min(cut, text.find(s));
+  if (cut == std::string::npos) return;
+  std::size_t offset = 0;
+  std::size_t keep = 0;
+  for (; keep < g.tokens.size(); ++keep) {
+    const std::size_t len = g.tokens[keep].text.size();
+    if (offset + len > cut) {
+      if (cut > offset) {
+        g.tokens[keep].text.resize(cut - offset);
+        ++keep;
+      }
+      break;
+    }
+    offset += len;
+  }
+  g.tokens.resize(keep);
+  g.finish_reason = "stop";
+}
+
+Generation generate(const ChatRequest& request, int64_t choice_index) {
   Generation g;
   const std::string prompt = render_chat(request.messages);
   g.prompt_tokens = static_cast<int64_t>(tokenize_text(prompt).size());
-  const std::string context = request.model + "\x1e" + prompt + "\x1e" + std::to_string(request.seed.value_or(0));
+  // Greedy (temperature 0) ignores the seed and the choice; otherwise both pick the stream. Temperature 1 and
+  // choice 0 keep the context of earlier versions, so their outputs are unchanged.
+  std::string context = request.model + "\x1e" + prompt + "\x1e";
+  if (request.temperature == 0) {
+    context += "greedy";
+  } else {
+    context += std::to_string(request.seed.value_or(0));
+    if (request.temperature != 1.0) context += fmt::format("\x1e" "t={}", request.temperature);
+    if (choice_index > 0) context += fmt::format("\x1e" "c={}", choice_index);
+  }
   poc::SeededRng rng(context);
 
   std::vector<std::string> texts;
@@ -54,7 +87,8 @@ Generation generate(const ChatRequest& request) {
     texts = tokenize_text(*request.enforced_str);
     g.finish_reason = "stop";
   } else {
-    const int64_t wanted = kMinCompletionTokens + static_cast<int64_t>(rng.below(kMaxCompletionTokens - kMinCompletionTokens + 1));
+    const int64_t wanted = kMinCompletionTokens +
+                           static_cast<int64_t>(rng.below(kMaxCompletionTokens - kMinCompletionTokens + 1));
     const int64_t n = std::min(wanted, limit);
     g.finish_reason = n < wanted ? "length" : "stop";
     bool sentence_start = true;
@@ -76,14 +110,17 @@ Generation generate(const ChatRequest& request) {
     if (top_n > 0) {
       t.top.push_back({t.text, t.logprob});
       for (int k = 0; static_cast<int>(t.top.size()) < top_n && k < static_cast<int>(kWords.size()); ++k) {
-        const std::string alt = std::string(" ") + kWords[(pos * 7 + static_cast<std::size_t>(k) * 5) % kWords.size()];
+        const std::string alt =
+            std::string(" ") + kWords[(pos * 7 + static_cast<std::size_t>(k) * 5) % kWords.size()];
         if (alt == t.text) continue;
         t.top.push_back({alt, logprob_of(context, pos, alt)});
       }
-      std::stable_sort(t.top.begin(), t.top.end(), [](const auto& a, const auto& b) { return a.logprob > b.logprob; });
+      std::stable_sort(t.top.begin(), t.top.end(),
+                       [](const auto& a, const auto& b) { return a.logprob > b.logprob; });
     }
     g.tokens.push_back(std::move(t));
   }
+  if (!request.enforced_str) apply_stop(g, request.stop);
   return g;
 }
 

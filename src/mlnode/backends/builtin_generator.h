@@ -1,5 +1,9 @@
-// Deterministic text for the builtin backend: the same model, prompt and seed always give the same tokens and
-// log-probabilities. With `enforced_str` the output is exactly that text (how validators re-score a completion).
+// Deterministic text for the builtin backend: the same model, prompt, seed, temperature and choice index
+// always give the same tokens and log-probabilities. The draw depends on `seed` and `temperature`;
+// temperature 0 is greedy (one answer whatever the seed, so all `n` choices are equal); choice i > 0 of `n`
+// draws from its own stream. `stop` sequences end the text before their first occurrence (finish_reason
+// "stop"). With `enforced_str` the output is exactly that text (how validators re-score a completion); `stop`
+// does not apply to it.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +35,9 @@ struct Generation {
 inline constexpr int64_t kMinCompletionTokens = 16;
 inline constexpr int64_t kMaxCompletionTokens = 64;
 
-Generation generate(const ChatRequest& request);
+Generation generate(const ChatRequest& request, int64_t choice_index = 0);
+// Cuts `g` before the first occurrence of any of `stop` in its text (a token straddling the cut is
+// shortened); finish_reason becomes "stop" when something was cut.
+void apply_stop(Generation& g, const std::vector<std::string>& stop);
 
 }  // namespace mlnode::backends

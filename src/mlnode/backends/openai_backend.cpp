@@ -15,7 +15,8 @@ namespace {
 constexpr auto kHealthTimeout = std::chrono::seconds(2);
 
 net::Response from_upstream(const net::ClientResult& r, const std::string& what) {
-  if (!r.ok()) return openai_error_response(502, fmt::format("upstream {} failed: {}", what, r.error->message));
+  if (!r.ok())
+    return openai_error_response(502, fmt::format("upstream {} failed: {}", what, r.error->message));
   net::Response out;
   out.status = r.response->status;
   out.body = r.response->body;
@@ -32,29 +33,34 @@ OpenAiOptions without_trailing_slash(OpenAiOptions o) {
 }  // namespace
 
 OpenAiBackend::OpenAiBackend(OpenAiOptions options, Metrics& metrics)
-    : options_(without_trailing_slash(std::move(options))), metrics_(metrics) {}
+    : options_(without_trailing_slash(std::move(options))), metrics_(metrics), process_(options_.pid_file) {
+  if (!options_.launch.empty()) UpstreamProcess::reap_stale(options_.pid_file);
+}
 
 // up() and down() are serialised by the caller; mu_ only guards model_ so that requests never wait on a load.
-common::Status OpenAiBackend::up(const std::string& model, const std::vector<std::string>& args) {
+common::Status OpenAiBackend::up(const std::string& model, const std::vector<std::string>& args,
+                                 const Cancelled& cancelled) {
   {
     std::lock_guard lock(mu_);
     model_.reset();
   }
+  if (cancelled())
+    return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop or shutdown");
   if (!options_.launch.empty()) TRY_STATUS(process_.start(options_.launch, model, args));
   const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
   std::string last;
-  cancel_ = false;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (cancel_) {
-      process_.stop();
-      return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop");
+    if (cancelled()) {
+      process_.stop(options_.cancel_grace);
+      return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop or shutdown");
     }
     if (!options_.launch.empty()) {
       if (auto gone = process_.exited()) {
-        return common::make_error(503, fmt::format("upstream for model {} {} before becoming healthy", model, *gone));
+        return common::make_error(
+            503, fmt::format("upstream for model {} {} before becoming healthy", model, *gone));
       }
     }
-    auto r = net::Client::get(options_.upstream + "/health", kHealthTimeout);
+    auto r = net::Client::request("GET", options_.upstream + "/health", "", kHealthTimeout, {}, cancelled);
     if (r.ok() && r.response->status == 200) {
       std::lock_guard lock(mu_);
       model_ = model;
@@ -62,11 +68,11 @@ common::Status OpenAiBackend::up(const std::string& model, const std::vector<std
       return {};
     }
     last = r.ok() ? fmt::format("status {}", r.response->status) : r.error->message;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int i = 0; i < 10 && !cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  process_.stop();
-  return common::make_error(504, fmt::format("upstream {} not healthy after {} ms (last: {})", options_.upstream,
-                                             options_.ready_timeout.count(), last));
+  process_.stop(options_.cancel_grace);
+  return common::make_error(504, fmt::format("upstream {} not healthy after {} ms (last: {})",
+                                             options_.upstream, options_.ready_timeout.count(), last));
 }
 
 void OpenAiBackend::down() {
@@ -88,10 +94,14 @@ std::optional<std::string> OpenAiBackend::model() const {
   return model_;
 }
 
-void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) {
+void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out,
+                         const Cancelled& cancelled) {
   const std::string url = options_.upstream + "/v1/chat/completions";
+  const net::Headers json_type = {{"content-type", "application/json"}};
   if (!request.stream) {
-    auto r = net::Client::post_json(url, raw_body, options_.request_timeout);
+    auto r = net::Client::request("POST", url, raw_body, options_.request_timeout, json_type, cancelled);
+    if (!r.ok() && r.error->cancelled)
+      return;  // the connection to the upstream is closed: it stops generating
     if (r.ok() && r.response->status == 200) {
       auto j = nlohmann::json::parse(r.response->body, nullptr, false);
       if (j.is_object() && j.contains("usage") && j["usage"].is_object()) {
@@ -112,8 +122,8 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
         }
         return out.write(data);
       },
-      {{"content-type", "application/json"}});
-  if (begun) return;  // status and data already went to the client
+      json_type, cancelled);
+  if (begun || (!r.ok() && r.error->cancelled)) return;  // data already went to the client, or nobody waits
   if (r.ok() && r.response->status / 100 == 2) {
     out.begin(r.response->status, "text/event-stream", {{"cache-control", "no-cache"}});
     return;
@@ -122,12 +132,14 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
 }
 
 net::Response OpenAiBackend::tokenize(const TokenizeRequest&, const std::string& raw_body) {
-  return from_upstream(net::Client::post_json(options_.upstream + "/tokenize", raw_body, std::chrono::seconds(30)),
-                       "tokenize");
+  return from_upstream(
+      net::Client::post_json(options_.upstream + "/tokenize", raw_body, std::chrono::seconds(30)),
+      "tokenize");
 }
 
 net::Response OpenAiBackend::models() {
-  return from_upstream(net::Client::get(options_.upstream + "/v1/models", std::chrono::seconds(10)), "models");
+  return from_upstream(net::Client::get(options_.upstream + "/v1/models", std::chrono::seconds(10)),
+                       "models");
 }
 
 }  // namespace mlnode::backends

@@ -1,5 +1,8 @@
 // The openai backend: forwards OpenAI-compatible requests to an upstream server (vLLM, llama.cpp server),
-// optionally launching it on inference/up and waiting until its /health answers 200.
+// optionally launching it on inference/up and waiting until its /health answers 200. The client's body goes
+// to the upstream unchanged, so every field the ML node does not use itself (n, stop, top_p, logit_bias,
+// tools, ...) reaches it; the upstream enforces its own limits. A client that leaves (or /api/v1/stop) closes
+// the upstream connection within ~50 ms, which makes the upstream abort the generation.
 #pragma once
 
 #include <atomic>
@@ -17,18 +20,22 @@ struct OpenAiOptions {
   std::string launch;    // optional command; gets "--model <id> <args...>" appended
   std::chrono::milliseconds ready_timeout{std::chrono::minutes(20)};
   std::chrono::milliseconds request_timeout{std::chrono::minutes(15)};
+  std::string pid_file;  // where the launched upstream's process group is recorded (see upstream_process.h)
+  std::chrono::milliseconds cancel_grace{
+      1000};  // SIGTERM -> SIGKILL for an upstream whose load was cancelled
 };
 
 class OpenAiBackend : public InferenceBackend {
  public:
   OpenAiBackend(OpenAiOptions options, Metrics& metrics);
   std::string name() const override { return "openai"; }
-  common::Status up(const std::string& model, const std::vector<std::string>& args) override;
+  common::Status up(const std::string& model, const std::vector<std::string>& args,
+                    const Cancelled& cancelled) override;
   void down() override;
-  void cancel_up() override { cancel_ = true; }
   bool healthy() override;
   std::optional<std::string> model() const override;
-  void chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out) override;
+  void chat(const ChatRequest& request, const std::string& raw_body, net::ResponseWriter& out,
+            const Cancelled& cancelled) override;
   net::Response tokenize(const TokenizeRequest& request, const std::string& raw_body) override;
   net::Response models() override;
 
@@ -38,7 +45,6 @@ class OpenAiBackend : public InferenceBackend {
   mutable std::mutex mu_;
   std::optional<std::string> model_;
   UpstreamProcess process_;
-  std::atomic<bool> cancel_{false};
 };
 
 }  // namespace mlnode::backends

@@ -4,24 +4,52 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <tuple>
+
 namespace mlnode::poc {
 
 std::string to_string(PocPhase p) {
   switch (p) {
-    case PocPhase::kIdle: return "IDLE";
-    case PocPhase::kGenerating: return "GENERATING";
-    case PocPhase::kValidating: return "VALIDATING";
+    case PocPhase::kIdle:
+      return "IDLE";
+    case PocPhase::kGenerating:
+      return "GENERATING";
+    case PocPhase::kValidating:
+      return "VALIDATING";
   }
   return "UNKNOWN";
 }
 
-PocService::PocService(PocServiceOptions options, Poster poster) : options_(options), poster_(std::move(poster)) {
+PocService::PocService(PocServiceOptions options, Poster poster)
+    : options_(options), poster_(std::move(poster)) {
   if (options_.threads == 0) throw std::invalid_argument("PocService needs at least one thread");
 }
 
-PocService::~PocService() { stop(); }
+PocService::~PocService() {
+  stop();
+}
+
+bool PocService::current_stage(const ProofBatch& b) const {
+  return initialized_ && b.block_hash == init_.block_hash && b.block_height == init_.block_height;
+}
+
+void PocService::enter_stage(const InitRequest& request) {
+  if (initialized_ && request.block_hash == init_.block_hash && request.block_height == init_.block_height)
+    return;
+  const std::size_t dropped = pending_generated_.size() + to_validate_.size() + pending_validated_.size();
+  if (dropped > 0) {
+    spdlog::warn(
+        "poc: new stage (block {} height {}): dropping {} batches of the previous stage that were not sent",
+        request.block_hash, request.block_height, dropped);
+  }
+  pending_generated_.clear();
+  to_validate_.clear();
+  pending_validated_.clear();
+}
 
 common::Status PocService::prepare(const InitRequest& request) {
+  enter_stage(request);
   if (!compute_ || compute_->block_hash() != request.block_hash || !(compute_->params() == request.params)) {
     spdlog::info("poc: building model for block {} (height {}), dim {} layers {}", request.block_hash,
                  request.block_height, request.params.dim, request.params.n_layers);
@@ -63,8 +91,8 @@ common::Status PocService::init_generate(const InitRequest& request) {
   to_validate_.clear();
   TRY_STATUS(prepare(request));
   phase_ = PocPhase::kGenerating;
-  const std::string key = fmt::format("{}|{}|{}|{}|{}", request.block_hash, request.public_key, request.node_id,
-                                      request.node_count, to_json(request.params).dump());
+  const std::string key = fmt::format("{}|{}|{}|{}|{}", request.block_hash, request.public_key,
+                                      request.node_id, request.node_count, to_json(request.params).dump());
   if (key != generation_key_) {
     generation_key_ = key;
     next_index_ = 0;
@@ -77,7 +105,8 @@ common::Status PocService::init_generate(const InitRequest& request) {
     });
   }
   start_sender();
-  spdlog::info("poc: generating as node {} of {} on {} threads", request.node_id, request.node_count, options_.threads);
+  spdlog::info("poc: generating as node {} of {} on {} threads", request.node_id, request.node_count,
+               options_.threads);
   return {};
 }
 
@@ -100,12 +129,22 @@ common::Status PocService::init_validate(const InitRequest& request) {
 common::Status PocService::validate(const ProofBatch& batch) {
   std::lock_guard lock(mu_);
   if (phase_ != PocPhase::kValidating) {
-    return common::make_error(409, fmt::format("PoC is {}; POST /api/v1/pow/init/validate before /api/v1/pow/validate",
-                                               to_string(phase_)));
+    return common::make_error(
+        409, fmt::format("PoC is {}; POST /api/v1/pow/init/validate before /api/v1/pow/validate",
+                         to_string(phase_)));
   }
-  if (batch.block_hash != init_.block_hash) {
-    return common::make_error(400, fmt::format("batch is for block hash {} but validation was initialised for {}",
-                                               batch.block_hash, init_.block_hash));
+  if (batch.block_hash != init_.block_hash || batch.block_height != init_.block_height) {
+    return common::make_error(
+        400, fmt::format("batch is for block {} at height {} but validation was initialised for "
+                         "block {} at height {}",
+                         batch.block_hash, batch.block_height, init_.block_hash, init_.block_height));
+  }
+  const std::size_t backlog = to_validate_.size() + validating_ + pending_validated_.size();
+  if (backlog >= options_.max_validation_batches) {
+    return common::make_error(
+        503, fmt::format("the validation queue is full ({} batches queued, being validated or "
+                         "waiting to be posted; limit {}); retry later",
+                         backlog, options_.max_validation_batches));
   }
   to_validate_.push_back(batch);
   cv_.notify_all();
@@ -133,8 +172,8 @@ void PocService::stop() {
   to_validate_.clear();
 }
 
-void PocService::generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute, InitRequest init,
-                               NonceSplit split) {
+void PocService::generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute,
+                               InitRequest init, NonceSplit split) {
   const auto chunk = static_cast<uint64_t>(init.batch_size);
   while (!st.stop_requested()) {
     const uint64_t first = next_index_.fetch_add(chunk);
@@ -151,12 +190,13 @@ void PocService::generate_loop(std::stop_token st, std::shared_ptr<const PocComp
     if (!hits.nonces.empty()) {
       counters_.hits.fetch_add(hits.nonces.size(), std::memory_order_relaxed);
       std::lock_guard lock(mu_);
-      pending_generated_.push_back(std::move(hits));
+      if (current_stage(hits)) pending_generated_.push_back({std::move(hits), init.url});
     }
   }
 }
 
-std::vector<double> PocService::recompute(const PocCompute& compute, const ProofBatch& batch, std::stop_token st) {
+std::vector<double> PocService::recompute(const PocCompute& compute, const ProofBatch& batch,
+                                          std::stop_token st) {
   std::vector<double> out(batch.nonces.size(), INFINITY);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
@@ -183,17 +223,24 @@ void PocService::validate_loop(std::stop_token st) {
       if (st.stop_requested()) return;
       batch = std::move(to_validate_.front());
       to_validate_.pop_front();
+      ++validating_;
       compute = compute_;
       init = init_;
     }
     const std::vector<double> recomputed = recompute(*compute, batch, st);
-    if (st.stop_requested()) return;
+    if (st.stop_requested()) {
+      std::lock_guard lock(mu_);
+      --validating_;
+      return;
+    }
     counters_.nonces_validated.fetch_add(batch.nonces.size());
-    ValidatedBatch v = judge_batch(batch, recomputed, init.r_target, init.fraud_threshold, init.dist_tolerance);
-    spdlog::info("poc: validated {} nonces of {}: {} invalid, fraud {}", batch.nonces.size(), batch.public_key,
-                 v.n_invalid, v.fraud_detected);
+    ValidatedBatch v =
+        judge_batch(batch, recomputed, init.r_target, init.fraud_threshold, init.dist_tolerance);
+    spdlog::info("poc: validated {} nonces of {}: {} invalid, fraud {}", batch.nonces.size(),
+                 batch.public_key, v.n_invalid, v.fraud_detected);
     std::lock_guard lock(mu_);
-    pending_validated_.push_back(std::move(v));
+    --validating_;
+    if (current_stage(v.batch)) pending_validated_.push_back({std::move(v), init.url});
   }
 }
 
@@ -209,48 +256,60 @@ void PocService::sender_loop(std::stop_token st) {
 }
 
 void PocService::send_pending() {
-  std::vector<ProofBatch> generated;
-  std::vector<ValidatedBatch> validated;
-  std::string url;
+  std::vector<PendingHits> generated;
+  std::vector<PendingValidated> validated;
   {
     std::lock_guard lock(mu_);
     generated.swap(pending_generated_);
     validated.swap(pending_validated_);
-    url = init_.url;
   }
-  if (!generated.empty()) {
-    // Merge everything found since the last tick into one batch, in nonce order.
-    ProofBatch merged = generated.front();
-    merged.nonces.clear();
-    merged.dist.clear();
-    std::vector<std::pair<uint64_t, double>> all;
-    for (const auto& b : generated)
-      for (std::size_t i = 0; i < b.nonces.size(); ++i) all.emplace_back(b.nonces[i], b.dist[i]);
-    std::sort(all.begin(), all.end());
-    for (const auto& [n, d] : all) {
-      merged.nonces.push_back(n);
-      merged.dist.push_back(d);
+  // Merge the hits found since the last tick into one batch per (url, stage, key, node), in nonce order.
+  std::map<std::tuple<std::string, std::string, int64_t, std::string, int64_t>, PendingHits> merged;
+  for (auto& h : generated) {
+    const auto key =
+        std::make_tuple(h.url, h.batch.block_hash, h.batch.block_height, h.batch.public_key, h.batch.node_id);
+    auto [it, fresh] = merged.try_emplace(key, PendingHits{h.batch, h.url});
+    if (!fresh) {
+      it->second.batch.nonces.insert(it->second.batch.nonces.end(), h.batch.nonces.begin(),
+                                     h.batch.nonces.end());
+      it->second.batch.dist.insert(it->second.batch.dist.end(), h.batch.dist.begin(), h.batch.dist.end());
     }
-    if (poster_(url + "/generated", to_json(merged).dump())) {
+  }
+  std::vector<PendingHits> failed_hits;
+  for (auto& [key, h] : merged) {
+    std::vector<std::pair<uint64_t, double>> all;
+    for (std::size_t i = 0; i < h.batch.nonces.size(); ++i)
+      all.emplace_back(h.batch.nonces[i], h.batch.dist[i]);
+    std::sort(all.begin(), all.end());
+    h.batch.nonces.clear();
+    h.batch.dist.clear();
+    for (const auto& [n, d] : all) {
+      h.batch.nonces.push_back(n);
+      h.batch.dist.push_back(d);
+    }
+    if (poster_(h.url + "/generated", to_json(h.batch).dump())) {
       counters_.batches_sent.fetch_add(1);
     } else {
       counters_.callback_failures.fetch_add(1);
-      std::lock_guard lock(mu_);
-      pending_generated_.push_back(std::move(merged));  // retried at the next tick
+      failed_hits.push_back(std::move(h));
     }
   }
-  std::vector<ValidatedBatch> failed;
+  std::vector<PendingValidated> failed;
   for (auto& v : validated) {
-    if (poster_(url + "/validated", to_json(v).dump())) {
+    if (poster_(v.url + "/validated", to_json(v.result).dump())) {
       counters_.validations_sent.fetch_add(1);
     } else {
       counters_.callback_failures.fetch_add(1);
       failed.push_back(std::move(v));
     }
   }
-  if (!failed.empty()) {
-    std::lock_guard lock(mu_);
-    for (auto& v : failed) pending_validated_.push_back(std::move(v));
+  // Retried at the next tick, unless a new stage began meanwhile.
+  std::lock_guard lock(mu_);
+  for (auto& h : failed_hits) {
+    if (current_stage(h.batch)) pending_generated_.push_back(std::move(h));
+  }
+  for (auto& v : failed) {
+    if (current_stage(v.result.batch)) pending_validated_.push_back(std::move(v));
   }
 }
 
@@ -279,7 +338,8 @@ nlohmann::json PocService::status() const {
   }
   double rate = 0;
   if (phase_ == PocPhase::kGenerating) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - generation_started_).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - generation_started_).count();
     if (secs > 0) rate = static_cast<double>(counters_.nonces_computed.load() - computed_at_start_) / secs;
   }
   j["nonces_per_second"] = rate;

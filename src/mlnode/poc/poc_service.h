@@ -1,6 +1,13 @@
 // Runs PoC on this node: generation on all worker threads, validation of received batches, and a sender that
 // posts results to the API node's callback every `send_interval` ({url}/generated, {url}/validated), retrying
 // failed posts at the next tick. The poster is injected so the service is testable without a network.
+//
+// Stages (issue 14, fault 8): a PoC stage is (block_hash, block_height). Everything pending — hits not yet
+// posted, batches waiting for validation, validation results not yet posted — belongs to the stage it was
+// made in and is posted with that stage's header to that stage's callback URL, never merged with another
+// stage. An init request for another stage drops what is still pending from the previous one. The validation
+// backlog (queued + being validated + results not yet posted) is bounded by max_validation_batches:
+// validate() answers 503 when full.
 #pragma once
 
 #include <atomic>
@@ -29,6 +36,7 @@ using Poster = std::function<bool(const std::string& url, const std::string& jso
 struct PocServiceOptions {
   unsigned threads = 1;
   std::chrono::milliseconds send_interval{3000};
+  std::size_t max_validation_batches = 256;
 };
 
 enum class PocPhase { kIdle, kGenerating, kValidating };
@@ -50,12 +58,13 @@ class PocService {
   PocService(const PocService&) = delete;
   PocService& operator=(const PocService&) = delete;
 
-  // Starts (or keeps) generating for this init request. node_id/node_count are required here. The model is rebuilt
-  // only when the block hash or the params change. Errors: 400 with a message.
+  // Starts (or keeps) generating for this init request. node_id/node_count are required here. The model is
+  // rebuilt only when the block hash or the params change. Errors: 400 with a message.
   common::Status init_generate(const InitRequest& request);
   // Stops generating (pending hits are still sent) and accepts batches to validate.
   common::Status init_validate(const InitRequest& request);
-  // Queues a batch for recomputation. 409 unless validating; 400 if it is for another block hash.
+  // Queues a batch for recomputation. 409 unless validating; 400 if it is for another block hash or height;
+  // 503 when the validation backlog is full.
   common::Status validate(const ProofBatch& batch);
   // Stops every thread after one last attempt to post pending results; what still fails is dropped.
   void stop();
@@ -68,11 +77,24 @@ class PocService {
   common::Status prepare(const InitRequest& request);  // caller holds mu_
   void join_generation_and_validation();               // caller holds control_mu_, not mu_
   void start_sender();                                 // caller holds mu_
-  void generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute, InitRequest init, NonceSplit split);
+  void generate_loop(std::stop_token st, std::shared_ptr<const PocCompute> compute, InitRequest init,
+                     NonceSplit split);
   void validate_loop(std::stop_token st);
   void sender_loop(std::stop_token st);
   std::vector<double> recompute(const PocCompute& compute, const ProofBatch& batch, std::stop_token st);
   void send_pending();
+  // Drops pending work of stages other than `request`'s; caller holds mu_.
+  void enter_stage(const InitRequest& request);
+  bool current_stage(const ProofBatch& b) const;  // caller holds mu_
+
+  struct PendingHits {
+    ProofBatch batch;
+    std::string url;
+  };
+  struct PendingValidated {
+    ValidatedBatch result;
+    std::string url;
+  };
 
   const PocServiceOptions options_;
   const Poster poster_;
@@ -89,14 +111,16 @@ class PocService {
   std::jthread validator_;
   std::jthread sender_;
   std::atomic<uint64_t> next_index_{0};
-  // What next_index_ counts for (block hash, key, node range, params): generating again for the same stage after an
-  // interruption (init/validate, stop) continues where it stopped instead of re-sending the same nonces.
+  // What next_index_ counts for (block hash, key, node range, params): generating again for the same stage
+  // after an interruption (init/validate, stop) continues where it stopped instead of re-sending the same
+  // nonces.
   std::string generation_key_;
   std::chrono::steady_clock::time_point generation_started_;
   uint64_t computed_at_start_ = 0;
-  std::vector<ProofBatch> pending_generated_;  // hits not yet posted
+  std::vector<PendingHits> pending_generated_;  // hits not yet posted
   std::deque<ProofBatch> to_validate_;
-  std::vector<ValidatedBatch> pending_validated_;
+  std::size_t validating_ = 0;  // batches taken by the validator and not yet in pending_validated_
+  std::vector<PendingValidated> pending_validated_;
 };
 
 }  // namespace mlnode::poc

@@ -17,10 +17,10 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 class MlNode:
     """One `mlnode start` process on free ports."""
 
-    def __init__(self, procs, workdir, version, extra_args=(), name=None):
+    def __init__(self, procs, workdir, version, extra_args=(), name=None, ports=None):
+        """`ports`: (inference, poc) to reuse those of an earlier node (a restart); new free ports by default."""
         self.version = version
-        self.inference_port = free_port()
-        self.poc_port = free_port()
+        self.inference_port, self.poc_port = ports or (free_port(), free_port())
         self.name = name or f"mlnode-{version}"
         args = [binary("mlnode"), "start", "--version", version, "--inference-port", self.inference_port,
                 "--poc-port", self.poc_port, *extra_args]

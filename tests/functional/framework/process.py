@@ -22,35 +22,46 @@ _reaper_lock = threading.Lock()
 _groups = set()
 
 
-def _reaper_pipe():
+def _start_reaper():
     global _reaper
+    _reaper = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "reaper.py")],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True, text=True,
+                               bufsize=1)
+    for g in _groups:
+        _reaper.stdin.write(f"+{g}\n")
+    _reaper.stdin.flush()
+
+
+def _tell_reaper(line):
+    """Sends one line to the (detached) reaper; starts a new one if there is none or it went away."""
     with _reaper_lock:
-        if _reaper is None or _reaper.poll() is not None:
-            _reaper = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "reaper.py")],
-                                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True,
-                                       text=True, bufsize=1)
-            for g in _groups:
-                _reaper.stdin.write(f"+{g}\n")
-        return _reaper
+        for _ in range(2):
+            try:
+                if _reaper is None:
+                    _start_reaper()
+                _reaper.stdin.write(line + "\n")
+                _reaper.stdin.flush()
+                return
+            except (BrokenPipeError, ValueError, OSError):
+                _start_reaper_after_failure()
+
+
+def _start_reaper_after_failure():
+    global _reaper
+    _reaper = None
 
 
 def guard_process_group(pgid):
     """Makes sure process group `pgid` (a child started with start_new_session=True) dies with this test."""
     _groups.add(pgid)
-    r = _reaper_pipe()
-    r.stdin.write(f"+{pgid}\n")
-    r.stdin.flush()
+    _tell_reaper(f"+{pgid}")
 
 
 def release_process_group(pgid):
     """Forgets a group whose processes were stopped and reaped (so that a reused id is never killed)."""
     _groups.discard(pgid)
-    if _reaper is not None and _reaper.poll() is None:
-        try:
-            _reaper.stdin.write(f"-{pgid}\n")
-            _reaper.stdin.flush()
-        except OSError:
-            pass
+    if _reaper is not None:
+        _tell_reaper(f"-{pgid}")
 
 
 def _kill_all_groups():

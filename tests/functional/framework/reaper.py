@@ -1,7 +1,7 @@
 """Kills the process groups a test started once that test is gone, however it ended (issue 14, fault 12).
 
-Started by framework.process in its own session, so that a SIGKILL of the test's process group (ctest's timeout)
-does not take it along. It reads lines from stdin: "+<pgid>" registers a process group, "-<pgid>" forgets one that
+Started by framework.process in its own session and detached (double fork), so that a SIGKILL of the test's process
+group or process tree (ctest's timeout) does not take it along. It reads lines from stdin: "+<pgid>" registers a process group, "-<pgid>" forgets one that
 was stopped normally. At end of file (the test process exited, crashed or was killed: the kernel closes the pipe)
 it sends SIGTERM to every registered group, waits up to GRACE seconds and SIGKILLs what is left."""
 import os
@@ -52,6 +52,9 @@ def main():
 
 
 if __name__ == "__main__":
+    # Detach from the test process (a tree kill that follows parent links must not reach the reaper).
+    if os.fork() > 0:
+        os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the test must not stop the clean-up
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     main()

@@ -9,8 +9,8 @@ namespace mlnode::backends {
 namespace {
 
 ChatRequest request(const std::string& prompt) {
-  auto r = parse_chat_request(R"({"model":"Qwen/Qwen2.5-7B-Instruct","messages":[{"role":"user","content":")" + prompt +
-                              R"("}]})");
+  auto r = parse_chat_request(
+      R"({"model":"Qwen/Qwen2.5-7B-Instruct","messages":[{"role":"user","content":")" + prompt + R"("}]})");
   EXPECT_TRUE(r.ok());
   return *r;
 }
@@ -36,8 +36,9 @@ TEST(BuiltinGenerator, UsageCountsAgreeWithTheTokenizer) {
   EXPECT_GE(static_cast<int64_t>(g.tokens.size()), kMinCompletionTokens);
   EXPECT_LE(static_cast<int64_t>(g.tokens.size()), kMaxCompletionTokens);
   EXPECT_EQ(g.finish_reason, "stop");
-  const auto usage = completion_object("id", 0, r.model, g, false)["usage"];
-  EXPECT_EQ(usage["total_tokens"], usage["prompt_tokens"].get<int64_t>() + usage["completion_tokens"].get<int64_t>());
+  const auto usage = completion_object("id", 0, r.model, {g}, false)["usage"];
+  EXPECT_EQ(usage["total_tokens"],
+            usage["prompt_tokens"].get<int64_t>() + usage["completion_tokens"].get<int64_t>());
 }
 
 TEST(BuiltinGenerator, MaxTokensCutsWithFinishReasonLength) {

@@ -148,6 +148,58 @@ TEST(PocService, GeneratingAgainForTheSameStageContinuesWithNewNonces) {
     for (const auto& n : body["nonces"]) EXPECT_TRUE(seen.insert(n.get<uint64_t>()).second) << n;
 }
 
+// Issue 14, fault 8: the validation queue had no bound.
+TEST(PocService, ValidationBacklogIsBounded) {
+  FakeCallback cb;
+  PocServiceOptions options;
+  options.threads = 1;
+  options.send_interval = 1h;  // results stay pending, so they count against the bound
+  options.max_validation_batches = 2;
+  PocService s(options, cb.poster());
+  ASSERT_TRUE(s.init_validate(init(-1, -1)).ok());
+  const ProofBatch batch{"02pk", "ABC123", 7, {1, 2, 3}, {0.1, 0.2, 0.3}, 0};
+  ASSERT_TRUE(s.validate(batch).ok());
+  ASSERT_TRUE(s.validate(batch).ok());
+  const auto full = s.validate(batch);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, 503u);
+  EXPECT_NE(full.error().message.find("limit 2"), std::string::npos) << full.error().message;
+  ProofBatch other_height = batch;
+  other_height.block_height = 8;
+  EXPECT_EQ(s.validate(other_height).error().code, 400u);
+}
+
+// Issue 14, fault 8: hits found but not yet sent were merged into the next stage's batch and could be sent
+// under the wrong block hash. Pending work is keyed by stage and dropped when a new stage starts.
+TEST(PocService, HitsOfAnEarlierStageAreNeverSentAfterANewStageStarts) {
+  FakeCallback cb;
+  cb.fail_first = 1 << 30;  // the callback is down: hits of stage ABC123 stay pending
+  PocService s({1, 10ms}, cb.poster());
+  ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(
+      eventually([&] { return s.counters().hits.load() > 20 && s.counters().callback_failures.load() > 1; }));
+  InitRequest next = init(0, 1);
+  next.block_hash = "DEF456";
+  next.block_height = 8;
+  ASSERT_TRUE(s.init_generate(next).ok());
+  {
+    std::lock_guard lock(cb.mu);
+    cb.fail_first = 0;  // the callback is back
+  }
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > 20; }));
+  s.stop();
+  const PocCompute compute("DEF456", next.params);
+  for (const auto& body : cb.bodies("/generated")) {
+    EXPECT_EQ(body["block_hash"], "DEF456");
+    EXPECT_EQ(body["block_height"], 8);
+    for (std::size_t i = 0; i < body["nonces"].size(); i += 7) {
+      EXPECT_NEAR(compute.distance("02pk", body["nonces"][i].get<uint64_t>()), body["dist"][i].get<double>(),
+                  1e-12)
+          << "a nonce of the earlier stage was sent under DEF456";
+    }
+  }
+}
+
 TEST(PocService, GenerateRequiresAValidNodeRange) {
   FakeCallback cb;
   PocService s({1, 10ms}, cb.poster());
