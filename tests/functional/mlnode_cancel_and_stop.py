@@ -13,6 +13,7 @@ import time
 from framework import free_port, get_json, http_request, post_json, wait_until
 from framework.fake_openai import FakeOpenAi
 from framework.mlnode import MlNode
+from framework.process import guard_process_group
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 FAKE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "framework", "fake_openai.py")
@@ -164,6 +165,7 @@ def test_launched_upstream_dies_with_its_manager(procs, workdir):
     assert status == 200, body
     leader = int(open(pidfile + ".leader").read())
     worker = int(open(pidfile).read())
+    guard_process_group(leader)  # whatever happens below, this test leaves nothing behind
     assert process_alive(leader) and process_alive(worker)
 
     os.kill(node.process.proc.pid, signal.SIGKILL)  # the manager only, not its process group
@@ -187,7 +189,7 @@ def test_sigterm_while_waiting_for_the_upstream_exits_within_2s(procs, workdir):
     t.start()
     wait_until(lambda: os.path.exists(pidfile), timeout=30, what="the upstream to start")
     leader, worker = int(open(pidfile + ".leader").read()), int(open(pidfile).read())
-    time.sleep(0.3)  # inside the readiness loop
+    guard_process_group(leader)  # whatever happens below, this test leaves nothing behind
     start = time.monotonic()
     node.process.proc.send_signal(signal.SIGTERM)
     assert node.process.proc.wait(10) == 0
