@@ -83,10 +83,11 @@ net::Response unmatched_response(const std::string& version, const std::vector<K
     r.headers["allow"] = fmt::format("{}", fmt::join(allowed, ", "));
     return r;
   }
-  // Another node's version: a version-like segment before a known route, or a dotted one ("v3.0.6") before anything.
-  // "v1" alone before an unknown path is the OpenAI API prefix, not a version.
-  const bool other_version = !parts.empty() && !ours && looks_like_version(parts[0]) &&
-                             (parts[0].find('.') != std::string::npos || !allowed_methods(routes, parts, 1).empty());
+  // Another node's version: a version-like segment before a known route, or a dotted one ("v3.0.6") before
+  // anything. "v1" alone before an unknown path is the OpenAI API prefix, not a version.
+  const bool other_version =
+      !parts.empty() && !ours && looks_like_version(parts[0]) &&
+      (parts[0].find('.') != std::string::npos || !allowed_methods(routes, parts, 1).empty());
   if (other_version) {
     return wrong_version(version, parts[0], path.substr(path.find(parts[0]) + parts[0].size()), shape);
   }

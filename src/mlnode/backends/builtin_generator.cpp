@@ -76,8 +76,16 @@ Generation generate(const ChatRequest& request, int64_t choice_index) {
     context += "greedy";
   } else {
     context += std::to_string(request.seed.value_or(0));
-    if (request.temperature != 1.0) context += fmt::format("\x1e" "t={}", request.temperature);
-    if (choice_index > 0) context += fmt::format("\x1e" "c={}", choice_index);
+    if (request.temperature != 1.0)
+      context += fmt::format(
+          "\x1e"
+          "t={}",
+          request.temperature);
+    if (choice_index > 0)
+      context += fmt::format(
+          "\x1e"
+          "c={}",
+          choice_index);
   }
   poc::SeededRng rng(context);
 
