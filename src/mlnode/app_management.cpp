@@ -79,6 +79,7 @@ net::Response App::handle_inference_up(const net::Request& req) {
 
   // Read before waiting for the lock: a /api/v1/stop that arrives from now on cancels this load.
   const auto cancelled = cancelled_since(stop_epoch_.load());
+  spdlog::info("inference/up {}: requested", model);
   std::lock_guard lock(control_mu_);
   if (cancelled()) return api_error(409, "inference/up for " + model + " was cancelled by /api/v1/stop");
   if (auto st = state_.begin(ServiceState::kInference); !st.ok()) return api_error(st.error());

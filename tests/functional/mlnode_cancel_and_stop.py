@@ -117,16 +117,23 @@ def test_stop_ends_running_inference_before_pow(procs, workdir):
 
 def test_stop_and_sigterm_during_a_slow_load_take_effect_within_2s(procs, workdir):
     node = MlNode(procs, workdir, "v3.0.8", ["--threads", "1", "--load-ms", "60000"]).start()
-    result = {}
-    t = threading.Thread(target=lambda: result.setdefault(
-        "up", post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL}, timeout=120)))
-    t.start()
-    wait_until(lambda: node.state()["state"] == "INFERENCE", timeout=30, what="the load to start")
+    # Two loads: one running, one waiting for the first. The stop must reach both (a stop that arrived while the
+    # second waited used to be lost: it reset the cancel flag and loaded for a minute).
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL}, timeout=120))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: node.process.log().count("inference/up " + MODEL + ": requested") == 2 and
+               node.state()["state"] == "INFERENCE", timeout=30, what="both loads to be requested")
     start = time.monotonic()
     status, _ = post_json(node.poc_url + "/api/v1/stop", None, timeout=30)
-    t.join(30)
     assert status == 200 and time.monotonic() - start < 2
-    assert result["up"][0] == 409 and node.state()["state"] == "STOPPED"
+    for t in threads:
+        t.join(5)
+    assert time.monotonic() - start < 2, "a load went on after the stop"
+    assert [r[0] for r in results] == [409, 409], results
+    assert node.state()["state"] == "STOPPED"
 
     # SIGTERM while inference/up loads.
     t = threading.Thread(target=lambda: post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL},
