@@ -204,3 +204,20 @@ def test_sigterm_while_waiting_for_the_upstream_exits_within_2s(procs, workdir):
     t.join(10)
     wait_until(lambda: not process_alive(leader) and not process_alive(worker), timeout=3,
                what="the upstream group to be stopped")
+
+
+def test_switching_the_model_ends_requests_for_the_old_one(procs, workdir):
+    node = MlNode(procs, workdir, "v3.0.8", ["--threads", "1", "--model", MODEL, "--tokens-per-second", "2"]).start()
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("old", raw_chat(node.inference_port, {
+        "model": MODEL, "max_tokens": 60, "messages": [{"role": "user", "content": "Tell a long story."}]})))
+    t.start()
+    wait_until(lambda: "mlnode_chat_in_flight 1" in http_request("GET", node.inference_url + "/metrics")[1],
+               timeout=10, what="the request to run")
+    status, body = post_json(node.poc_url + "/api/v1/inference/up", {"model": "other/model"}, timeout=30)
+    assert status == 200, body
+    t.join(5)
+    assert result["old"].startswith("HTTP/1.1 503"), result["old"][:300]
+    status, body = post_json(node.inference_url + "/v1/chat/completions",
+                             {"model": "other/model", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]})
+    assert status == 200, body
