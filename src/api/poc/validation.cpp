@@ -29,7 +29,7 @@ ValidationPlan plan_poc_validation(const ValidationInput& input) {
   std::map<std::string, std::map<uint64_t, double>> by_participant;
   std::map<std::string, std::string> skipped;
   for (const chain::PocBatch& b : input.batches) {
-    if (b.participant == input.own_address) continue;
+    if (b.participant == input.own_address && !input.include_own) continue;
     if (b.poc_start_height != input.poc_start_height) {
       skipped[b.participant] =
           "batch \"" + b.batch_id + "\" belongs to the PoC at height " + std::to_string(b.poc_start_height);

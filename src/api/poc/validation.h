@@ -20,8 +20,11 @@ namespace api::poc {
 inline constexpr size_t kDefaultValidationSampleSize = 200;
 
 struct ValidationInput {
-  std::vector<chain::PocBatch> batches;               // all batches of the epoch (ChainClient::poc_batches)
-  std::string own_address;                            // our batches are not validated
+  std::vector<chain::PocBatch> batches;  // all batches of the epoch (ChainClient::poc_batches)
+  std::string own_address;               // seeds the sample; our own batches are skipped unless include_own
+  // Validate our own batches too (the chain accepts a member validating itself; while one participant holds
+  // all of the current weight, e.g. the genesis validator in epoch 1, its own verdict is what accepts it).
+  bool include_own = false;
   std::map<std::string, std::string> public_keys;     // participant address -> poc_public_key_hex
   uint64_t poc_start_height = 0;                      // P of the epoch
   std::string block_hash;                             // hash of block P

@@ -246,6 +246,13 @@ TEST(PlanPocValidation, SamplesDistinctNoncesOfEveryOtherParticipantDeterministi
   EXPECT_EQ(plan_poc_validation(in).jobs[0].batch.nonces, plan.jobs[0].batch.nonces);
   in.own_address = "you";
   EXPECT_NE(plan_poc_validation(in).jobs[0].batch.nonces, plan.jobs[0].batch.nonces);
+  // Our own batches on request.
+  in.own_address = "me";
+  in.include_own = true;
+  auto with_own = plan_poc_validation(in);
+  ASSERT_EQ(with_own.jobs.size(), 3u);
+  EXPECT_EQ(with_own.jobs[2].participant, "me");
+  EXPECT_EQ(with_own.jobs[2].batch.public_key, "02cc");
 }
 
 TEST(SendValidationJobs, RoundRobinAndFailOverToTheNextNode) {
