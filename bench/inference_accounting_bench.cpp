@@ -17,6 +17,7 @@
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/poc/poc.h"
 #include "common/ed25519.h"
+#include "common/participant_key.h"
 #include "common/secp256k1.h"
 
 namespace {
@@ -106,10 +107,12 @@ int main() {
     x::nodes::MsgSubmitNewParticipant p;
     p.set_creator(a.bech32);
     p.set_url("http://p" + std::to_string(i) + ".example:8000");
-    std::string key(32, '\x5a');
-    key[0] = static_cast<char>(i >> 8);
-    key[1] = static_cast<char>(i & 0xff);
-    p.set_validator_public_key(key);
+    std::string seed(32, '\x5a');
+    seed[0] = static_cast<char>(i >> 8);
+    seed[1] = static_cast<char>(i & 0xff);
+    auto key = *common::ed25519::from_seed(seed);
+    p.set_validator_public_key(key.public_key);
+    p.set_validator_key_signature(common::participant_key::sign(key, kChainId, a.bech32));
     x::nodes::MsgSubmitHardwareDiff d;
     d.set_creator(a.bech32);
     auto* n = d.add_new_or_modified();

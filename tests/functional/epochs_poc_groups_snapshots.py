@@ -42,7 +42,9 @@ def check_epoch_groups(node, epoch, expected_nodes, tpn):
         assert g["model_snapshot"]["throughput_per_nonce"] == tpn[model], (model, g["model_snapshot"])
         want = {k: w for k, (w, models) in expected_nodes.items() if model in models}
         assert node_weights(g) == want, (model, node_weights(g), want)
-        assert g["total_throughput"] == sum(want.values()) * tpn[model], (model, g["total_throughput"])
+        # An MLNode serves one model (its first): only serving nodes count toward capacity (ARCHITECTURE §7.4).
+        serving = sum(w for k, (w, models) in expected_nodes.items() if models[0] == model)
+        assert g["total_throughput"] == serving * tpn[model], (model, g["total_throughput"])
         for m in g["validation_weights"]:
             for n in m["ml_nodes"]:
                 assert n["throughput"] == n["poc_weight"] * tpn[model]
@@ -79,7 +81,7 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
     r = send_fast(node, {
         "alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-99"],
                           ["inference", "submit-poc-batch", "a-1", "b2", "--nonces", "90-119"],  # 90-99 counted once
-                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "0-39"],
+                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "200-239"],
                           ["inference", "submit-poc-validation", bob]]),  # not a member of the current epoch
         "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-69"],
                       ["inference", "submit-poc-batch", "a-1", "steal", "--nonces", "0-9"]]),  # alice's node
@@ -115,7 +117,7 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
                   (carol, "c-1"): (25, [QWQ])}
     check_epoch_groups(node, epoch_a, expected_a, tpn_a)
     assert group(node, epoch_a, Q7B)["total_throughput"] == 190 * 10000
-    assert group(node, epoch_a, QWQ)["total_throughput"] == 185 * 1000
+    assert group(node, epoch_a, QWQ)["total_throughput"] == 65 * 1000  # a-2 + c-1; a-1 serves 7B
     for m in (Q7B, QWQ):
         assert group(node, epoch_a, m)["model_snapshot"] == registry_at_formation[m]
     current = node.query("/inference/epoch-groups/current")["epoch_group"]
@@ -147,7 +149,7 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
     assert epoch_b == epoch_a + 1
     r = send_fast(node, {
         "alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-9"],
-                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "0-9"]]),
+                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "100-109"]]),
         "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-19"]]),
         "carol": (carol, [["inference", "submit-poc-batch", "c-1", "b1", "--nonces", "0-29"]]),
     })
@@ -164,11 +166,11 @@ def test_epochs_poc_groups_snapshots(workdir, procs):
                   (carol, "c-1"): (30, [Q7B])}
     check_epoch_groups(node, epoch_b, expected_b, tpn_b)
     assert group(node, epoch_b, Q7B)["total_throughput"] == 60 * 10000
-    assert group(node, epoch_b, QWQ)["total_throughput"] == 20 * 3000
+    assert group(node, epoch_b, QWQ)["total_throughput"] == 10 * 3000  # a-2 only
     assert group(node, epoch_b, QWQ)["model_snapshot"] == node.query(f"/inference/governance/models/{QWQ}")["model"]
     # Epoch A's records stay as they were.
     check_epoch_groups(node, epoch_a, expected_a, tpn_a)
     # The CLI reads the same.
     cli = node.cli_json("query", "inference", "epoch-group", "current", QWQ, *node.client_flags())
-    assert cli["epoch_group"]["total_throughput"] == 60000
+    assert cli["epoch_group"]["total_throughput"] == 30000
     assert node.cli_json("query", "inference", "epoch", *node.client_flags())["epoch_index"] == epoch_b

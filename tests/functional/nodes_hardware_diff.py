@@ -1,10 +1,9 @@
 """Participants and their MLNodes end to end through the CLI: a hardware diff naming unknown models is rejected with
 every unknown id in the error and stores nothing; a valid diff is stored; another account cannot change this
 participant's nodes; removal works; GetNodesForModel (/inference/nodes-for-model) answers correctly."""
-import base64
 
 from framework.chain import ChainNode, write_json
-from framework.participants import hw_node
+from framework.participants import hw_node, register_participant
 
 QWQ = "Qwen/QwQ-32B"
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
@@ -30,9 +29,8 @@ def test_hardware_diff(workdir, procs):
     # Only registered participants declare nodes.
     code, r, _ = node.tx("inference", "submit-hardware-diff", valid, "--from", "alice", check=False)
     assert code != 0 and "submit MsgSubmitNewParticipant first" in r["log"], r
-    for key, seed in (("alice", b"\x01"), ("bob", b"\x02")):
-        node.tx("inference", "submit-new-participant", f"http://{key}.example:8000", "--validator-key",
-                base64.b64encode(seed * 32).decode(), "--from", key)
+    for i, key in enumerate(("alice", "bob")):
+        register_participant(node, workdir, key, i)
     participants = {p["address"]: p for p in node.query("/inference/participants")["participants"]}
     assert participants[alice]["url"] == "http://alice.example:8000" and participants[alice]["status"] == "ACTIVE"
 

@@ -41,7 +41,7 @@ def test_schedule_poc_slot_selection(workdir, procs):
     epoch_a = e["upcoming_epoch_index"]
     r = send_fast(node, {
         "alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-99"],
-                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "0-99"]]),
+                          ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "100-199"]]),
         "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-99"]]),
         "carol": (carol, [["inference", "submit-poc-batch", "c-1", "b1", "--nonces", "0-99"]]),
     })
@@ -108,11 +108,11 @@ def test_schedule_poc_slot_selection(workdir, procs):
     batches = {"alice": (alice, []), "bob": (bob, []), "carol": (carol, [])}
     batches[owner_key][1].append(["inference", "submit-poc-batch", slot_node, "b2", "--nonces", "0-49"])
     if owner_key == "alice":
-        batches["alice"][1].append(["inference", "submit-poc-batch", "a-2", "b2", "--nonces", "0-99"])
+        batches["alice"][1].append(["inference", "submit-poc-batch", "a-2", "b2", "--nonces", "100-199"])
         batches["bob"][1].append(["inference", "submit-poc-batch", "b-1", "b2", "--nonces", "0-99"])
     else:
         batches["alice"][1].extend([["inference", "submit-poc-batch", "a-1", "b2", "--nonces", "0-99"],
-                                    ["inference", "submit-poc-batch", "a-2", "b2", "--nonces", "0-99"]])
+                                    ["inference", "submit-poc-batch", "a-2", "b2", "--nonces", "100-199"]])
     batches["carol"][1].append(["inference", "submit-poc-batch", "c-1", "b2", "--nonces", "0-99"])
     r = send_fast(node, batches)
     rejected = r[owner_key][0]

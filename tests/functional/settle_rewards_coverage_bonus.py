@@ -1,7 +1,7 @@
 """Epoch rewards with the model-coverage bonus end to end on the solo chain (localnet epochs, docs/rewards.md).
 
-alice (one MLNode serving both genesis models) and bob (one MLNode serving only the 7B model) submit the same 100
-nonces in one PoC round and are validated, so they enter the epoch with equal weight; carol is a registered
+alice (two MLNodes, one serving each genesis model) and bob (one MLNode declaring both models, so serving only its
+first, the 7B model: an MLNode serves one model at a time) submit 100 nonces each in one PoC round and are validated, so they enter the epoch with equal weight; carol is a registered
 participant with an MLNode but submits nothing (no weight). At the settlement stage after that epoch ends, with a
 subsidy of 2,000,001 nicoin (no decay): both get a base reward of 1,000,000, alice gets exactly 10% more
 (bonus 100,000, total 1,100,000), the 1 nicoin remainder goes to the community pool, carol gets nothing, and the
@@ -40,14 +40,16 @@ def test_settlement_pays_the_coverage_bonus_and_conserves(workdir, procs):
     alice, bob, carol = keys["alice"], keys["bob"], keys["carol"]
     for addr in keys.values():
         node.send("validator", addr, "10000000nicoin")
-    hardware = {"alice": [hw_node("a-1", [Q7B, QWQ], 5000)], "bob": [hw_node("b-1", [Q7B], 6000)],
+    hardware = {"alice": [hw_node("a-1", [Q7B, QWQ], 5000), hw_node("a-2", [QWQ, Q7B], 5010)],
+                "bob": [hw_node("b-1", [Q7B, QWQ], 6000)],
                 "carol": [hw_node("c-1", [QWQ], 7000)]}
     register_participants(node, workdir, hardware)
 
     # One PoC round: equal weights for alice and bob, nothing from carol.
     e, s = wait_poc_window(node)
     epoch = e["upcoming_epoch_index"]
-    r = send_fast(node, {"alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-99"]]),
+    r = send_fast(node, {"alice": (alice, [["inference", "submit-poc-batch", "a-1", "b1", "--nonces", "0-49"],
+                                           ["inference", "submit-poc-batch", "a-2", "b1", "--nonces", "50-99"]]),
                          "bob": (bob, [["inference", "submit-poc-batch", "b-1", "b1", "--nonces", "0-99"]])},
                   all_accepted=True)
     assert all(x["code"] == 0 for v in r.values() for x in v), r

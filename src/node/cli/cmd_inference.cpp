@@ -1,12 +1,16 @@
 // inferenced tx inference submit-new-participant|submit-hardware-diff|register-model and
 // inferenced query inference governance-models|participants|hardware-nodes|nodes-for-model
 // (docs/governance.md).
+#include <optional>
+
 #include "chain/types/address.h"
 #include "chain/x/gov/authority.h"
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
 #include "common/bytes.h"
+#include "common/ed25519.h"
 #include "common/file_util.h"
+#include "common/participant_key.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
 #include "node/cli/model_flags.h"
@@ -96,21 +100,42 @@ chain::x::models::Model build_model(const ModelFlags& f, const std::string& defa
 
 namespace {
 
-// The base64 ed25519 public key of this home's validator key (config/validator_key.json).
-std::string home_validator_key(const std::string& home) {
-  auto text = common::read_file(Home{home}.validator_key_file());
-  if (!text) {
-    throw std::runtime_error("no " + Home{home}.validator_key_file() + "; pass --validator-key BASE64");
-  }
+// The ed25519 validator key in `path`: this node's config/validator_key.json ({"pub_key": B64, "priv_key":
+// B64}) or CometBFT's priv_validator_key.json ({"pub_key": {"value": B64}, "priv_key": {"value": B64}}).
+// priv_key is the 32-byte seed or seed || public key; a given pub_key must match it.
+common::ed25519::KeyPair read_validator_key(const std::string& path) {
+  auto text = common::read_file(path);
+  if (!text) throw std::runtime_error("cannot read validator key file " + path);
   json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.contains("pub_key"))
-    throw std::runtime_error(Home{home}.validator_key_file() + " has no pub_key");
-  return j["pub_key"];
+  auto field = [&](const char* name) -> std::string {
+    if (!j.is_object() || !j.contains(name)) return "";
+    const auto& v = j[name];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_object() && v.contains("value") && v["value"].is_string()) return v["value"].get<std::string>();
+    return "";
+  };
+  auto priv = common::from_base64(field("priv_key"));
+  if (!priv || (priv->size() != 32 && priv->size() != 64)) {
+    throw std::runtime_error(
+        path + ": priv_key must be the base64 of a 32-byte ed25519 seed (or seed || public key)");
+  }
+  auto key = common::ed25519::from_seed(priv->substr(0, 32));
+  if (!key) throw std::runtime_error(path + ": priv_key is not a usable ed25519 seed");
+  std::string pub_b64 = field("pub_key");
+  if (!pub_b64.empty() && common::from_base64(pub_b64) != std::optional<std::string>(key->public_key)) {
+    throw std::runtime_error(path + ": pub_key does not belong to priv_key");
+  }
+  if (priv->size() == 64 && priv->substr(32) != key->public_key) {
+    throw std::runtime_error(path + ": the public half of priv_key does not belong to its seed");
+  }
+  return *key;
 }
 
 struct ParticipantOptions : TxOptions {
   std::string url;
+  std::string validator_key_file;
   std::string validator_key;
+  std::string validator_key_signature;
 };
 
 struct DiffOptions : TxOptions {
@@ -132,18 +157,45 @@ void register_inference(CommandTree& tree) {
   auto* part = tx_inf->add_subcommand("submit-new-participant",
                                       "register the signer as a participant: submit-new-participant URL");
   part->add_option("url", po->url, "public URL of the participant's API node")->required();
+  part->add_option("--validator-key-file", po->validator_key_file,
+                   "ed25519 validator key JSON that signs the key proof (default: this home's "
+                   "config/validator_key.json; CometBFT's priv_validator_key.json works too)");
   part->add_option("--validator-key", po->validator_key,
-                   "base64 ed25519 consensus public key (default: this home's validator key)");
+                   "base64 ed25519 validator public key signed elsewhere; needs --validator-key-signature");
+  part->add_option(
+      "--validator-key-signature", po->validator_key_signature,
+      "base64 ed25519 signature of the key proof (sign bytes: \"inference/participant-validator-key\" "
+      "0x00 CHAIN_ID 0x00 CREATOR_BECH32, see docs/transactions.md)");
   add_tx_options(part, *po);
   part->callback([po] {
     if (po->from.empty()) throw std::runtime_error("--from is required");
-    std::string b64 = po->validator_key.empty() ? home_validator_key(po->home) : po->validator_key;
-    auto key = common::from_base64(b64);
-    if (!key) throw std::runtime_error("--validator-key is not base64");
     chain::x::nodes::MsgSubmitNewParticipant msg;
     msg.set_creator(resolve_address(po->home, po->from));
     msg.set_url(po->url);
-    msg.set_validator_public_key(*key);
+    if (!po->validator_key.empty() || !po->validator_key_signature.empty()) {
+      // A key held elsewhere (e.g. a remote signer): the caller brings the proof.
+      if (po->validator_key.empty() || po->validator_key_signature.empty() ||
+          !po->validator_key_file.empty()) {
+        throw std::runtime_error(
+            "--validator-key and --validator-key-signature go together (and without --validator-key-file): "
+            "the chain "
+            "only binds a validator key whose holder signed the key proof");
+      }
+      auto key = common::from_base64(po->validator_key);
+      if (!key) throw std::runtime_error("--validator-key is not base64");
+      auto sig = common::from_base64(po->validator_key_signature);
+      if (!sig) throw std::runtime_error("--validator-key-signature is not base64");
+      msg.set_validator_public_key(*key);
+      msg.set_validator_key_signature(*sig);
+    } else {
+      auto key = read_validator_key(po->validator_key_file.empty() ? Home{po->home}.validator_key_file()
+                                                                   : po->validator_key_file);
+      auto status = NodeClient(*po).get("/status");
+      if (!status) throw std::runtime_error(status.error().message);
+      std::string chain_id = (*status)["chain_id"];
+      msg.set_validator_public_key(key.public_key);
+      msg.set_validator_key_signature(common::participant_key::sign(key, chain_id, msg.creator()));
+    }
     std::exit(sign_and_broadcast(
         *po, {{std::string(chain::x::nodes::kMsgSubmitNewParticipantUrl), msg.SerializeAsString()}}));
   });

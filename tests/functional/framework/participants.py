@@ -73,11 +73,24 @@ def group(node, epoch, model=None):
     return node.query(f"/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))["epoch_group"]
 
 
+def validator_key_file(workdir, name, seed):
+    """Writes an ed25519 validator key file for `inferenced tx inference submit-new-participant
+    --validator-key-file`: {"priv_key": base64(32-byte seed)}; the CLI derives the public key and signs the key
+    proof (docs/transactions.md). Returns its path."""
+    return write_json(workdir, f"{name}-validator-key.json", {"priv_key": base64.b64encode(seed).decode()})
+
+
+def register_participant(node, workdir, key, index, url=None):
+    """Registers account `key` as a participant with the validator key of seed bytes([index + 1]) * 32,
+    proving its possession as the chain requires."""
+    node.tx("inference", "submit-new-participant", url or f"http://{key}.example:8000", "--validator-key-file",
+            validator_key_file(workdir, key, bytes([index + 1]) * 32), "--from", key)
+
+
 def register_participants(node, workdir, hardware):
-    """hardware: {key: [hw_node...]}. Registers each key as a participant (the i-th with validator key
-    bytes([i + 1]) * 32) and submits its MLNodes as a hardware diff."""
+    """hardware: {key: [hw_node...]}. Registers each key as a participant (the i-th with the validator key of
+    seed bytes([i + 1]) * 32) and submits its MLNodes as a hardware diff."""
     for i, (key, hw) in enumerate(hardware.items()):
-        node.tx("inference", "submit-new-participant", f"http://{key}.example:8000", "--validator-key",
-                base64.b64encode(bytes([i + 1]) * 32).decode(), "--from", key)
+        register_participant(node, workdir, key, i)
         node.tx("inference", "submit-hardware-diff", write_json(workdir, f"{key}.json", {"new_or_modified": hw}),
                 "--from", key)

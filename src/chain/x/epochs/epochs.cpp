@@ -44,6 +44,11 @@ EpochParams from_stage_params(const common::epochs::EpochParams& s, uint64_t pri
   p.set_model_loading_duration(s.model_loading_duration);
   p.set_wind_down_percent(s.wind_down_percent);
   p.set_default_unit_of_compute_price(price);
+  p.set_max_nonces_per_batch(kDefaultMaxNoncesPerBatch);
+  p.set_max_batches_per_node(kDefaultMaxBatchesPerNode);
+  p.set_max_nonces_per_node(kDefaultMaxNoncesPerNode);
+  p.set_poc_retention_epochs(kDefaultPocRetentionEpochs);
+  p.set_inference_retention_epochs(kDefaultInferenceRetentionEpochs);
   return p;
 }
 
@@ -99,8 +104,9 @@ common::Result<uint64_t> parse_index(const std::string& text) {
 void form_next_epoch(app::Context& ctx, Epoch& u, uint64_t current) {
   auto result = weights::compute_new_weights(ctx.reader(), u.index());
   bool carried_over = false;
-  auto formed = groups::form_epoch_groups(ctx, u.index(), u.poc_start_height(),
-                                          u.params().default_unit_of_compute_price(), result, current, carried_over);
+  auto formed =
+      groups::form_epoch_groups(ctx, u.index(), u.poc_start_height(),
+                                u.params().default_unit_of_compute_price(), result, current, carried_over);
   u.set_formed(true);
   u.set_formed_height(ctx.height());
   u.set_carried_over(carried_over);
@@ -128,21 +134,31 @@ void switch_epoch(app::Context& ctx, Epoch& u, std::vector<app::ValidatorUpdate>
   size_t changed = 0;
   if (next.empty()) {
     // Never leave consensus without validators: keep the old set.
-    ctx.emit(types::Event{"validator_set_kept", {{"epoch_index", std::to_string(u.index())},
-                                                 {"reason", "no member of the new epoch has a validator key and weight"}}});
+    ctx.emit(types::Event{"validator_set_kept",
+                          {{"epoch_index", std::to_string(u.index())},
+                           {"reason", "no member of the new epoch has a validator key and weight"}}});
   } else {
     auto updates = switch_validator_set(ctx.store(), next);
     changed = updates.size();
     validator_updates.insert(validator_updates.end(), updates.begin(), updates.end());
   }
-  ctx.emit(types::Event{"epoch_switched",
-                        {{"epoch_index", std::to_string(u.index())},
-                         {"validator_updates", std::to_string(changed)}}});
+  ctx.emit(types::Event{
+      "epoch_switched",
+      {{"epoch_index", std::to_string(u.index())}, {"validator_updates", std::to_string(changed)}}});
 }
 
 }  // namespace
 
 // ---- params
+
+StateLimits state_limits(const EpochParams& p) {
+  auto or_default = [](uint64_t v, uint64_t d) { return v == 0 ? d : v; };
+  return {or_default(p.max_nonces_per_batch(), kDefaultMaxNoncesPerBatch),
+          or_default(p.max_batches_per_node(), kDefaultMaxBatchesPerNode),
+          or_default(p.max_nonces_per_node(), kDefaultMaxNoncesPerNode),
+          or_default(p.poc_retention_epochs(), kDefaultPocRetentionEpochs),
+          or_default(p.inference_retention_epochs(), kDefaultInferenceRetentionEpochs)};
+}
 
 EpochParams default_params(std::string_view preset) {
   auto s = common::epochs::EpochParams::preset(preset);
@@ -165,13 +181,31 @@ common::epochs::EpochParams stage_params(const EpochParams& p) {
 
 common::Status validate_params(const EpochParams& p) {
   constexpr uint64_t kMaxBlocks = 100'000'000;
-  for (uint64_t v : {p.epoch_length(), p.poc_stage_duration(), p.poc_exchange_duration(), p.poc_validation_delay(),
-                     p.poc_validation_duration(), p.model_loading_duration()}) {
-    if (v > kMaxBlocks) return invalid("epoch params: durations must be at most " + std::to_string(kMaxBlocks) + " blocks");
+  for (uint64_t v : {p.epoch_length(), p.poc_stage_duration(), p.poc_exchange_duration(),
+                     p.poc_validation_delay(), p.poc_validation_duration(), p.model_loading_duration()}) {
+    if (v > kMaxBlocks)
+      return invalid("epoch params: durations must be at most " + std::to_string(kMaxBlocks) + " blocks");
   }
   if (auto why = stage_params(p).validate(); !why.empty()) return invalid("epoch params: " + why);
   if (p.default_unit_of_compute_price() == 0 || p.default_unit_of_compute_price() > 1'000'000'000'000ULL) {
     return invalid("epoch params: default_unit_of_compute_price must be in [1, 1000000000000]");
+  }
+  if (p.max_nonces_per_batch() == 0 || p.max_nonces_per_batch() > 100'000) {
+    return invalid("epoch params: max_nonces_per_batch must be in [1, 100000]");
+  }
+  if (p.max_batches_per_node() == 0 || p.max_batches_per_node() > 100'000) {
+    return invalid("epoch params: max_batches_per_node must be in [1, 100000]");
+  }
+  if (p.max_nonces_per_node() == 0 || p.max_nonces_per_node() > 100'000'000) {
+    return invalid("epoch params: max_nonces_per_node must be in [1, 100000000]");
+  }
+  if (p.poc_retention_epochs() == 0 || p.poc_retention_epochs() > 1000) {
+    return invalid(
+        "epoch params: poc_retention_epochs must be in [1, 1000] (PoC data of an epoch is needed until it "
+        "is formed)");
+  }
+  if (p.inference_retention_epochs() == 0 || p.inference_retention_epochs() > 1000) {
+    return invalid("epoch params: inference_retention_epochs must be in [1, 1000]");
   }
   return {};
 }
@@ -195,7 +229,12 @@ nlohmann::json params_to_json(const EpochParams& p) {
           {"poc_validation_duration", p.poc_validation_duration()},
           {"model_loading_duration", p.model_loading_duration()},
           {"wind_down_percent", p.wind_down_percent()},
-          {"default_unit_of_compute_price", p.default_unit_of_compute_price()}};
+          {"default_unit_of_compute_price", p.default_unit_of_compute_price()},
+          {"max_nonces_per_batch", p.max_nonces_per_batch()},
+          {"max_batches_per_node", p.max_batches_per_node()},
+          {"max_nonces_per_node", p.max_nonces_per_node()},
+          {"poc_retention_epochs", p.poc_retention_epochs()},
+          {"inference_retention_epochs", p.inference_retention_epochs()}};
 }
 
 common::Result<EpochParams> params_from_json(const nlohmann::json& j) {
@@ -212,16 +251,36 @@ common::Result<EpochParams> params_from_json(const nlohmann::json& j) {
     } else {
       return invalid("epoch params: " + key + " must be a non-negative integer");
     }
-    if (key == "epoch_length") p.set_epoch_length(v);
-    else if (key == "epoch_shift") p.set_epoch_shift(v);
-    else if (key == "poc_stage_duration") p.set_poc_stage_duration(v);
-    else if (key == "poc_exchange_duration") p.set_poc_exchange_duration(v);
-    else if (key == "poc_validation_delay") p.set_poc_validation_delay(v);
-    else if (key == "poc_validation_duration") p.set_poc_validation_duration(v);
-    else if (key == "model_loading_duration") p.set_model_loading_duration(v);
-    else if (key == "wind_down_percent") p.set_wind_down_percent(v);
-    else if (key == "default_unit_of_compute_price") p.set_default_unit_of_compute_price(v);
-    else return invalid("epoch params: unknown field \"" + key + "\"");
+    if (key == "epoch_length")
+      p.set_epoch_length(v);
+    else if (key == "epoch_shift")
+      p.set_epoch_shift(v);
+    else if (key == "poc_stage_duration")
+      p.set_poc_stage_duration(v);
+    else if (key == "poc_exchange_duration")
+      p.set_poc_exchange_duration(v);
+    else if (key == "poc_validation_delay")
+      p.set_poc_validation_delay(v);
+    else if (key == "poc_validation_duration")
+      p.set_poc_validation_duration(v);
+    else if (key == "model_loading_duration")
+      p.set_model_loading_duration(v);
+    else if (key == "wind_down_percent")
+      p.set_wind_down_percent(v);
+    else if (key == "default_unit_of_compute_price")
+      p.set_default_unit_of_compute_price(v);
+    else if (key == "max_nonces_per_batch")
+      p.set_max_nonces_per_batch(v);
+    else if (key == "max_batches_per_node")
+      p.set_max_batches_per_node(v);
+    else if (key == "max_nonces_per_node")
+      p.set_max_nonces_per_node(v);
+    else if (key == "poc_retention_epochs")
+      p.set_poc_retention_epochs(v);
+    else if (key == "inference_retention_epochs")
+      p.set_inference_retention_epochs(v);
+    else
+      return invalid("epoch params: unknown field \"" + key + "\"");
   }
   return p;
 }
@@ -291,7 +350,8 @@ std::map<std::string, int64_t> get_validator_set(const store::KvReader& state) {
   std::map<std::string, int64_t> out;
   state.scan_prefix(keys::kValidatorPrefix, [&](std::string_view key, std::string_view value) {
     if (value.size() != 8) throw std::logic_error("corrupt validator power record in state");
-    out[std::string(key.substr(keys::kValidatorPrefix.size()))] = static_cast<int64_t>(common::get_be64(value));
+    out[std::string(key.substr(keys::kValidatorPrefix.size()))] =
+        static_cast<int64_t>(common::get_be64(value));
     return true;
   });
   return out;
@@ -321,9 +381,11 @@ common::Status EpochsModule::init_genesis(app::Context& ctx, const nlohmann::jso
 
 common::Status EpochsModule::init_genesis_validators(app::Context& ctx,
                                                      const std::vector<app::GenesisValidator>& validators) {
-  groups::form_genesis_group(ctx.store(), validators, ctx.hrp(), get_params(ctx.reader()).default_unit_of_compute_price());
+  groups::form_genesis_group(ctx.store(), validators, ctx.hrp(),
+                             get_params(ctx.reader()).default_unit_of_compute_price());
   for (const auto& v : validators) {
-    if (v.power > 0 && !v.pub_key.empty()) ctx.store().set(keys::validator(v.pub_key), common::be64(static_cast<uint64_t>(v.power)));
+    if (v.power > 0 && !v.pub_key.empty())
+      ctx.store().set(keys::validator(v.pub_key), common::be64(static_cast<uint64_t>(v.power)));
   }
   return {};
 }
@@ -335,7 +397,8 @@ nlohmann::json EpochsModule::default_genesis(std::string_view preset) const {
 void EpochsModule::register_messages(app::MsgRouter& router) {
   router.add_typed<MsgUpdateEpochParams>(
       std::string(kMsgUpdateEpochParamsUrl),
-      [](const MsgUpdateEpochParams& msg, const types::Address& signer, const std::string& hrp) -> common::Status {
+      [](const MsgUpdateEpochParams& msg, const types::Address& signer,
+         const std::string& hrp) -> common::Status {
         TRY_STATUS(gov::check_authority("MsgUpdateEpochParams", msg.authority(), signer, hrp));
         if (!msg.has_params()) return invalid("MsgUpdateEpochParams: params are missing");
         return validate_params(msg.params());
@@ -367,7 +430,8 @@ void EpochsModule::register_queries(app::QueryRouter& router) {
       if (!parsed) return parsed.error();
       height = *parsed;
     }
-    auto phase = latest.index() == 0 ? common::epochs::Phase::kInference : common::epochs::phase_at(stages, height);
+    auto phase =
+        latest.index() == 0 ? common::epochs::Phase::kInference : common::epochs::phase_at(stages, height);
     nlohmann::json j = {{"epoch_index", effective},
                         {"upcoming_epoch_index", u ? nlohmann::json(u->index()) : nlohmann::json(nullptr)},
                         {"latest_epoch_index", latest.index()},
@@ -381,7 +445,9 @@ void EpochsModule::register_queries(app::QueryRouter& router) {
     auto index = parse_index(req.param("index"));
     if (!index) return index.error();
     auto e = get_epoch(req.state, *index);
-    if (!e) return common::make_error(codes::kNotFound, "epoch " + std::to_string(*index) + " does not exist (yet)");
+    if (!e)
+      return common::make_error(codes::kNotFound,
+                                "epoch " + std::to_string(*index) + " does not exist (yet)");
     return nlohmann::json{{"epoch", epoch_to_json(*e)}};
   });
 }

@@ -22,6 +22,19 @@ inline constexpr std::string_view kMsgUpdateEpochParamsUrl = "/inference.inferen
 inline constexpr uint64_t kDefaultUnitOfComputePrice = 100;
 
 // ---- params
+// Defaults of the state limits (every preset): a batch ≤ 10,000 nonces, ≤ 100 batches and ≤ 200,000 nonces
+// per MLNode and epoch; PoC data and finished inferences kept 2 epochs.
+inline constexpr uint64_t kDefaultMaxNoncesPerBatch = 10'000;
+inline constexpr uint64_t kDefaultMaxBatchesPerNode = 100;
+inline constexpr uint64_t kDefaultMaxNoncesPerNode = 200'000;
+inline constexpr uint64_t kDefaultPocRetentionEpochs = 2;
+inline constexpr uint64_t kDefaultInferenceRetentionEpochs = 2;
+// The state limits of a params snapshot, with the defaults for fields a record predates (0).
+struct StateLimits {
+  uint64_t max_nonces_per_batch, max_batches_per_node, max_nonces_per_node;
+  uint64_t poc_retention_epochs, inference_retention_epochs;
+};
+StateLimits state_limits(const EpochParams& p);
 EpochParams default_params(std::string_view preset = "localnet");
 common::epochs::EpochParams stage_params(const EpochParams& p);
 common::Status validate_params(const EpochParams& p);
@@ -37,7 +50,8 @@ void set_epoch(store::KvStore& state, const Epoch& epoch);
 uint64_t effective_epoch_index(const store::KvReader& state);
 // Epoch effective+1 while it exists (from its PoC start until it becomes effective).
 std::optional<Epoch> upcoming_epoch(const store::KvReader& state);
-// Stages of an epoch from its own params snapshot. Epoch 0 has no PoC: every height is 0 except next_poc_start.
+// Stages of an epoch from its own params snapshot. Epoch 0 has no PoC: every height is 0 except
+// next_poc_start.
 common::epochs::EpochStages stages_of(const Epoch& epoch);
 // The height at which the epoch after `epoch` starts its PoC.
 uint64_t next_poc_start(const Epoch& epoch);

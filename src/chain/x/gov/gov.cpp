@@ -1,6 +1,7 @@
 #include "chain/x/gov/gov.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "chain/store/overlay.h"
 #include "chain/types/codes.h"
@@ -95,13 +96,18 @@ std::optional<uint64_t> parse_id(const std::string& text) {
   return v;
 }
 
-// Messages a proposal may not hold: gov's own user messages, and bank sends, which from the gov account could
-// only spend other proposers' escrowed deposits.
-bool denied_in_proposal(std::string_view type_url) {
-  return type_url == kMsgSubmitProposalUrl || type_url == kMsgVoteUrl || type_url == bank::kMsgSendUrl;
+std::string allow_list_text() {
+  std::string out;
+  for (auto url : kProposalMessageAllowList) out += (out.empty() ? "" : ", ") + std::string(url);
+  return out;
 }
 
 }  // namespace
+
+bool allowed_in_proposal(std::string_view type_url) {
+  return std::binary_search(std::begin(kProposalMessageAllowList), std::end(kProposalMessageAllowList),
+                            type_url);
+}
 
 // ---- params
 
@@ -201,13 +207,15 @@ common::Result<Params> params_from_json(const nlohmann::json& j) {
 // ---- voting power
 
 uint64_t voting_power(const store::KvReader& state, const types::Address& voter) {
-  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0) return groups::member_weight(state, epoch, voter);
+  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0)
+    return groups::member_weight(state, epoch, voter);
   auto raw = state.get(keys::power(voter));
   return raw && raw->size() == 8 ? common::get_be64(*raw) : 0;
 }
 
 u128 total_voting_power(const store::KvReader& state) {
-  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0) return groups::total_weight(state, epoch);
+  if (uint64_t epoch = epochs::effective_epoch_index(state); epoch > 0)
+    return groups::total_weight(state, epoch);
   u128 total = 0;
   state.scan_prefix(keys::kPowerPrefix, [&](std::string_view, std::string_view value) {
     if (value.size() == 8) total += common::get_be64(value);
@@ -390,7 +398,11 @@ common::Status GovModule::check_proposal_messages(const inference::gov::MsgSubmi
   for (int i = 0; i < msg.messages_size(); ++i) {
     const auto& any = msg.messages(i);
     std::string where = "proposal message " + std::to_string(i) + " (" + any.type_url() + "): ";
-    if (denied_in_proposal(any.type_url())) return invalid(where + "not allowed inside a proposal");
+    if (!allowed_in_proposal(any.type_url())) {
+      return common::make_error(
+          codes::kUnauthorized,
+          where + "not allowed inside a proposal; a proposal may only hold " + allow_list_text());
+    }
     const app::MsgHandler* handler = router_.find(any.type_url());
     if (!handler) return common::make_error(codes::kUnknownRequest, where + "unknown message type");
     // Stateless check as the gov module account will execute it: authority fields must name that account.
@@ -570,6 +582,12 @@ void GovModule::finish_proposal(app::Context& ctx, Proposal& p) {
     std::string error;
     for (int i = 0; i < p.messages_size() && error.empty(); ++i) {
       const auto& any = p.messages(i);
+      // Checked again here: a proposal stored under an older rule must not act as the gov account either.
+      if (!allowed_in_proposal(any.type_url())) {
+        error = "message " + std::to_string(i) + " (" + any.type_url() +
+                "): not allowed inside a proposal; a proposal may only hold " + allow_list_text();
+        break;
+      }
       const app::MsgHandler* handler = router_.find(any.type_url());
       if (!handler) {
         error = "message " + std::to_string(i) + " (" + any.type_url() + "): unknown message type";
@@ -595,19 +613,43 @@ void GovModule::finish_proposal(app::Context& ctx, Proposal& p) {
   }
 
   // Deposit: burned on veto, otherwise returned to the proposer (passed, failed execution or rejected).
+  // Never halts (issue 13): only allow-listed messages run as the gov account, so the escrow cannot be spent;
+  // should it still fall short, what is there is moved, the shortfall is reported in an event, and the block
+  // goes on. Each coin moves on its own branch, so a failed transfer changes nothing.
   bool burn = decision == TallyDecision::kVetoed;
+  std::string shortfall;
   for (const auto& c : p.deposit()) {
-    types::Coin coin{c.denom(), *types::parse_amount(c.amount())};
-    auto st = burn ? bank::burn(ctx, authority(), coin) : bank::send(ctx, authority(), p.proposer(), coin);
-    if (!st) {
-      throw std::logic_error("gov: escrowed deposit of proposal " + id +
-                             " is missing from the gov account: " + st.error().message);
+    auto amount = types::parse_amount(c.amount());
+    uint64_t want = amount ? *amount : 0;
+    uint64_t have = bank::balance(ctx.reader(), authority(), c.denom());
+    types::Coin coin{c.denom(), std::min(want, have)};
+    common::Status st;
+    if (coin.amount > 0) {
+      store::Overlay coin_branch(ctx.store());
+      std::vector<types::Event> coin_events;
+      app::Context cctx(coin_branch, ctx.block(), ctx.hrp(), coin_events);
+      st = burn ? bank::burn(cctx, authority(), coin) : bank::send(cctx, authority(), p.proposer(), coin);
+      if (st) {
+        coin_branch.write_to(ctx.store());
+        for (auto& e : coin_events) ctx.emit(std::move(e));
+      }
+    }
+    uint64_t moved = st ? coin.amount : 0;
+    if (moved < want) {
+      shortfall += (shortfall.empty() ? "" : ",") + std::to_string(want - moved) + c.denom() +
+                   (st ? "" : " (" + st.error().message + ")");
     }
   }
   p.set_deposit_burned(burn && p.deposit_size() > 0);
   ctx.emit(types::Event{
       "proposal_deposit",
       {{"proposal_id", id}, {"action", burn ? "burned" : "refunded"}, {"amount", coins_text(p.deposit())}}});
+  if (!shortfall.empty()) {
+    ctx.emit(types::Event{"proposal_deposit_shortfall",
+                          {{"proposal_id", id},
+                           {"missing", shortfall},
+                           {"reason", "the gov account holds less than the escrowed deposit"}}});
+  }
   ctx.store().set(keys::proposal(p.id()), p.SerializeAsString());
 }
 

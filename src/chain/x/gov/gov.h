@@ -24,6 +24,20 @@ inline constexpr std::string_view kMsgSubmitProposalUrl = "/inference.gov.MsgSub
 inline constexpr std::string_view kMsgVoteUrl = "/inference.gov.MsgVote";
 inline constexpr std::string_view kMsgUpdateParamsUrl = "/inference.gov.MsgUpdateParams";
 
+// The only messages a proposal may hold and execute (ARCHITECTURE §5: the authority messages): the model
+// registry, parameter updates and partial upgrades. Anything else (bank sends, any user message) could act as
+// the gov account, which escrows every proposer's deposit (issue 13, fault 8). Checked at submit time and
+// again at execution. Sorted, so a binary search finds an entry.
+inline constexpr std::string_view kProposalMessageAllowList[] = {
+    "/inference.gov.MsgUpdateParams",
+    "/inference.inference.MsgCreatePartialUpgrade",
+    "/inference.inference.MsgRegisterModel",
+    "/inference.inference.MsgRemoveModel",
+    "/inference.inference.MsgUpdateEpochParams",
+    "/inference.inference.MsgUpdateScheduleParams",
+};
+bool allowed_in_proposal(std::string_view type_url);
+
 inline constexpr size_t kMaxProposalMessages = 16;
 inline constexpr size_t kMaxTitleLength = 140;
 inline constexpr size_t kMaxSummaryLength = 10000;

@@ -123,10 +123,14 @@ class GroupBuilder {
           used_[idx] = true;
         }
         store_ml_node_info(rec, node.local_id, w, &sub.data.model_snapshot(), first);
+        // An MLNode serves one model at a time (§7.4): it is listed in every sub-group it supports, so it can
+        // be moved, but counts toward weight, capacity (total_throughput) and coverage only for its first.
+        if (first) {
+          rec.set_weight(saturating(u128(rec.weight()) + w));
+          sub_weight_[idx] += w;
+          sub_throughput_[idx] += rec.ml_nodes(rec.ml_nodes_size() - 1).throughput();
+        }
         first = false;
-        rec.set_weight(saturating(u128(rec.weight()) + w));
-        sub_weight_[idx] += w;
-        sub_throughput_[idx] += rec.ml_nodes(rec.ml_nodes_size() - 1).throughput();
       }
     }
     // Only registered nodes count: the participant's weight is exactly the sum of its nodes' poc_weight.

@@ -54,7 +54,10 @@ struct FormedGroups {
 // POC_SLOT = false].
 void store_ml_node_info(ValidationWeight& member, std::string_view node_id, uint64_t poc_weight,
                         const models::Model* model, bool first_model);
-// Linear in members × nodes × models-per-node.
+// A node counts toward a sub-group's member weight, total_weight and total_throughput only for its first
+// registered model (the model it serves in the epoch, PRE_POC_SLOT = true); in the other sub-groups it is
+// listed with PRE_POC_SLOT = false and adds nothing (ARCHITECTURE §7.4). Linear in members × nodes ×
+// models-per-node.
 FormedGroups build_epoch_groups(const FormationInput& input);
 // Writes headers and member records (one write each).
 void store_epoch_groups(store::KvStore& state, const FormedGroups& groups);

@@ -26,13 +26,25 @@ namespace keys {
 constexpr std::string_view kInferencePrefix = "inference/inf/";
 constexpr std::string_view kExpiryPrefix = "inference/exp/";
 constexpr std::string_view kCounterPrefix = "inference/cnt/";
-std::string inference(std::string_view id) { return std::string(kInferencePrefix) + std::string(id); }
+std::string inference(std::string_view id) {
+  return std::string(kInferencePrefix) + std::string(id);
+}
 std::string expiry(uint64_t height, std::string_view id) {
   return std::string(kExpiryPrefix) + common::be64(height) + std::string(id);
 }
 // Model ids never contain NUL: one model's counters form one contiguous, height-ordered range.
-std::string counter_prefix(std::string_view model) { return std::string(kCounterPrefix) + std::string(model) + '\0'; }
-std::string counter(std::string_view model, uint64_t height) { return counter_prefix(model) + common::be64(height); }
+std::string counter_prefix(std::string_view model) {
+  return std::string(kCounterPrefix) + std::string(model) + '\0';
+}
+std::string counter(std::string_view model, uint64_t height) {
+  return counter_prefix(model) + common::be64(height);
+}
+// Finished or expired inferences by the epoch they started in, for pruning (issue 13).
+constexpr std::string_view kDonePrefix = "inference/done/";
+std::string done(uint64_t epoch, std::string_view id) {
+  return std::string(kDonePrefix) + common::be64(epoch) + std::string(id);
+}
+constexpr std::string_view kPruneFloor = "inference/prune_floor";
 }  // namespace keys
 
 namespace {
@@ -49,10 +61,12 @@ common::Status validate_inference_id(const std::string& id) {
   return {};
 }
 
-void put_record(store::KvStore& st, const Inference& inf) { st.set(keys::inference(inf.id()), inf.SerializeAsString()); }
+void put_record(store::KvStore& st, const Inference& inf) {
+  st.set(keys::inference(inf.id()), inf.SerializeAsString());
+}
 
-void add_to_counter(store::KvStore& st, std::string_view model, uint64_t height, uint64_t tokens, uint64_t finished,
-                    uint64_t started) {
+void add_to_counter(store::KvStore& st, std::string_view model, uint64_t height, uint64_t tokens,
+                    uint64_t finished, uint64_t started, uint64_t poc_slot_tokens = 0) {
   std::string key = keys::counter(model, height);
   TokenCounter c;
   if (auto raw = st.get(key)) c = parse_record<TokenCounter>(*raw, "token counter");
@@ -60,19 +74,25 @@ void add_to_counter(store::KvStore& st, std::string_view model, uint64_t height,
   c.set_tokens(sat(c.tokens(), tokens));
   c.set_finished(sat(c.finished(), finished));
   c.set_started(sat(c.started(), started));
+  if (poc_slot_tokens > 0) c.set_poc_slot_tokens(sat(c.poc_slot_tokens(), poc_slot_tokens));
   st.set(key, c.SerializeAsString());
 }
 
-common::Status check_start(const MsgStartInference& msg, const types::Address& signer, const std::string& hrp) {
+common::Status check_start(const MsgStartInference& msg, const types::Address& signer,
+                           const std::string& hrp) {
   auto creator = types::parse_address(hrp, msg.creator());
-  if (!creator || *creator != signer) return common::make_error(codes::kUnauthorized, "MsgStartInference: creator must be the signer");
+  if (!creator || *creator != signer)
+    return common::make_error(codes::kUnauthorized, "MsgStartInference: creator must be the signer");
   TRY_STATUS(validate_inference_id(msg.inference_id()));
-  if (msg.model().empty() || msg.model().find('\0') != std::string::npos) return invalid("MsgStartInference: model is required");
+  if (msg.model().empty() || msg.model().find('\0') != std::string::npos)
+    return invalid("MsgStartInference: model is required");
   if (!msg.requester().empty() && !types::parse_address(hrp, msg.requester())) {
-    return common::make_error(codes::kInvalidAddress, "MsgStartInference: invalid requester address \"" + msg.requester() + "\"");
+    return common::make_error(codes::kInvalidAddress,
+                              "MsgStartInference: invalid requester address \"" + msg.requester() + "\"");
   }
   if (!types::parse_address(hrp, msg.executor())) {
-    return common::make_error(codes::kInvalidAddress, "MsgStartInference: invalid executor address \"" + msg.executor() + "\"");
+    return common::make_error(codes::kInvalidAddress,
+                              "MsgStartInference: invalid executor address \"" + msg.executor() + "\"");
   }
   if (msg.executor_node().empty()) return invalid("MsgStartInference: executor_node is required");
   if (msg.max_tokens() == 0 || msg.max_tokens() > kMaxTokens) {
@@ -89,20 +109,24 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
                                                         " is not a registered participant");
   }
   if (st.has(keys::inference(msg.inference_id()))) {
-    return invalid("MsgStartInference: inference \"" + msg.inference_id() + "\" already exists; use a new id");
+    return invalid("MsgStartInference: inference \"" + msg.inference_id() +
+                   "\" already exists; use a new id");
   }
-  types::Address requester = msg.requester().empty() ? signer : *types::parse_address(ctx.hrp(), msg.requester());
+  types::Address requester =
+      msg.requester().empty() ? signer : *types::parse_address(ctx.hrp(), msg.requester());
   types::Address executor = *types::parse_address(ctx.hrp(), msg.executor());
   if (requester != signer) {
     auto account = auth::get_account(st, requester);
     if (!account || account->public_key().empty()) {
-      return common::make_error(codes::kUnauthorized, "MsgStartInference: requester " + msg.requester() +
-                                                          " has no public key on chain (it must have signed a tx)");
+      return common::make_error(codes::kUnauthorized,
+                                "MsgStartInference: requester " + msg.requester() +
+                                    " has no public key on chain (it must have signed a tx)");
     }
     std::string hash = start_inference_sign_bytes(ctx.block().chain_id, msg, signer, executor);
     if (!common::secp256k1::verify(account->public_key(), hash, msg.requester_signature())) {
-      return common::make_error(codes::kUnauthorized, "MsgStartInference: requester_signature does not verify for " +
-                                                          msg.requester());
+      return common::make_error(
+          codes::kUnauthorized,
+          "MsgStartInference: requester_signature does not verify for " + msg.requester());
     }
   }
   uint64_t epoch = epochs::effective_epoch_index(st);
@@ -112,25 +136,48 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
                    std::to_string(epoch) + " (no model sub-group)");
   }
   auto member = groups::get_member(st, epoch, msg.model(), executor);
-  bool has_node = false;
+  const groups::MLNodeInfo* node = nullptr;
   if (member) {
-    for (const auto& n : member->ml_nodes()) has_node = has_node || n.node_id() == msg.executor_node();
+    for (const auto& n : member->ml_nodes()) {
+      if (n.node_id() == msg.executor_node()) node = &n;
+    }
   }
-  if (!has_node) {
+  if (!node) {
     return invalid("MsgStartInference: executor " + msg.executor() + " has no node \"" + msg.executor_node() +
                    "\" serving \"" + msg.model() + "\" in epoch " + std::to_string(epoch));
   }
-  auto price = types::checked_mul(group->model_snapshot().units_of_compute_per_token(), group->unit_of_compute_price());
+  auto slot_of = [&](size_t slot) {
+    return node->timeslot_allocation_size() > static_cast<int>(slot) &&
+           node->timeslot_allocation(static_cast<int>(slot));
+  };
+  if (auto upcoming = epochs::upcoming_epoch(st)) {
+    // From PoC start to the epoch switch only POC_SLOT nodes serve; the others mine (ARCHITECTURE §7.7).
+    if (!slot_of(schedule::kPocSlot)) {
+      return invalid("MsgStartInference: PoC of epoch " + std::to_string(upcoming->index()) +
+                     " started at height " + std::to_string(upcoming->poc_start_height()) +
+                     "; until the epoch switch the executor node must hold POC_SLOT for \"" + msg.model() +
+                     "\", and node \"" + msg.executor_node() + "\" of " + msg.executor() +
+                     " does not (ask /inference/executor?model=... for one that does)");
+    }
+  } else if (!slot_of(schedule::kPrePocSlot)) {
+    // An MLNode serves one model at a time: its first model (ARCHITECTURE §7.4).
+    return invalid(
+        "MsgStartInference: node \"" + msg.executor_node() + "\" of " + msg.executor() +
+        " does not serve \"" + msg.model() + "\" in epoch " + std::to_string(epoch) +
+        ": an MLNode serves only its first model (ask /inference/executor?model=... for one that does)");
+  }
+  auto price = types::checked_mul(group->model_snapshot().units_of_compute_per_token(),
+                                  group->unit_of_compute_price());
   auto escrow = price ? types::checked_mul(*price, msg.max_tokens()) : std::nullopt;
   if (!escrow) return invalid("MsgStartInference: max_tokens x per-token price overflows 64 bits");
   if (*escrow > 0) {
     uint64_t have = bank::balance(st, requester, types::kBaseDenom);
     if (have < *escrow) {
       return common::make_error(codes::kInsufficientFunds,
-                                "MsgStartInference: requester " + types::to_bech32(ctx.hrp(), requester) + " has " +
-                                    std::to_string(have) + "nicoin, the escrow of " + std::to_string(msg.max_tokens()) +
-                                    " tokens x " + std::to_string(*price) + "nicoin is " + std::to_string(*escrow) +
-                                    "nicoin");
+                                "MsgStartInference: requester " + types::to_bech32(ctx.hrp(), requester) +
+                                    " has " + std::to_string(have) + "nicoin, the escrow of " +
+                                    std::to_string(msg.max_tokens()) + " tokens x " + std::to_string(*price) +
+                                    "nicoin is " + std::to_string(*escrow) + "nicoin");
     }
     TRY_STATUS(bank::send(ctx, requester, escrow_address(), {std::string(types::kBaseDenom), *escrow}));
   }
@@ -163,17 +210,22 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   return {};
 }
 
-common::Status check_finish(const MsgFinishInference& msg, const types::Address& signer, const std::string& hrp) {
+common::Status check_finish(const MsgFinishInference& msg, const types::Address& signer,
+                            const std::string& hrp) {
   auto creator = types::parse_address(hrp, msg.creator());
-  if (!creator || *creator != signer) return common::make_error(codes::kUnauthorized, "MsgFinishInference: creator must be the signer");
+  if (!creator || *creator != signer)
+    return common::make_error(codes::kUnauthorized, "MsgFinishInference: creator must be the signer");
   TRY_STATUS(validate_inference_id(msg.inference_id()));
-  if (msg.response_hash().size() > 64) return invalid("MsgFinishInference: response_hash is at most 64 bytes");
+  if (msg.response_hash().size() > 64)
+    return invalid("MsgFinishInference: response_hash is at most 64 bytes");
   return {};
 }
 
 common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const types::Address& signer) {
   auto inf = get_inference(ctx.reader(), msg.inference_id());
-  if (!inf) return common::make_error(codes::kNotFound, "MsgFinishInference: inference \"" + msg.inference_id() + "\" does not exist");
+  if (!inf)
+    return common::make_error(codes::kNotFound,
+                              "MsgFinishInference: inference \"" + msg.inference_id() + "\" does not exist");
   if (inf->executor() != signer) {
     return common::make_error(codes::kUnauthorized, "MsgFinishInference: only the executor " +
                                                         types::to_bech32(ctx.hrp(), inf->executor()) +
@@ -189,14 +241,17 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
   }
   u128 tokens = u128(msg.prompt_tokens()) + msg.completion_tokens();
   if (tokens > inf->max_tokens()) {
-    return invalid("MsgFinishInference: prompt_tokens + completion_tokens = " + std::to_string(static_cast<uint64_t>(
-                       std::min<u128>(tokens, UINT64_MAX))) +
-                   " exceeds max_tokens " + std::to_string(inf->max_tokens()) + " of inference \"" + inf->id() + "\"");
+    return invalid("MsgFinishInference: prompt_tokens + completion_tokens = " +
+                   std::to_string(static_cast<uint64_t>(std::min<u128>(tokens, UINT64_MAX))) +
+                   " exceeds max_tokens " + std::to_string(inf->max_tokens()) + " of inference \"" +
+                   inf->id() + "\"");
   }
   uint64_t cost = static_cast<uint64_t>(tokens * inf->per_token_price());  // ≤ escrow, which fits
   uint64_t refund = inf->escrow() - cost;
-  if (cost > 0) TRY_STATUS(bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), cost}));
-  if (refund > 0) TRY_STATUS(bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), refund}));
+  if (cost > 0)
+    TRY_STATUS(bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), cost}));
+  if (refund > 0)
+    TRY_STATUS(bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), refund}));
   ctx.store().erase(keys::expiry(inf->expiry_height(), inf->id()));
   inf->set_prompt_tokens(msg.prompt_tokens());
   inf->set_completion_tokens(msg.completion_tokens());
@@ -205,7 +260,16 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
   inf->set_status(::inference::inference::INFERENCE_STATUS_FINISHED);
   inf->set_finish_height(ctx.height());
   put_record(ctx.store(), *inf);
-  add_to_counter(ctx.store(), inf->model(), ctx.height(), static_cast<uint64_t>(tokens), 1, 0);
+  ctx.store().set(keys::done(inf->epoch_index(), inf->id()), "");
+  // Real POC_SLOT throughput (§7.6) counts only the tokens of nodes holding POC_SLOT for this model while PoC
+  // runs.
+  uint64_t slot_tokens = 0;
+  if (epochs::upcoming_epoch(ctx.reader())) {
+    auto slot = schedule::get_poc_slot(ctx.reader(), epochs::effective_epoch_index(ctx.reader()),
+                                       inf->executor(), inf->executor_node());
+    if (slot && slot->model_id() == inf->model()) slot_tokens = static_cast<uint64_t>(tokens);
+  }
+  add_to_counter(ctx.store(), inf->model(), ctx.height(), static_cast<uint64_t>(tokens), 1, 0, slot_tokens);
   ctx.emit(types::Event{"inference_finished",
                         {{"inference_id", inf->id()},
                          {"model", inf->model()},
@@ -216,7 +280,8 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
 }
 
 common::Result<uint64_t> parse_u64(const std::string& name, const std::string& text) {
-  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (text.empty() || text.size() > 19 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return invalid(name + " must be a non-negative integer, got \"" + text + "\"");
   }
   return std::stoull(text);
@@ -224,16 +289,22 @@ common::Result<uint64_t> parse_u64(const std::string& name, const std::string& t
 
 std::string_view status_name(InferenceStatus s) {
   switch (s) {
-    case ::inference::inference::INFERENCE_STATUS_STARTED: return "STARTED";
-    case ::inference::inference::INFERENCE_STATUS_FINISHED: return "FINISHED";
-    case ::inference::inference::INFERENCE_STATUS_EXPIRED: return "EXPIRED";
-    default: return "UNSPECIFIED";
+    case ::inference::inference::INFERENCE_STATUS_STARTED:
+      return "STARTED";
+    case ::inference::inference::INFERENCE_STATUS_FINISHED:
+      return "FINISHED";
+    case ::inference::inference::INFERENCE_STATUS_EXPIRED:
+      return "EXPIRED";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 }  // namespace
 
-types::Address escrow_address() { return types::module_address(kEscrowModule); }
+types::Address escrow_address() {
+  return types::module_address(kEscrowModule);
+}
 
 std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStartInference& msg,
                                        const types::Address& transfer_agent, const types::Address& executor) {
@@ -255,15 +326,18 @@ std::optional<Inference> get_inference(const store::KvReader& state, std::string
   return parse_record<Inference>(*raw, "inference");
 }
 
-TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from, uint64_t to) {
+TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from,
+                          uint64_t to) {
   TokenCounter total;
   if (from > to || model_id.find('\0') != std::string_view::npos) return total;
   std::string start = keys::counter(model_id, from);
-  std::string end = to == UINT64_MAX ? store::prefix_end(keys::counter_prefix(model_id)) : keys::counter(model_id, to + 1);
-  u128 tokens = 0, finished = 0, started = 0;
+  std::string end =
+      to == UINT64_MAX ? store::prefix_end(keys::counter_prefix(model_id)) : keys::counter(model_id, to + 1);
+  u128 tokens = 0, finished = 0, started = 0, slot_tokens = 0;
   state.scan(start, end, [&](std::string_view, std::string_view value) {
     auto c = parse_record<TokenCounter>(value, "token counter");
     tokens += c.tokens();
+    slot_tokens += c.poc_slot_tokens();
     finished += c.finished();
     started += c.started();
     return true;
@@ -271,6 +345,7 @@ TokenCounter sum_counters(const store::KvReader& state, std::string_view model_i
   auto sat = [](u128 v) { return v > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(v); };
   total.set_tokens(sat(tokens));
   total.set_finished(sat(finished));
+  total.set_poc_slot_tokens(sat(slot_tokens));
   total.set_started(sat(started));
   return total;
 }
@@ -307,7 +382,8 @@ void InferenceModule::register_queries(app::QueryRouter& router) {
   using Json = common::Result<nlohmann::json>;
   router.add("/inference/inferences/{id...}", [](const QueryRequest& req) -> Json {
     auto inf = get_inference(req.state, req.param("id"));
-    if (!inf) return common::make_error(codes::kNotFound, "inference \"" + req.param("id") + "\" does not exist");
+    if (!inf)
+      return common::make_error(codes::kNotFound, "inference \"" + req.param("id") + "\" does not exist");
     return nlohmann::json{{"inference", inference_to_json(*inf, req.hrp)}};
   });
   // Counts of one model over blocks [from, to] (default: every block up to the committed height).
@@ -320,12 +396,50 @@ void InferenceModule::register_queries(app::QueryRouter& router) {
     auto to = parse_u64("to", req.param("to", std::to_string(*height)));
     if (!to) return to.error();
     auto c = sum_counters(req.state, model, *from, *to);
-    return nlohmann::json{{"model", model},  {"from", *from},           {"to", *to},
-                          {"tokens", c.tokens()}, {"finished", c.finished()}, {"started", c.started()}};
+    return nlohmann::json{
+        {"model", model},           {"from", *from},         {"to", *to}, {"tokens", c.tokens()},
+        {"finished", c.finished()}, {"started", c.started()}};
   });
 }
 
+size_t prune_done_inferences_before(store::KvStore& state, uint64_t below, size_t max_records) {
+  uint64_t floor = 0;
+  if (auto raw = state.get(keys::kPruneFloor)) {
+    if (raw->size() != 8) throw std::logic_error("corrupt inference prune floor in state");
+    floor = common::get_be64(*raw);
+  }
+  size_t erased = 0;
+  std::vector<std::string> ids;
+  while (floor < below && erased < max_records) {
+    ids.clear();
+    const std::string prefix = std::string(keys::kDonePrefix) + common::be64(floor);
+    state.scan_prefix(prefix, [&](std::string_view key, std::string_view) {
+      if (erased + ids.size() >= max_records) return false;
+      ids.emplace_back(key.substr(prefix.size()));
+      return true;
+    });
+    for (const auto& id : ids) {
+      state.erase(keys::inference(id));
+      state.erase(keys::done(floor, id));
+    }
+    erased += ids.size();
+    if (erased >= max_records) break;  // more of `floor` may be left: the next block goes on
+    ++floor;
+  }
+  if (floor > 0) state.set(keys::kPruneFloor, common::be64(floor));
+  return erased;
+}
+
 void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpdate>&) {
+  // Finished inferences of old epochs leave state (bounded per block).
+  {
+    uint64_t effective = epochs::effective_epoch_index(ctx.reader());
+    auto current = epochs::get_epoch(ctx.reader(), effective);
+    uint64_t retention = current ? epochs::state_limits(current->params()).inference_retention_epochs : 0;
+    if (current && effective > retention) {
+      prune_done_inferences_before(ctx.store(), effective - retention + 1, kMaxPrunedInferencesPerBlock);
+    }
+  }
   // Expiry index in height order: every entry with expiry_height <= h (normally exactly h).
   std::vector<std::string> due;
   std::string end = std::string(keys::kExpiryPrefix) + common::be64(ctx.height() + 1);
@@ -342,12 +456,14 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
     }
     ctx.store().erase(keys::expiry(expiry, id));
     if (inf->escrow() > 0) {
-      auto st = bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), inf->escrow()});
+      auto st = bank::send(ctx, escrow_address(), inf->requester(),
+                           {std::string(types::kBaseDenom), inf->escrow()});
       if (!st) throw std::logic_error("inference escrow cannot refund \"" + id + "\": " + st.error().message);
     }
     inf->set_status(::inference::inference::INFERENCE_STATUS_EXPIRED);
     inf->set_finish_height(ctx.height());
     put_record(ctx.store(), *inf);
+    ctx.store().set(keys::done(inf->epoch_index(), id), "");
     ctx.emit(types::Event{"inference_expired",
                           {{"inference_id", id},
                            {"model", inf->model()},

@@ -1,8 +1,9 @@
 // Inference accounting (ARCHITECTURE §6, §7.6, §7.8; docs/schedule.md).
 //   MsgStartInference (transfer agent): escrow = max_tokens × per_token_price moves from the requester to the
-//     inference escrow module account; per_token_price = units_of_compute_per_token × unit_of_compute_price of the
-//     effective epoch's model sub-group (the epoch snapshot, never the registry).
-//   MsgFinishInference (executor only): cost = (prompt + completion) × per_token_price paid to the executor, the rest
+//     inference escrow module account; per_token_price = units_of_compute_per_token × unit_of_compute_price
+//     of the effective epoch's model sub-group (the epoch snapshot, never the registry).
+//   MsgFinishInference (executor only): cost = (prompt + completion) × per_token_price paid to the executor,
+//   the rest
 //     refunded; the model's counter of the block is incremented.
 //   Expiry: EndBlock of expiry_height = start + inference_expiration_blocks refunds an unfinished inference.
 // Hot paths touch only small keyed records: the inference, its expiry index entry, one counter, balances.
@@ -37,9 +38,18 @@ std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStart
 
 std::optional<Inference> get_inference(const store::KvReader& state, std::string_view id);
 // Σ over blocks [from, to] (inclusive) of one model's counters.
-TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from, uint64_t to);
+TokenCounter sum_counters(const store::KvReader& state, std::string_view model_id, uint64_t from,
+                          uint64_t to);
 
 nlohmann::json inference_to_json(const Inference& inf, const std::string& hrp);
+
+// ---- bounded state (issue 13; docs/schedule.md)
+// Finished and expired inferences of epoch e (the epoch they started in) are deleted once e +
+// inference_retention_epochs is effective, at most this many per block. Started ones are never pruned.
+inline constexpr size_t kMaxPrunedInferencesPerBlock = 1000;
+// Deletes finished/expired inference records of epochs < `below`, oldest first, at most `max_records`; a
+// persistent floor remembers where it got to. Returns the number deleted.
+size_t prune_done_inferences_before(store::KvStore& state, uint64_t below, size_t max_records);
 
 class InferenceModule final : public app::Module {
  public:

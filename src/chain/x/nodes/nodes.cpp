@@ -7,6 +7,7 @@
 #include "chain/x/models/models.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
+#include "common/participant_key.h"
 
 namespace chain::x::nodes {
 
@@ -112,9 +113,20 @@ std::string short_enum_name(const std::string& full, std::string_view prefix) {
 constexpr std::string_view kNodeStatusPrefix = "HARDWARE_NODE_STATUS_";
 constexpr std::string_view kParticipantStatusPrefix = "PARTICIPANT_STATUS_";
 
+// `genesis`: participants declared in genesis are trusted (every validator agreed on the file) and carry no
+// key proof; every transaction must.
 common::Status register_participant(app::Context& ctx, const types::Address& signer,
-                                    const MsgSubmitNewParticipant& msg) {
+                                    const MsgSubmitNewParticipant& msg, bool genesis = false) {
   auto& st = ctx.store();
+  if (!genesis && !common::participant_key::verify(msg.validator_public_key(), ctx.block().chain_id,
+                                                   msg.creator(), msg.validator_key_signature())) {
+    return common::make_error(
+        codes::kUnauthorized,
+        "validator_key_signature does not verify: it must be the ed25519 signature by validator key " +
+            common::to_base64(msg.validator_public_key()) +
+            " over \"inference/participant-validator-key\" 0x00 \"" + ctx.block().chain_id + "\" 0x00 \"" +
+            msg.creator() + "\" (common/participant_key.h); only the holder of a validator key may bind it");
+  }
   if (auto owner = st.get(keys::validator_key(msg.validator_public_key())); owner && *owner != signer) {
     return invalid("validator key " + common::to_base64(msg.validator_public_key()) +
                    " is already registered by participant " + types::to_bech32(ctx.hrp(), *owner));
@@ -153,6 +165,10 @@ common::Status check_new_participant(const MsgSubmitNewParticipant& msg, const t
     return common::make_error(codes::kInvalidPubKey,
                               "validator_public_key must be a 32-byte ed25519 key, got " +
                                   std::to_string(msg.validator_public_key().size()) + " bytes");
+  }
+  if (msg.validator_key_signature().size() > 64) {
+    return invalid("validator_key_signature must be a 64-byte ed25519 signature, got " +
+                   std::to_string(msg.validator_key_signature().size()) + " bytes");
   }
   return {};
 }
@@ -381,12 +397,23 @@ common::Status apply_hardware_diff(app::Context& ctx, const types::Address& part
     erase_node(st, participant, existing.at(id));
     removed_ids += (removed_ids.empty() ? "" : ",") + id;
   }
-  for (const auto& node : diff.new_or_modified()) {
-    if (auto it = existing.find(node.local_id()); it != existing.end())
+  // The order nodes were added (pre-PoC selection, §7.5): a new node takes the participant's next sequence
+  // number, a modified one keeps its own; whatever the sender put in added_seq is ignored.
+  auto owner = *get_participant(st, participant);
+  const uint64_t added_before = owner.nodes_added();
+  for (const auto& given : diff.new_or_modified()) {
+    HardwareNode node = given;
+    if (auto it = existing.find(node.local_id()); it != existing.end()) {
+      node.set_added_seq(it->second.added_seq());
       erase_node(st, participant, it->second);
+    } else {
+      node.set_added_seq(owner.nodes_added());
+      owner.set_nodes_added(owner.nodes_added() + 1);
+    }
     put_node(st, participant, node);
     changed_ids += (changed_ids.empty() ? "" : ",") + node.local_id();
   }
+  if (owner.nodes_added() != added_before) set_participant(st, owner);
   ctx.emit(types::Event{"hardware_diff",
                         {{"participant", who}, {"new_or_modified", changed_ids}, {"removed", removed_ids}}});
   return {};
@@ -514,7 +541,7 @@ common::Status NodesModule::init_genesis(app::Context& ctx, const nlohmann::json
     if (auto st = check_new_participant(msg, *address, ctx.hrp()); !st) {
       return invalid("genesis participant " + msg.creator() + ": " + st.error().message);
     }
-    if (auto st = register_participant(ctx, *address, msg); !st) {
+    if (auto st = register_participant(ctx, *address, msg, /*genesis=*/true); !st) {
       return invalid("genesis participant " + msg.creator() + ": " + st.error().message);
     }
   }

@@ -12,6 +12,7 @@
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/record.h"
 #include "chain/x/schedule/schedule.h"
+#include "chain/x/weights/weights.h"
 #include "common/bytes.h"
 
 namespace chain::x::poc {
@@ -30,7 +31,8 @@ std::string batch_participant(uint64_t epoch, const types::Address& a) {
 std::string batch_node(uint64_t epoch, const types::Address& a, std::string_view node_id) {
   return batch_participant(epoch, a) + std::string(node_id) + std::string(1, '\0');
 }
-std::string batch(uint64_t epoch, const types::Address& a, std::string_view node_id, std::string_view batch_id) {
+std::string batch(uint64_t epoch, const types::Address& a, std::string_view node_id,
+                  std::string_view batch_id) {
   return batch_node(epoch, a, node_id) + std::string(batch_id);
 }
 std::string validation_epoch(uint64_t epoch) {
@@ -42,6 +44,16 @@ std::string validation(uint64_t epoch, const types::Address& participant, const 
 std::string seed(uint64_t epoch, const types::Address& participant) {
   return std::string(kSeedPrefix) + common::be64(epoch) + participant;
 }
+// Per (epoch, participant, node): be64(batches) || be64(nonces) submitted, for the spam limits.
+constexpr std::string_view kNodeCountPrefix = "poc/count/";
+std::string node_count(uint64_t epoch, const types::Address& a, std::string_view node_id) {
+  return std::string(kNodeCountPrefix) + common::be64(epoch) + a + std::string(node_id);
+}
+// The lowest epoch whose PoC data may still be in state (be64); pruning moves it up.
+constexpr std::string_view kPruneFloor = "poc/prune_floor";
+// Every per-epoch collection, each keyed <prefix><be64 epoch>...
+constexpr std::string_view kEpochPrefixes[] = {kBatchPrefix, kValidationPrefix, kSeedPrefix,
+                                               kNodeCountPrefix};
 }  // namespace keys
 
 namespace {
@@ -53,12 +65,13 @@ bool valid_id_char(char c) {
 
 common::Status validate_id(std::string_view what, std::string_view id) {
   if (id.empty() || id.size() > kMaxBatchIdLength) {
-    return invalid(std::string(what) + " \"" + std::string(id) + "\" must be 1-" + std::to_string(kMaxBatchIdLength) +
-                   " characters");
+    return invalid(std::string(what) + " \"" + std::string(id) + "\" must be 1-" +
+                   std::to_string(kMaxBatchIdLength) + " characters");
   }
   for (char c : id) {
     if (!valid_id_char(c)) {
-      return invalid(std::string(what) + " \"" + std::string(id) + "\" may only contain letters, digits, '.', '_', '-'");
+      return invalid(std::string(what) + " \"" + std::string(id) +
+                     "\" may only contain letters, digits, '.', '_', '-'");
     }
   }
   return {};
@@ -72,7 +85,8 @@ bool is_finite_non_negative(double d) {  // determinism-ok: bit tests only, no f
   return ((bits >> 52) & 0x7ff) != 0x7ff;
 }
 
-common::Status check_creator(const std::string& creator, const types::Address& signer, const std::string& hrp) {
+common::Status check_creator(const std::string& creator, const types::Address& signer,
+                             const std::string& hrp) {
   auto parsed = types::parse_address(hrp, creator);
   if (!parsed) return common::make_error(parsed.error().code, "creator: " + parsed.error().message);
   if (*parsed != signer) {
@@ -100,13 +114,15 @@ common::Result<Upcoming> upcoming_or_error(const store::KvReader& state, std::st
 
 common::Status check_start_height(uint64_t given, const epochs::Epoch& u) {
   if (given != 0 && given != u.poc_start_height()) {
-    return invalid("poc_stage_start_block_height " + std::to_string(given) + " is not the PoC start of epoch " +
-                   std::to_string(u.index()) + " (" + std::to_string(u.poc_start_height()) + ")");
+    return invalid("poc_stage_start_block_height " + std::to_string(given) +
+                   " is not the PoC start of epoch " + std::to_string(u.index()) + " (" +
+                   std::to_string(u.poc_start_height()) + ")");
   }
   return {};
 }
 
-common::Status check_batch(const MsgSubmitPocBatch& msg, const types::Address& signer, const std::string& hrp) {
+common::Status check_batch(const MsgSubmitPocBatch& msg, const types::Address& signer,
+                           const std::string& hrp) {
   TRY_STATUS(check_creator(msg.creator(), signer, hrp));
   TRY_STATUS(validate_id("node_id", msg.node_id()));
   TRY_STATUS(validate_id("batch_id", msg.batch_id()));
@@ -144,22 +160,49 @@ common::Status submit_batch(app::Context& ctx, const MsgSubmitPocBatch& msg, con
   if (!up) return up.error();
   TRY_STATUS(check_start_height(msg.poc_stage_start_block_height(), up->epoch));
   if (auto slot = schedule::get_poc_slot(st, up->epoch.index() - 1, signer, msg.node_id())) {
-    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" has POC_SLOT for \"" + slot->model_id() +
-                   "\" in epoch " + std::to_string(up->epoch.index() - 1) +
+    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" has POC_SLOT for \"" +
+                   slot->model_id() + "\" in epoch " + std::to_string(up->epoch.index() - 1) +
                    ": it serves inference during this PoC, mines nothing and keeps its poc_weight " +
                    std::to_string(slot->poc_weight()));
   }
   if (!common::epochs::in_poc_batch_window(up->stages, ctx.height())) {
-    return invalid("PoC batch rejected at height " + std::to_string(ctx.height()) + ": the batch window of epoch " +
-                   std::to_string(up->epoch.index()) + " is [" + std::to_string(up->stages.poc_start + 1) + ", " +
+    return invalid("PoC batch rejected at height " + std::to_string(ctx.height()) +
+                   ": the batch window of epoch " + std::to_string(up->epoch.index()) + " is [" +
+                   std::to_string(up->stages.poc_start + 1) + ", " +
                    std::to_string(up->stages.poc_exchange_end) + "]");
   }
   uint64_t epoch = up->epoch.index();
   std::string key = keys::batch(epoch, signer, msg.node_id(), msg.batch_id());
   if (ctx.store().has(key)) {
-    return invalid("PoC batch \"" + msg.batch_id() + "\" of node \"" + msg.node_id() + "\" was already submitted in epoch " +
-                   std::to_string(epoch) + "; use a new batch_id");
+    return invalid("PoC batch \"" + msg.batch_id() + "\" of node \"" + msg.node_id() +
+                   "\" was already submitted in epoch " + std::to_string(epoch) + "; use a new batch_id");
   }
+  // Spam limits of the epoch's params snapshot (issue 13): per batch, and per node and epoch.
+  const auto limits = epochs::state_limits(up->epoch.params());
+  const auto nonces = static_cast<uint64_t>(msg.nonces_size());
+  if (nonces > limits.max_nonces_per_batch) {
+    return invalid("PoC batch rejected: " + std::to_string(nonces) + " nonces; epoch " +
+                   std::to_string(epoch) + " accepts at most max_nonces_per_batch = " +
+                   std::to_string(limits.max_nonces_per_batch) + " per batch");
+  }
+  const std::string count_key = keys::node_count(epoch, signer, msg.node_id());
+  uint64_t batches_before = 0, nonces_before = 0;
+  if (auto raw = st.get(count_key)) {
+    if (raw->size() != 16) throw std::logic_error("corrupt PoC node count record in state");
+    batches_before = common::get_be64(std::string_view(*raw).substr(0, 8));
+    nonces_before = common::get_be64(std::string_view(*raw).substr(8, 8));
+  }
+  if (batches_before >= limits.max_batches_per_node) {
+    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" already submitted " +
+                   std::to_string(batches_before) + " batches in epoch " + std::to_string(epoch) +
+                   "; max_batches_per_node = " + std::to_string(limits.max_batches_per_node));
+  }
+  if (nonces > limits.max_nonces_per_node || nonces_before > limits.max_nonces_per_node - nonces) {
+    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" would submit " +
+                   std::to_string(nonces_before + nonces) + " nonces in epoch " + std::to_string(epoch) +
+                   "; max_nonces_per_node = " + std::to_string(limits.max_nonces_per_node));
+  }
+  ctx.store().set(count_key, common::be64(batches_before + 1) + common::be64(nonces_before + nonces));
   PoCBatch b;
   b.set_participant(signer);
   b.set_node_id(msg.node_id());
@@ -191,7 +234,8 @@ common::Status check_validation(const MsgSubmitPocValidation& msg, const types::
   return {};
 }
 
-common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation& msg, const types::Address& signer) {
+common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation& msg,
+                                 const types::Address& signer) {
   const auto& st = ctx.reader();
   auto up = upcoming_or_error(st, "PoC validation");
   if (!up) return up.error();
@@ -217,8 +261,8 @@ common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation
     return false;
   });
   if (!has_batches) {
-    return invalid("PoC validation rejected: " + msg.participant_address() + " submitted no PoC batch in epoch " +
-                   std::to_string(epoch));
+    return invalid("PoC validation rejected: " + msg.participant_address() +
+                   " submitted no PoC batch in epoch " + std::to_string(epoch));
   }
   PoCValidation v;
   v.set_participant(participant);
@@ -248,7 +292,8 @@ common::Status check_seed(const MsgSubmitSeed& msg, const types::Address& signer
 common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const types::Address& signer) {
   const auto& st = ctx.reader();
   if (!nodes::get_participant(st, signer)) {
-    return common::make_error(codes::kUnauthorized, "seed rejected: " + msg.creator() + " is not a registered participant");
+    return common::make_error(codes::kUnauthorized,
+                              "seed rejected: " + msg.creator() + " is not a registered participant");
   }
   auto up = upcoming_or_error(st, "seed");
   if (!up) return up.error();
@@ -258,8 +303,9 @@ common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const ty
   }
   if (ctx.height() < up->stages.poc_start || ctx.height() > up->stages.validation_end) {
     return invalid("seed rejected at height " + std::to_string(ctx.height()) + ": seeds of epoch " +
-                   std::to_string(up->epoch.index()) + " are accepted in [" + std::to_string(up->stages.poc_start) +
-                   ", " + std::to_string(up->stages.validation_end) + "]");
+                   std::to_string(up->epoch.index()) + " are accepted in [" +
+                   std::to_string(up->stages.poc_start) + ", " + std::to_string(up->stages.validation_end) +
+                   "]");
   }
   std::string key = keys::seed(msg.epoch_index(), signer);
   if (ctx.store().has(key)) {
@@ -272,7 +318,8 @@ common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const ty
   s.set_signature(msg.signature());
   s.set_height(ctx.height());
   ctx.store().set(key, s.SerializeAsString());
-  ctx.emit(types::Event{"poc_seed", {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
+  ctx.emit(types::Event{
+      "poc_seed", {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
   return {};
 }
 
@@ -286,7 +333,8 @@ std::vector<PoCBatch> scan_batches(const store::KvReader& state, const std::stri
 }
 
 common::Result<uint64_t> parse_u64(const std::string& text, const std::string& what) {
-  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (text.empty() || text.size() > 19 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return invalid(what + " must be a non-negative integer, got \"" + text + "\"");
   }
   return std::stoull(text);
@@ -300,7 +348,12 @@ nlohmann::json batches_json(const std::vector<PoCBatch>& batches, const std::str
 
 }  // namespace
 
-void for_each_batch(const store::KvReader& state, uint64_t epoch, const std::function<void(const PoCBatch&)>& fn) {
+std::string batch_epoch_prefix(uint64_t epoch) {
+  return keys::batch_epoch(epoch);
+}
+
+void for_each_batch(const store::KvReader& state, uint64_t epoch,
+                    const std::function<void(const PoCBatch&)>& fn) {
   PoCBatch b;
   state.scan_prefix(keys::batch_epoch(epoch), [&](std::string_view, std::string_view value) {
     if (!b.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -337,19 +390,40 @@ uint64_t calculate_node_weight(std::vector<uint64_t>& nonces) {
   return static_cast<uint64_t>(std::unique(nonces.begin(), nonces.end()) - nonces.begin());
 }
 
-uint64_t calculate_node_weight(const store::KvReader& state, uint64_t epoch, const types::Address& participant,
-                               std::string_view node_id) {
-  std::vector<uint64_t> nonces;
-  for (const auto& b : get_poc_batches_for_node(state, epoch, participant, node_id)) {
-    nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
+namespace {
+std::vector<weights::NodeWeight> participant_node_weights(const store::KvReader& state, uint64_t epoch,
+                                                          const types::Address& participant) {
+  std::vector<weights::NodeNonces> nodes;
+  for (const auto& b : get_poc_batches_for_participant(state, epoch, participant)) {
+    if (nodes.empty() || nodes.back().node_id != b.node_id()) nodes.push_back({b.node_id(), {}});
+    nodes.back().nonces.insert(nodes.back().nonces.end(), b.nonces().begin(), b.nonces().end());
   }
-  return calculate_node_weight(nonces);
+  return weights::count_participant_nonces(nodes);
+}
+uint64_t weight_of(const std::vector<weights::NodeWeight>& list, std::string_view node_id) {
+  for (const auto& w : list) {
+    if (w.node_id == node_id) return w.poc_weight;
+  }
+  return 0;
+}
+}  // namespace
+
+uint64_t calculate_node_weight(const store::KvReader& state, uint64_t epoch,
+                               const types::Address& participant, std::string_view node_id) {
+  return weight_of(participant_node_weights(state, epoch, participant), node_id);
 }
 
 types::u128 calculate_model_power(const store::KvReader& state, uint64_t epoch, std::string_view model_id) {
   types::u128 total = 0;
-  for (const auto& ref : nodes::get_nodes_for_model(state, model_id)) {
-    total += calculate_node_weight(state, epoch, ref.participant, ref.node.local_id());
+  std::optional<types::Address> who;
+  std::vector<weights::NodeWeight> list;
+  for (const auto& ref : nodes::get_nodes_for_model(state, model_id)) {  // sorted by participant
+    if (ref.node.models_size() == 0 || ref.node.models(0) != model_id) continue;
+    if (!who || *who != ref.participant) {
+      who = ref.participant;
+      list = participant_node_weights(state, epoch, ref.participant);
+    }
+    total += weight_of(list, ref.node.local_id());
   }
   return total;
 }
@@ -363,7 +437,8 @@ std::vector<PoCValidation> get_validations(const store::KvReader& state, uint64_
   return out;
 }
 
-std::optional<RandomSeed> get_seed(const store::KvReader& state, uint64_t epoch, const types::Address& participant) {
+std::optional<RandomSeed> get_seed(const store::KvReader& state, uint64_t epoch,
+                                   const types::Address& participant) {
   auto raw = state.get(keys::seed(epoch, participant));
   if (!raw) return std::nullopt;
   return parse_record<RandomSeed>(*raw, "seed");
@@ -392,6 +467,43 @@ nlohmann::json validation_to_json(const PoCValidation& v, const std::string& hrp
           {"validated_at_height", v.validated_at_height()}};
 }
 
+size_t prune_epochs_before(store::KvStore& state, uint64_t below, size_t max_keys) {
+  uint64_t floor = 0;
+  if (auto raw = state.get(keys::kPruneFloor)) {
+    if (raw->size() != 8) throw std::logic_error("corrupt PoC prune floor in state");
+    floor = common::get_be64(*raw);
+  }
+  size_t erased = 0;
+  std::vector<std::string> doomed;
+  while (floor < below && erased < max_keys) {
+    doomed.clear();
+    for (auto prefix : keys::kEpochPrefixes) {
+      state.scan_prefix(std::string(prefix) + common::be64(floor),
+                        [&](std::string_view key, std::string_view) {
+                          if (erased + doomed.size() >= max_keys) return false;
+                          doomed.emplace_back(key);
+                          return true;
+                        });
+    }
+    for (const auto& k : doomed) state.erase(k);
+    erased += doomed.size();
+    if (erased >= max_keys) break;  // the epoch may have more: the next block goes on from here
+    ++floor;                        // nothing of `floor` is left
+  }
+  if (floor > 0) state.set(keys::kPruneFloor, common::be64(floor));
+  return erased;
+}
+
+void PocModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpdate>&) {
+  const auto& st = ctx.reader();
+  uint64_t effective = epochs::effective_epoch_index(st);
+  auto current = epochs::get_epoch(st, effective);
+  if (!current) return;
+  uint64_t retention = epochs::state_limits(current->params()).poc_retention_epochs;
+  if (effective <= retention) return;
+  prune_epochs_before(ctx.store(), effective - retention + 1, kMaxPrunedKeysPerBlock);
+}
+
 void PocModule::register_messages(app::MsgRouter& router) {
   router.add_typed<MsgSubmitPocBatch>(std::string(kMsgSubmitPocBatchUrl), check_batch, submit_batch);
   router.add_typed<MsgSubmitPocValidation>(std::string(kMsgSubmitPocValidationUrl), check_validation,
@@ -414,9 +526,10 @@ void PocModule::register_queries(app::QueryRouter& router) {
     if (!epoch) return epoch.error();
     auto p = types::parse_address(req.hrp, req.param("participant"));
     if (!p) return p.error();
-    return nlohmann::json{{"epoch_index", *epoch},
-                          {"participant", req.param("participant")},
-                          {"batches", batches_json(get_poc_batches_for_participant(req.state, *epoch, *p), req.hrp)}};
+    return nlohmann::json{
+        {"epoch_index", *epoch},
+        {"participant", req.param("participant")},
+        {"batches", batches_json(get_poc_batches_for_participant(req.state, *epoch, *p), req.hrp)}};
   });
   router.add("/inference/poc-batches/{epoch}/{participant}/{node_id}", [](const QueryRequest& req) -> Json {
     auto epoch = parse_u64(req.param("epoch"), "epoch");
@@ -424,20 +537,22 @@ void PocModule::register_queries(app::QueryRouter& router) {
     auto p = types::parse_address(req.hrp, req.param("participant"));
     if (!p) return p.error();
     std::string node = req.param("node_id");
-    return nlohmann::json{{"epoch_index", *epoch},
-                          {"participant", req.param("participant")},
-                          {"node_id", node},
-                          {"node_weight", calculate_node_weight(req.state, *epoch, *p, node)},
-                          {"batches", batches_json(get_poc_batches_for_node(req.state, *epoch, *p, node), req.hrp)}};
+    return nlohmann::json{
+        {"epoch_index", *epoch},
+        {"participant", req.param("participant")},
+        {"node_id", node},
+        {"node_weight", calculate_node_weight(req.state, *epoch, *p, node)},
+        {"batches", batches_json(get_poc_batches_for_node(req.state, *epoch, *p, node), req.hrp)}};
   });
   router.add("/inference/poc-batches-for-model/{epoch}/{model_id...}", [](const QueryRequest& req) -> Json {
     auto epoch = parse_u64(req.param("epoch"), "epoch");
     if (!epoch) return epoch.error();
     std::string id = models::decode_model_id(req.param("model_id"));
-    return nlohmann::json{{"epoch_index", *epoch},
-                          {"model_id", id},
-                          {"model_power", gov::u128_to_string(calculate_model_power(req.state, *epoch, id))},
-                          {"batches", batches_json(get_poc_batches_for_model(req.state, *epoch, id), req.hrp)}};
+    return nlohmann::json{
+        {"epoch_index", *epoch},
+        {"model_id", id},
+        {"model_power", gov::u128_to_string(calculate_model_power(req.state, *epoch, id))},
+        {"batches", batches_json(get_poc_batches_for_model(req.state, *epoch, id), req.hrp)}};
   });
   router.add("/inference/poc-validations/{epoch}", [](const QueryRequest& req) -> Json {
     auto epoch = parse_u64(req.param("epoch"), "epoch");

@@ -23,7 +23,9 @@ using types::u128;
 namespace keys {
 constexpr std::string_view kParams = "schedule/params";
 constexpr std::string_view kSlotPrefix = "schedule/slot/";
-std::string slot_epoch(uint64_t epoch) { return std::string(kSlotPrefix) + common::be64(epoch); }
+std::string slot_epoch(uint64_t epoch) {
+  return std::string(kSlotPrefix) + common::be64(epoch);
+}
 std::string slot(uint64_t epoch, const types::Address& participant, std::string_view node_id) {
   return slot_epoch(epoch) + participant + std::string(node_id);
 }
@@ -31,8 +33,8 @@ std::string slot(uint64_t epoch, const types::Address& participant, std::string_
 
 namespace {
 
-bool set_vector_entry(store::KvStore& state, uint64_t epoch, std::string_view model_id, size_t slot, uint64_t value,
-                      bool expected) {
+bool set_vector_entry(store::KvStore& state, uint64_t epoch, std::string_view model_id, size_t slot,
+                      uint64_t value, bool expected) {
   if (model_id.empty() || slot > kPocSlot) return false;
   auto g = groups::get_group(state, epoch, model_id);
   if (!g) return false;
@@ -74,19 +76,22 @@ void record_real_throughput(app::Context& ctx, const epochs::Epoch& upcoming) {
   auto parent = groups::get_group(ctx.reader(), e, "");
   if (!parent) return;
   for (const auto& model : parent->sub_group_models()) {
-    uint64_t real = measure_model_throughput_for_blocks(ctx.reader(), model, upcoming.poc_start_height(), ctx.height());
+    // Only tokens of nodes holding POC_SLOT for the model count (issue 13; ARCHITECTURE §7.6-§7.7).
+    uint64_t real =
+        infer::sum_counters(ctx.reader(), model, upcoming.poc_start_height(), ctx.height()).poc_slot_tokens();
     if (!set_real_throughput(ctx.store(), e, model, kPocSlot, real)) continue;
     auto g = groups::get_group(ctx.reader(), e, model);
     uint64_t expected = vector_entry(g->expected_throughput_vector(), kPocSlot);
-    ctx.emit(types::Event{"throughput_recorded",
-                          {{"epoch_index", std::to_string(e)},
-                           {"model_id", model},
-                           {"timeslot", "POC_SLOT"},
-                           {"from", std::to_string(upcoming.poc_start_height())},
-                           {"to", std::to_string(ctx.height())},
-                           {"expected", std::to_string(expected)},
-                           {"real", std::to_string(real)},
-                           {"performance_bps", std::to_string(validate_throughput_performance(expected, real))}}});
+    ctx.emit(
+        types::Event{"throughput_recorded",
+                     {{"epoch_index", std::to_string(e)},
+                      {"model_id", model},
+                      {"timeslot", "POC_SLOT"},
+                      {"from", std::to_string(upcoming.poc_start_height())},
+                      {"to", std::to_string(ctx.height())},
+                      {"expected", std::to_string(expected)},
+                      {"real", std::to_string(real)},
+                      {"performance_bps", std::to_string(validate_throughput_performance(expected, real))}}});
   }
 }
 
@@ -108,22 +113,25 @@ ScheduleParams get_params(const store::KvReader& state) {
   return parse_record<ScheduleParams>(*raw, "schedule params");
 }
 
-void set_params(store::KvStore& state, const ScheduleParams& p) { state.set(keys::kParams, p.SerializeAsString()); }
+void set_params(store::KvStore& state, const ScheduleParams& p) {
+  state.set(keys::kParams, p.SerializeAsString());
+}
 
 common::Status validate_params(const ScheduleParams& p) {
   if (p.inference_expiration_blocks() == 0 || p.inference_expiration_blocks() > 1'000'000) {
     return invalid("schedule params: inference_expiration_blocks must be in [1, 1000000]");
   }
   if (p.poc_slot_max_capacity_bps() > 5000) {
-    return invalid("schedule params: poc_slot_max_capacity_bps must be at most 5000 (50% of a model's capacity)");
+    return invalid(
+        "schedule params: poc_slot_max_capacity_bps must be at most 5000 (50% of a model's capacity)");
   }
   return {};
 }
 
 // ---- throughput
 
-uint64_t measure_model_throughput_for_blocks(const store::KvReader& state, std::string_view model_id, uint64_t from,
-                                             uint64_t to) {
+uint64_t measure_model_throughput_for_blocks(const store::KvReader& state, std::string_view model_id,
+                                             uint64_t from, uint64_t to) {
   return infer::sum_counters(state, model_id, from, to).tokens();
 }
 
@@ -132,7 +140,8 @@ bool set_expected_throughput(store::KvStore& state, uint64_t epoch, std::string_
   return set_vector_entry(state, epoch, model_id, slot, value, true);
 }
 
-bool set_real_throughput(store::KvStore& state, uint64_t epoch, std::string_view model_id, size_t slot, uint64_t value) {
+bool set_real_throughput(store::KvStore& state, uint64_t epoch, std::string_view model_id, size_t slot,
+                         uint64_t value) {
   return set_vector_entry(state, epoch, model_id, slot, value, false);
 }
 
@@ -143,7 +152,8 @@ uint64_t validate_throughput_performance(uint64_t expected, uint64_t real) {
 
 // ---- selection
 
-SelectionResult select_poc_slots(const std::vector<SelectionModel>& models, rng::Stream& rng, uint64_t cap_bps) {
+SelectionResult select_poc_slots(const std::vector<SelectionModel>& models, rng::Stream& rng,
+                                 uint64_t cap_bps) {
   SelectionResult out;
   std::set<std::pair<types::Address, std::string>> chosen;
   for (const auto& m : models) {
@@ -177,12 +187,15 @@ SelectionResult select_poc_slots(const std::vector<SelectionModel>& models, rng:
       if (k == rng::kNone) break;  // every remaining participant has weight 0
       size_t p = candidates[k];
       const SelectionNode& n = *queue[p][head[p]++];
-      // Never above the cap: a node that would cross it is passed over (a smaller one may still fit).
-      if (u128(o.selected_throughput) + n.throughput > o.cap) continue;
-      o.selected_throughput += n.throughput;
+      // §7.5 as written: take the node, add its throughput, stop once the target is reached. The cap bounds
+      // the target, not each pick, so a lone node (or a first node larger than the target) is selected and
+      // the selection exceeds the target by less than one node's throughput (docs/schedule.md).
+      o.selected_throughput =
+          static_cast<uint64_t>(std::min<u128>(u128(o.selected_throughput) + n.throughput, UINT64_MAX));
       ++o.selected_nodes;
       chosen.insert({m.participants[p].address, n.node_id});
-      out.selected.push_back({m.model_id, m.participants[p].address, n.node_id, n.throughput, n.poc_weight, d});
+      out.selected.push_back(
+          {m.model_id, m.participants[p].address, n.node_id, n.throughput, n.poc_weight, d});
     }
     out.models.push_back(std::move(o));
   }
@@ -218,8 +231,9 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
     }
   }
   std::set<std::string> epoch_models(model_ids.begin(), model_ids.end());
-  auto pending_change = [&](const types::Address& who, const std::string& node_id) {
-    auto hw = nodes::get_hardware_node(st, who, node_id);
+  // The node's registry record (nullopt: removed since formation, a pending change).
+  auto pending_change = [&](const types::Address& who, const std::string& node_id,
+                            const std::optional<nodes::HardwareNode>& hw) {
     if (!hw) return true;
     std::set<std::string> now;
     std::string first;
@@ -245,20 +259,32 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
       SelectionParticipant p;
       p.address = m.member();
       p.weight = groups::member_weight(st, e, m.member());
+      std::vector<std::pair<uint64_t, SelectionNode>> ordered;  // (added_seq, node)
       for (const auto& n : m.ml_nodes()) {
         SelectionNode sn;
         sn.node_id = n.node_id();
         sn.throughput = n.throughput();
         sn.poc_weight = n.poc_weight();
         sn.pre_poc_slot = n.timeslot_allocation_size() > 0 && n.timeslot_allocation(0);
-        sn.pending_change = sn.pre_poc_slot && pending_change(m.member(), n.node_id());
-        p.nodes.push_back(std::move(sn));
+        uint64_t seq = UINT64_MAX;  // ineligible nodes go last; their order does not matter
+        if (sn.pre_poc_slot) {
+          auto hw = nodes::get_hardware_node(st, m.member(), n.node_id());
+          sn.pending_change = pending_change(m.member(), n.node_id(), hw);
+          if (hw) seq = hw->added_seq();
+        }
+        ordered.emplace_back(seq, std::move(sn));
       }
+      // The order the participant added its nodes (§7.5); equal sequence numbers (records from before the
+      // field existed) by local id.
+      std::stable_sort(ordered.begin(), ordered.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& [_, sn] : ordered) p.nodes.push_back(std::move(sn));
       sm.participants.push_back(std::move(p));
     }
     input.push_back(std::move(sm));
   }
-  rng::Stream stream(rng::seed(kSelectionDomain, ctx.block().chain_id, ctx.height(), ctx.block().last_block_hash));
+  rng::Stream stream(
+      rng::seed(kSelectionDomain, ctx.block().chain_id, ctx.height(), ctx.block().last_block_hash));
   auto result = select_poc_slots(input, stream, params.poc_slot_max_capacity_bps());
 
   // Record: POC_SLOT in the member records of the current epoch, the index, the vectors, events.
@@ -291,7 +317,8 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
   for (size_t i = 0; i < result.models.size(); ++i) {
     const auto& o = result.models[i];
     auto g = groups::get_group(st, e, o.model_id);
-    uint64_t real_pre = measure_model_throughput_for_blocks(st, o.model_id, g->effective_block_height(), ctx.height());
+    uint64_t real_pre =
+        measure_model_throughput_for_blocks(st, o.model_id, g->effective_block_height(), ctx.height());
     set_expected_throughput(ctx.store(), e, o.model_id, kPocSlot, o.expected);
     set_real_throughput(ctx.store(), e, o.model_id, kPrePocSlot, real_pre);
     ctx.emit(types::Event{"throughput_expected",
@@ -311,8 +338,8 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
 
 // ---- index
 
-std::optional<PocSlot> get_poc_slot(const store::KvReader& state, uint64_t epoch, const types::Address& participant,
-                                    std::string_view node_id) {
+std::optional<PocSlot> get_poc_slot(const store::KvReader& state, uint64_t epoch,
+                                    const types::Address& participant, std::string_view node_id) {
   auto raw = state.get(keys::slot(epoch, participant, node_id));
   if (!raw) return std::nullopt;
   return parse_record<PocSlot>(*raw, "POC_SLOT");
@@ -330,9 +357,10 @@ std::vector<PocSlot> preserved_nodes(const store::KvReader& state, uint64_t epoc
     auto it = bps.find(s.model_id());
     if (it == bps.end()) {
       auto g = groups::get_group(state, epoch, s.model_id());
-      uint64_t v = g ? validate_throughput_performance(vector_entry(g->expected_throughput_vector(), kPocSlot),
-                                                       vector_entry(g->real_throughput_vector(), kPocSlot))
-                     : kBps;
+      uint64_t v =
+          g ? validate_throughput_performance(vector_entry(g->expected_throughput_vector(), kPocSlot),
+                                              vector_entry(g->real_throughput_vector(), kPocSlot))
+            : kBps;
       it = bps.emplace(s.model_id(), v).first;
     }
     s.set_poc_weight(static_cast<uint64_t>(u128(s.poc_weight()) * it->second / kBps));
@@ -346,11 +374,13 @@ common::Status ScheduleModule::init_genesis(app::Context& ctx, const nlohmann::j
   ScheduleParams p = default_params();
   if (app_state.contains("schedule") && app_state.at("schedule").contains("params")) {
     const auto& j = app_state.at("schedule").at("params");
-    if (j.contains("inference_expiration_blocks")) p.set_inference_expiration_blocks(j.at("inference_expiration_blocks").get<uint64_t>());
+    if (j.contains("inference_expiration_blocks"))
+      p.set_inference_expiration_blocks(j.at("inference_expiration_blocks").get<uint64_t>());
     if (j.contains("scale_preserved_weight_by_throughput")) {
       p.set_scale_preserved_weight_by_throughput(j.at("scale_preserved_weight_by_throughput").get<bool>());
     }
-    if (j.contains("poc_slot_max_capacity_bps")) p.set_poc_slot_max_capacity_bps(j.at("poc_slot_max_capacity_bps").get<uint64_t>());
+    if (j.contains("poc_slot_max_capacity_bps"))
+      p.set_poc_slot_max_capacity_bps(j.at("poc_slot_max_capacity_bps").get<uint64_t>());
   }
   if (auto st = validate_params(p); !st) return invalid("genesis " + st.error().message);
   set_params(ctx.store(), p);
@@ -364,7 +394,8 @@ nlohmann::json ScheduleModule::default_genesis(std::string_view) const {
 void ScheduleModule::register_messages(app::MsgRouter& router) {
   router.add_typed<MsgUpdateScheduleParams>(
       std::string(kMsgUpdateScheduleParamsUrl),
-      [](const MsgUpdateScheduleParams& msg, const types::Address& signer, const std::string& hrp) -> common::Status {
+      [](const MsgUpdateScheduleParams& msg, const types::Address& signer,
+         const std::string& hrp) -> common::Status {
         TRY_STATUS(gov::check_authority("MsgUpdateScheduleParams", msg.authority(), signer, hrp));
         if (!msg.has_params()) return invalid("MsgUpdateScheduleParams: params are missing");
         return validate_params(msg.params());
@@ -388,7 +419,9 @@ void ScheduleModule::register_queries(app::QueryRouter& router) {
     if (!from) return from.error();
     auto to = parse_u64("to", req.param("to", req.param("height", "0")));
     if (!to) return to.error();
-    return nlohmann::json{{"model", model}, {"from", *from}, {"to", *to},
+    return nlohmann::json{{"model", model},
+                          {"from", *from},
+                          {"to", *to},
                           {"tokens", measure_model_throughput_for_blocks(req.state, model, *from, *to)}};
   });
   router.add("/inference/poc-slots/{epoch}", [](const QueryRequest& req) -> Json {
@@ -408,7 +441,8 @@ void ScheduleModule::register_queries(app::QueryRouter& router) {
     return nlohmann::json{{"epoch_index", *e}, {"poc_slots", slots}};
   });
   // Executor for a model: weighted by the participant's weight in the model sub-group of the effective epoch;
-  // from the start of PoC to the end of the epoch only among POC_SLOT nodes. Deterministic for (seed, height).
+  // from the start of PoC to the end of the epoch only among POC_SLOT nodes. Deterministic for (seed,
+  // height).
   router.add("/inference/executor", [](const QueryRequest& req) -> Json {
     std::string model = req.param("model");
     if (model.empty()) return invalid("executor: the model query parameter is required (?model=ID)");
@@ -416,7 +450,9 @@ void ScheduleModule::register_queries(app::QueryRouter& router) {
     if (!height) return height.error();
     uint64_t e = epochs::effective_epoch_index(req.state);
     auto g = groups::get_group(req.state, e, model);
-    if (!g) return common::make_error(codes::kNotFound, "executor: model \"" + model + "\" has no sub-group in epoch " + std::to_string(e));
+    if (!g)
+      return common::make_error(codes::kNotFound, "executor: model \"" + model +
+                                                      "\" has no sub-group in epoch " + std::to_string(e));
     bool poc_only = epochs::upcoming_epoch(req.state).has_value();
     struct Choice {
       types::Address participant;
@@ -429,8 +465,12 @@ void ScheduleModule::register_queries(app::QueryRouter& router) {
     for (const auto& m : groups::get_members(req.state, e, model)) {
       Choice c{m.member(), m.url(), {}, {}};
       for (const auto& n : m.ml_nodes()) {
-        bool slot = n.timeslot_allocation_size() > static_cast<int>(kPocSlot) && n.timeslot_allocation(kPocSlot);
-        if (poc_only && !slot) continue;
+        // Outside PoC a node serves only its first model (PRE_POC_SLOT, §7.4); during PoC only POC_SLOT
+        // nodes.
+        size_t need = poc_only ? kPocSlot : kPrePocSlot;
+        bool slot = n.timeslot_allocation_size() > static_cast<int>(need) &&
+                    n.timeslot_allocation(static_cast<int>(need));
+        if (!slot) continue;
         c.nodes.push_back(n.node_id());
         c.node_weights.push_back(std::max<uint64_t>(1, n.poc_weight()));
       }
@@ -439,9 +479,10 @@ void ScheduleModule::register_queries(app::QueryRouter& router) {
       choices.push_back(std::move(c));
     }
     if (choices.empty()) {
-      return common::make_error(codes::kNotFound, std::string("executor: no eligible node for model \"") + model +
-                                                      "\" in epoch " + std::to_string(e) +
-                                                      (poc_only ? " (during PoC only POC_SLOT nodes serve)" : ""));
+      return common::make_error(
+          codes::kNotFound, std::string("executor: no eligible node for model \"") + model + "\" in epoch " +
+                                std::to_string(e) +
+                                (poc_only ? " (during PoC only POC_SLOT nodes serve)" : ""));
     }
     std::string seed_text = req.param("seed", "height:" + std::to_string(*height));
     rng::Stream stream(rng::seed(kExecutorDomain, model, e, seed_text));

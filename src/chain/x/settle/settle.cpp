@@ -1,5 +1,6 @@
 #include "chain/x/settle/settle.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "chain/store/overlay.h"
@@ -117,7 +118,8 @@ common::Result<SettleParams> params_from_json(const nlohmann::json& j) {
     } else if (key == "decay_factor_e18") {
       p.set_decay_factor_e18(*v);
     } else if (key == "coverage_bonus_bps") {
-      if (*v > kBpsDenominator) return invalid("settle params: coverage_bonus_bps must be at most 10000 (+100%)");
+      if (*v > kBpsDenominator)
+        return invalid("settle params: coverage_bonus_bps must be at most 10000 (+100%)");
       p.set_coverage_bonus_bps(static_cast<uint32_t>(*v));
     } else {
       return invalid("settle params: unknown field \"" + key + "\"");
@@ -174,7 +176,8 @@ SettleAmounts get_settle_amounts(uint64_t subsidy, uint32_t coverage_bonus_bps,
     bonus_total += bonus;
   }
   // Σ base ≤ subsidy ≤ 2^62 and Σ bonus ≤ Σ base, so every sum below fits in u64.
-  if (base_total > subsidy || bonus_total > base_total) throw std::logic_error("settle: split exceeds the subsidy");
+  if (base_total > subsidy || bonus_total > base_total)
+    throw std::logic_error("settle: split exceeds the subsidy");
   out.base_total = static_cast<uint64_t>(base_total);
   out.bonus_total = static_cast<uint64_t>(bonus_total);
   out.paid = out.base_total + out.bonus_total;
@@ -186,7 +189,13 @@ SettleAmounts get_settle_amounts(uint64_t subsidy, uint32_t coverage_bonus_bps,
 bool covers_every_model(const std::vector<std::optional<groups::ValidationWeight>>& membership) {
   if (membership.empty()) return false;
   for (const auto& m : membership) {
-    if (!m || m->ml_nodes_size() == 0) return false;
+    if (!m) return false;
+    // One of the participant's nodes serves the model: it is the node's first model (PRE_POC_SLOT) and the
+    // node has weight. A node merely listing the model serves another one (ARCHITECTURE §7.4, §7.8).
+    bool served = std::any_of(m->ml_nodes().begin(), m->ml_nodes().end(), [](const groups::MLNodeInfo& n) {
+      return n.poc_weight() > 0 && n.timeslot_allocation_size() > 0 && n.timeslot_allocation(0);
+    });
+    if (!served) return false;
   }
   return true;
 }
@@ -212,7 +221,8 @@ std::optional<EpochSettlement> get_epoch_settlement(const store::KvReader& state
   auto raw = state.get(keys::epoch(epoch));
   if (!raw) return std::nullopt;
   EpochSettlement s;
-  if (!s.ParseFromString(*raw)) throw std::logic_error("corrupt settlement of epoch " + std::to_string(epoch));
+  if (!s.ParseFromString(*raw))
+    throw std::logic_error("corrupt settlement of epoch " + std::to_string(epoch));
   return s;
 }
 
@@ -234,7 +244,8 @@ std::optional<SettleAmount> get_settle_amount(const store::KvReader& state, uint
   auto raw = state.get(keys::amount(epoch, participant));
   if (!raw) return std::nullopt;
   SettleAmount a;
-  if (!a.ParseFromString(*raw)) throw std::logic_error("corrupt settle amount in epoch " + std::to_string(epoch));
+  if (!a.ParseFromString(*raw))
+    throw std::logic_error("corrupt settle amount in epoch " + std::to_string(epoch));
   return a;
 }
 
@@ -250,7 +261,8 @@ bool settle_epoch(app::Context& ctx, uint64_t epoch_index) {
   std::vector<ParticipantInput> inputs;
   for (const auto& m : groups::get_members(ctx.reader(), epoch_index, "")) {  // sorted by address
     if (m.weight() == 0) continue;
-    inputs.push_back({m.member(), m.weight(), get_participant_model_coverage(ctx.reader(), epoch_index, m.member())});
+    inputs.push_back(
+        {m.member(), m.weight(), get_participant_model_coverage(ctx.reader(), epoch_index, m.member())});
   }
   SettleAmounts amounts = get_settle_amounts(subsidy, params.coverage_bonus_bps(), inputs);
 
@@ -260,21 +272,24 @@ bool settle_epoch(app::Context& ctx, uint64_t epoch_index) {
   app::Context bctx(branch, ctx.block(), ctx.hrp(), events);
   std::string denom(types::kBaseDenom);
   auto fail = [&](const std::string& why) {
-    ctx.emit(types::Event{"settlement_failed", {{"epoch_index", std::to_string(epoch_index)}, {"error", why}}});
+    ctx.emit(
+        types::Event{"settlement_failed", {{"epoch_index", std::to_string(epoch_index)}, {"error", why}}});
     return false;
   };
   uint32_t covering = 0;
   for (const auto& a : amounts.amounts) {
     if (a.covers_all_models()) ++covering;
     if (a.total() > 0) {
-      if (auto st = bank::mint(bctx, a.participant(), {denom, a.total()}); !st) return fail(st.error().message);
+      if (auto st = bank::mint(bctx, a.participant(), {denom, a.total()}); !st)
+        return fail(st.error().message);
     }
     SettleAmount record = a;
     record.set_epoch_index(epoch_index);
     branch.set(keys::amount(epoch_index, a.participant()), record.SerializeAsString());
   }
   if (amounts.remainder > 0) {
-    if (auto st = bank::mint(bctx, community_pool(), {denom, amounts.remainder}); !st) return fail(st.error().message);
+    if (auto st = bank::mint(bctx, community_pool(), {denom, amounts.remainder}); !st)
+      return fail(st.error().message);
   }
   EpochSettlement s;
   s.set_epoch_index(epoch_index);
@@ -366,20 +381,26 @@ void SettleModule::register_queries(app::QueryRouter& router) {
     if (!e) return invalid("epoch \"" + req.param("epoch") + "\" must be a non-negative integer");
     return *e;
   };
-  router.add("/inference/epoch-subsidy/{epoch}", [epoch_arg](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
-    auto e = epoch_arg(req);
-    if (!e) return e.error();
-    return nlohmann::json{{"epoch_index", *e}, {"subsidy", std::to_string(epoch_subsidy(get_params(req.state), *e))}};
-  });
-  router.add("/inference/settle/{epoch}", [epoch_arg](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
-    auto e = epoch_arg(req);
-    if (!e) return e.error();
-    auto s = get_epoch_settlement(req.state, *e);
-    if (!s) return common::make_error(codes::kNotFound, "epoch " + std::to_string(*e) + " is not settled (yet)");
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& a : get_epoch_amounts(req.state, *e)) list.push_back(amount_to_json(a, req.hrp));
-    return nlohmann::json{{"settlement", settlement_to_json(*s)}, {"amounts", list}};
-  });
+  router.add("/inference/epoch-subsidy/{epoch}",
+             [epoch_arg](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
+               auto e = epoch_arg(req);
+               if (!e) return e.error();
+               return nlohmann::json{{"epoch_index", *e},
+                                     {"subsidy", std::to_string(epoch_subsidy(get_params(req.state), *e))}};
+             });
+  router.add("/inference/settle/{epoch}",
+             [epoch_arg](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
+               auto e = epoch_arg(req);
+               if (!e) return e.error();
+               auto s = get_epoch_settlement(req.state, *e);
+               if (!s)
+                 return common::make_error(codes::kNotFound,
+                                           "epoch " + std::to_string(*e) + " is not settled (yet)");
+               nlohmann::json list = nlohmann::json::array();
+               for (const auto& a : get_epoch_amounts(req.state, *e))
+                 list.push_back(amount_to_json(a, req.hrp));
+               return nlohmann::json{{"settlement", settlement_to_json(*s)}, {"amounts", list}};
+             });
   // A participant with no weight in a settled epoch gets an all-zero answer (it earned nothing).
   router.add("/inference/settle/{epoch}/{participant}",
              [epoch_arg](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
@@ -388,7 +409,8 @@ void SettleModule::register_queries(app::QueryRouter& router) {
                auto addr = types::parse_address(req.hrp, req.param("participant"));
                if (!addr) return addr.error();
                if (!get_epoch_settlement(req.state, *e))
-                 return common::make_error(codes::kNotFound, "epoch " + std::to_string(*e) + " is not settled (yet)");
+                 return common::make_error(codes::kNotFound,
+                                           "epoch " + std::to_string(*e) + " is not settled (yet)");
                auto a = get_settle_amount(req.state, *e, *addr);
                if (!a) {
                  a = SettleAmount();

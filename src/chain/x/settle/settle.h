@@ -1,9 +1,10 @@
 // Per-epoch rewards (ARCHITECTURE §7.8, seed section 6; docs/rewards.md): a geometrically decaying subsidy
 // split by the weights of the epoch's parent group (floor; remainder to the community pool), plus
-// coverage_bonus_bps on the mining reward of participants present with an MLNode in every model sub-group of the
-// epoch (get_participant_model_coverage). The bonus is minted on top of the subsidy. Paid at the settlement
-// stage (the block after the epoch switch) for the epoch that just ended; credited directly to balances.
-// All arithmetic is integer (u128 intermediates); the pure functions below are what the EndBlock hook runs.
+// coverage_bonus_bps on the mining reward of participants that, for every model sub-group of the epoch, have
+// an MLNode serving that model (its first model, with weight; get_participant_model_coverage). The bonus is
+// minted on top of the subsidy. Paid at the settlement stage (the block after the epoch switch) for the epoch
+// that just ended; credited directly to balances. All arithmetic is integer (u128 intermediates); the pure
+// functions below are what the EndBlock hook runs.
 #pragma once
 
 #include <optional>
@@ -55,18 +56,21 @@ struct SettleAmounts {
   uint64_t base_total = 0, bonus_total = 0, paid = 0, remainder = 0, minted = 0;
 };
 // base_i = ⌊subsidy·w_i/W⌋ (W = Σ w, u128), bonus_i = ⌊base_i·bps/10000⌋ if covering else 0,
-// total_i = base_i + bonus_i; remainder = subsidy − Σ base_i (< number of participants) to the community pool;
-// minted = subsidy + Σ bonus_i = paid + remainder. Weight-0 participants are left out. Requires subsidy ≤ 2^62
-// and bps ≤ 10000 (validate_params), so no sum overflows u64.
+// total_i = base_i + bonus_i; remainder = subsidy − Σ base_i (< number of participants) to the community
+// pool; minted = subsidy + Σ bonus_i = paid + remainder. Weight-0 participants are left out. Requires subsidy
+// ≤ 2^62 and bps ≤ 10000 (validate_params), so no sum overflows u64.
 SettleAmounts get_settle_amounts(uint64_t subsidy, uint32_t coverage_bonus_bps,
                                  const std::vector<ParticipantInput>& participants);
 
-// True iff `sub_groups` is non-empty and the participant is a member with at least one MLNode in every one.
-// `membership[i]` is the participant's record in sub-group i (nullopt = absent).
+// True iff `membership` is non-empty and in every sub-group the participant has an MLNode serving the model:
+// PRE_POC_SLOT = true (the node's first model, ARCHITECTURE §7.4) and poc_weight > 0. A node listing the
+// model as a second choice does not count. `membership[i]` is the participant's record in sub-group i
+// (nullopt = absent).
 bool covers_every_model(const std::vector<std::optional<groups::ValidationWeight>>& membership);
 // get_participant_model_coverage: coverage of `participant` over every model sub-group of `epoch` (the parent
 // group's sub_group_models).
-bool get_participant_model_coverage(const store::KvReader& state, uint64_t epoch, const types::Address& participant);
+bool get_participant_model_coverage(const store::KvReader& state, uint64_t epoch,
+                                    const types::Address& participant);
 
 // ---- state
 std::optional<EpochSettlement> get_epoch_settlement(const store::KvReader& state, uint64_t epoch);

@@ -27,24 +27,6 @@ struct Counted {
   std::vector<Verdict> verdicts;
 };
 
-// Distinct nonces per node id; entries for the same id are merged so a node is never counted twice.
-std::vector<NodeWeight> count_nodes(std::vector<NodeNonces>& nodes) {
-  std::sort(nodes.begin(), nodes.end(),
-            [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
-  std::vector<NodeWeight> out;
-  out.reserve(nodes.size());
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    auto& n = nodes[i];
-    while (i + 1 < nodes.size() && nodes[i + 1].node_id == n.node_id) {
-      auto& next = nodes[++i].nonces;
-      n.nonces.insert(n.nonces.end(), next.begin(), next.end());
-      next.clear();
-    }
-    out.push_back({n.node_id, poc::calculate_node_weight(n.nonces)});
-  }
-  return out;
-}
-
 // Acceptance by verdicts and the participant weights; `counted` in any order, one entry per participant.
 WeightsResult decide(const std::map<types::Address, uint64_t>& validator_weights,
                      std::vector<Counted>& counted, const PreservedWeights& preserved_weights) {
@@ -131,6 +113,31 @@ WeightsResult decide(const std::map<types::Address, uint64_t>& validator_weights
 
 }  // namespace
 
+std::vector<NodeWeight> count_participant_nonces(std::vector<NodeNonces>& nodes) {
+  std::sort(nodes.begin(), nodes.end(),
+            [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
+  std::vector<NodeWeight> out;
+  out.reserve(nodes.size());
+  // (nonce, index of the node in `out`): sorted, the first entry of each nonce is its smallest node id.
+  std::vector<std::pair<uint64_t, uint32_t>> claims;
+  size_t total = 0;
+  for (const auto& n : nodes) total += n.nonces.size();
+  claims.reserve(total);
+  for (auto& n : nodes) {
+    if (out.empty() || out.back().node_id != n.node_id) out.push_back({n.node_id, 0});
+    const auto idx = static_cast<uint32_t>(out.size() - 1);
+    for (uint64_t nonce : n.nonces) claims.emplace_back(nonce, idx);
+    n.nonces.clear();
+    n.nonces.shrink_to_fit();
+  }
+  std::sort(claims.begin(), claims.end());
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (i > 0 && claims[i].first == claims[i - 1].first) continue;  // counted for a smaller node id
+    ++out[claims[i].second].poc_weight;
+  }
+  return out;
+}
+
 WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& validator_weights,
                                   std::vector<Candidate>& candidates,
                                   const PreservedWeights& preserved_weights) {
@@ -148,7 +155,14 @@ WeightsResult compute_new_weights(const std::map<types::Address, uint64_t>& vali
       c.verdicts.insert(c.verdicts.end(), next.verdicts.begin(), next.verdicts.end());
       next.nodes.clear();
     }
-    counted.push_back(Counted{c.participant, count_nodes(c.nodes), c.verdicts});
+    // Preserved (POC_SLOT) nodes mined nothing: their nonces are dropped before attribution.
+    if (auto it = preserved_weights.find(c.participant); it != preserved_weights.end()) {
+      std::erase_if(c.nodes, [&](const NodeNonces& n) {
+        return std::any_of(it->second.begin(), it->second.end(),
+                           [&](const NodeWeight& p) { return p.node_id == n.node_id; });
+      });
+    }
+    counted.push_back(Counted{c.participant, count_participant_nonces(c.nodes), c.verdicts});
   }
   return decide(validator_weights, counted, preserved_weights);
 }
@@ -158,38 +172,24 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
   std::map<types::Address, uint64_t> validators;
   for (const auto& m : groups::get_members(state, epoch - 1, "")) validators[m.member()] = m.weight();
 
-  // Batches come by participant, then node id: each node's distinct nonces are counted as soon as its last
-  // batch is read, so only one node's nonces are ever held.
-  std::vector<Counted> candidates;
-  std::optional<std::string> node_id;  // the node whose batches are being read
-  std::vector<uint64_t> nonces;
-  auto count_node = [&] {
-    if (node_id) candidates.back().mined.push_back({*node_id, poc::calculate_node_weight(nonces)});
-    node_id.reset();
-    nonces.clear();
-  };
-  poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
-    if (candidates.empty() || candidates.back().participant != b.participant()) {
-      count_node();
-      candidates.push_back(Counted{b.participant(), {}, {}});
-    }
-    if (!node_id || *node_id != b.node_id()) {
-      count_node();
-      node_id = b.node_id();
-    }
-    nonces.insert(nonces.end(), b.nonces().begin(), b.nonces().end());
+  // Pass 1: the candidates' addresses from the batch keys (participant, node, batch order), without parsing.
+  std::vector<types::Address> addresses;
+  const std::string epoch_prefix = poc::batch_epoch_prefix(epoch);
+  state.scan_prefix(epoch_prefix, [&](std::string_view key, std::string_view) {
+    auto who = key.substr(epoch_prefix.size(), types::kAddressLength);
+    if (addresses.empty() || addresses.back() != who) addresses.emplace_back(who);
+    return true;
   });
-  count_node();
+  std::vector<Counted> candidates;
+  candidates.reserve(addresses.size());
+  for (const auto& a : addresses) candidates.push_back(Counted{a, {}, {}});
   // POC_SLOT nodes of the current epoch keep their poc_weight (if still registered).
   auto slots = schedule::preserved_nodes(state, epoch - 1);
-  // One range scan reads the registry of every candidate; batches and slots of nodes removed from it since
-  // are ignored.
-  std::vector<types::Address> addresses;
-  addresses.reserve(candidates.size() + slots.size());
-  for (const auto& c : candidates) addresses.push_back(c.participant);
   for (const auto& s : slots) addresses.push_back(s.participant());
   std::sort(addresses.begin(), addresses.end());
   addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  // One range scan reads the registry of every candidate; batches and slots of nodes removed from it since
+  // are ignored.
   auto registry = nodes::read_registry_snapshot(state, addresses);
   // A participant's nodes come sorted by local id (key order).
   auto has_node = [&](size_t participant, std::string_view node_id) {
@@ -199,16 +199,42 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
         [](const nodes::RegistrySnapshot::Node& n, std::string_view id) { return n.local_id < id; });
     return it != list.end() && it->local_id == node_id;
   };
-  size_t r = 0;  // candidates and the snapshot are both sorted by address, and every candidate is in it
-  for (auto& c : candidates) {
-    while (registry.participant(r) < c.participant) ++r;
-    std::erase_if(c.mined, [&](const NodeWeight& n) { return !has_node(r, n.node_id); });
-  }
   PreservedWeights preserved;
   for (const auto& s : slots) {
     auto i = registry.find(s.participant());
     if (i && has_node(*i, s.node_id())) preserved[s.participant()].push_back({s.node_id(), s.poc_weight()});
   }
+  auto is_preserved = [&](const types::Address& who, std::string_view node_id) {
+    auto it = preserved.find(who);
+    return it != preserved.end() && std::any_of(it->second.begin(), it->second.end(),
+                                                [&](const NodeWeight& p) { return p.node_id == node_id; });
+  };
+  // Pass 2: batches by participant, then node id. One participant's nonces are held at a time and attributed
+  // across its registered, non-preserved nodes (a nonce counts once per participant).
+  std::vector<NodeNonces> pending;
+  size_t c = 0, r = 0;  // current candidate; its entry in the registry (both sorted by address)
+  std::optional<std::string> node_id;  // the node whose batches are being read
+  bool skip_node = false;              // not registered any more, or POC_SLOT
+  auto finish = [&] {
+    if (!pending.empty()) candidates[c].mined = count_participant_nonces(pending);
+    pending.clear();
+    node_id.reset();
+  };
+  poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
+    if (candidates[c].participant != b.participant()) {
+      finish();
+      while (candidates[c].participant != b.participant()) ++c;
+      while (registry.participant(r) < b.participant()) ++r;
+    }
+    if (!node_id || *node_id != b.node_id()) {
+      node_id = b.node_id();
+      skip_node = !has_node(r, b.node_id()) || is_preserved(b.participant(), b.node_id());
+      if (!skip_node) pending.push_back({b.node_id(), {}});
+    }
+    if (skip_node) return;
+    pending.back().nonces.insert(pending.back().nonces.end(), b.nonces().begin(), b.nonces().end());
+  });
+  finish();
   // Validations come sorted by participant, as do candidates: one merge pass.
   auto vals = poc::get_validations(state, epoch);
   size_t vi = 0;

@@ -1,5 +1,7 @@
 // Per-MLNode PoC weights (ARCHITECTURE §7.3; seed 5.4; docs/epochs.md). Pure integer computation:
-//   node weight        = distinct nonces of the node's batches (a nonce counted once across batches)
+//   node weight        = distinct nonces attributed to the node: a nonce counts once per participant, across
+//                        all its nodes and batches, for the node with the smallest local id that submitted it
+//                        (issue 13: the same nonces under 256 nodes must not count 256 times)
 //   accepted           = 2 × Σ weight(current members judging it valid) > Σ weight(current members)
 //   participant weight = Σ node weights (exact, checked), 0 → not a member
 #pragma once
@@ -34,9 +36,9 @@ struct Candidate {
   std::vector<Verdict> verdicts;  // at most one per validator
 };
 // POC_SLOT nodes of the current epoch per participant (ARCHITECTURE §7.7): they mined nothing and keep their
-// previous poc_weight. Nonces of these node ids are ignored. A participant with only preserved nodes needs no
-// verdicts (the weight was validated when it was earned); one that also mined must be accepted, or keeps
-// nothing.
+// previous poc_weight. Nonces of these node ids are ignored (before attribution). A participant with only
+// preserved nodes needs no verdicts (the weight was validated when it was earned); one that also mined must
+// be accepted, or keeps nothing.
 using PreservedWeights = std::map<types::Address, std::vector<NodeWeight>>;
 struct ParticipantWeight {
   types::Address participant;
@@ -55,6 +57,12 @@ struct WeightsResult {
   // otherwise.
   nodes::RegistrySnapshot registry;
 };
+
+// Node weights of one participant: every distinct nonce counts once, for the smallest node id that submitted
+// it. `nodes` in any order, ids may repeat (merged); vectors are consumed. One entry per distinct node id,
+// sorted by id (weight 0 when all of a node's nonces belong to a smaller id); Σ = the participant's
+// distinct nonces.
+std::vector<NodeWeight> count_participant_nonces(std::vector<NodeNonces>& nodes);
 
 // `validator_weights`: the current epoch's members. Candidates may come in any order; their nonce vectors are
 // sorted in place. Never throws on any input.

@@ -1,7 +1,7 @@
 // Shared fixture of the epochs/poc/weights/groups tests: a localnet-params chain (epoch 1 PoC at 10, batch
 // window [11, 18], validation window [19, 23], formation 23, ready 24, switch 27, epoch 2 PoC at 40) with a
-// genesis validator `val` (power 10) and three participants: alice (a-1: [7B, 32B], a-2: [32B]), bob (b-1: [7B]),
-// carol (c-1: [32B]); dave is funded but not a participant.
+// genesis validator `val` (power 10) and three participants: alice (a-1: [7B, 32B], a-2: [32B]), bob (b-1:
+// [7B]), carol (c-1: [32B]); dave is funded but not a participant.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include "chain/x/models/models.h"
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/poc/poc.h"
+#include "common/participant_key.h"
 
 namespace chain::test {
 
@@ -60,13 +61,19 @@ class EpochsFixture : public ::testing::Test {
   }
   virtual void customize(app::Genesis&) {}
 
-  static std::string validator_key(uint8_t seed) { return std::string(32, static_cast<char>(0x40 + seed)); }
+  // A real ed25519 validator key per seed: registration must prove its possession (issue 13).
+  static common::ed25519::KeyPair validator_key_pair(uint8_t seed) {
+    return *common::ed25519::from_seed(std::string(32, static_cast<char>(0x40 + seed)));
+  }
+  static std::string validator_key(uint8_t seed) { return validator_key_pair(seed).public_key; }
 
   void register_participant(TestAccount& who, uint8_t seed, std::vector<x::nodes::HardwareNode> nodes) {
     x::nodes::MsgSubmitNewParticipant p;
     p.set_creator(who.bech32);
     p.set_url("http://" + std::to_string(seed) + ".example:8000");
     p.set_validator_public_key(validator_key(seed));
+    p.set_validator_key_signature(
+        common::participant_key::sign(validator_key_pair(seed), kChainId, who.bech32));
     x::nodes::MsgSubmitHardwareDiff d;
     d.set_creator(who.bech32);
     for (auto& n : nodes) *d.add_new_or_modified() = n;

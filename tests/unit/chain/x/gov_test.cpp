@@ -2,9 +2,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "app/test_chain.h"
+#include "chain/store/overlay.h"
 #include "chain/x/auth/auth.h"
+#include "chain/x/bank/bank.h"
+#include "chain/x/epochs/epochs.h"
+#include "chain/x/inference/inference.h"
 #include "chain/x/models/models.h"
+#include "chain/x/nodes/nodes.h"
+#include "chain/x/poc/poc.h"
+#include "chain/x/schedule/schedule.h"
+#include "chain/x/upgrade/upgrade.h"
+#include "common/bytes.h"
 
 using namespace chain;
 using types::u128;
@@ -149,6 +161,14 @@ class GovTest : public ::testing::Test {
     auto ids = test::TestChain::event_values(out.events, "submit_proposal", "proposal_id");
     EXPECT_EQ(ids.size(), 1u);
     return ids.empty() ? 0 : std::stoull(ids[0]);
+  }
+
+  // Changes committed state outside any block (as state written by an older rule, or a fault, would be).
+  template <typename Fn>
+  void tamper(Fn fn) {
+    store::Overlay o(chain->store);
+    fn(o);
+    chain->store.commit(o.writes(), chain->store.last_commit(), {});
   }
 
   test::TestAccount alice, bob, carol, dave;
@@ -302,17 +322,18 @@ TEST_F(GovTest, SubmitFailuresChangeNothing) {
   auto broken = model;
   broken.set_hf_commit("main");
   expect_fail(submit(alice, {register_model(broken)}), codes::kInvalidRequest, "hf_commit");
-  expect_fail(submit(alice, {{"/inference.nope.MsgX", ""}}), codes::kUnknownRequest, "unknown message type");
+  expect_fail(submit(alice, {{"/inference.nope.MsgX", ""}}), codes::kUnauthorized,
+              "not allowed inside a proposal");
   expect_fail(
       submit(alice, {test::tx_message(x::gov::kMsgSubmitProposalUrl, proposal_msg(alice, {}, 10000))}),
-      codes::kInvalidRequest, "not allowed inside a proposal");
+      codes::kUnauthorized, "not allowed inside a proposal");
   inference::bank::MsgSend drain;
   drain.set_from_address(gov_address());
   drain.set_to_address(dave.bech32);
   auto* c = drain.add_amount();
   c->set_denom("nicoin");
   c->set_amount("1");
-  expect_fail(submit(alice, {test::tx_message(x::bank::kMsgSendUrl, drain)}), codes::kInvalidRequest,
+  expect_fail(submit(alice, {test::tx_message(x::bank::kMsgSendUrl, drain)}), codes::kUnauthorized,
               "not allowed inside a proposal");
   std::vector<common::tx::TxMessage> many(x::gov::kMaxProposalMessages + 1, remove_model("a"));
   expect_fail(submit(alice, many), codes::kInvalidRequest, "at most 16 messages");
@@ -327,6 +348,81 @@ TEST_F(GovTest, SubmitFailuresChangeNothing) {
   EXPECT_TRUE(x::gov::get_proposals(chain->state()).empty());
   EXPECT_EQ(balance(alice.address), kFunds);
   EXPECT_EQ(balance(x::gov::authority()), 0u);
+}
+
+TEST(GovAllowList, HoldsExactlyTheAuthorityMessagesOfTheModules) {
+  // Sorted (binary search) and naming real message types (ARCHITECTURE §5).
+  EXPECT_TRUE(std::is_sorted(std::begin(x::gov::kProposalMessageAllowList),
+                             std::end(x::gov::kProposalMessageAllowList)));
+  for (auto url : {x::gov::kMsgUpdateParamsUrl, x::models::kMsgRegisterModelUrl,
+                   x::models::kMsgRemoveModelUrl, x::upgrade::kMsgCreatePartialUpgradeUrl,
+                   x::epochs::kMsgUpdateEpochParamsUrl, x::schedule::kMsgUpdateScheduleParamsUrl}) {
+    EXPECT_TRUE(x::gov::allowed_in_proposal(url)) << url;
+  }
+  EXPECT_EQ(std::size(x::gov::kProposalMessageAllowList), 6u);
+  for (auto url :
+       {x::bank::kMsgSendUrl, x::gov::kMsgSubmitProposalUrl, x::gov::kMsgVoteUrl,
+        x::nodes::kMsgSubmitNewParticipantUrl, x::nodes::kMsgSubmitHardwareDiffUrl,
+        x::infer::kMsgStartInferenceUrl, x::infer::kMsgFinishInferenceUrl, x::poc::kMsgSubmitPocBatchUrl}) {
+    EXPECT_FALSE(x::gov::allowed_in_proposal(url)) << url;
+  }
+}
+
+TEST_F(GovTest, UserMessagesInsideAProposalAreRejectedAtSubmission) {
+  // Issue 13 fault 8: any message other than the authority ones could act as the gov account.
+  x::infer::MsgStartInference start;
+  start.set_creator(gov_address());
+  auto out = chain->deliver(submit(alice, {test::tx_message(x::infer::kMsgStartInferenceUrl, start)}));
+  EXPECT_EQ(out.code, codes::kUnauthorized) << out.log;
+  EXPECT_NE(out.log.find("a proposal may only hold /inference.gov.MsgUpdateParams"), std::string::npos)
+      << out.log;
+  EXPECT_TRUE(x::gov::get_proposals(chain->state()).empty());
+}
+
+TEST_F(GovTest, AStoredProposalOutsideTheAllowListFailsAtExecutionAndItsDepositIsRefunded) {
+  // A proposal stored under an older rule (written straight into state) holding a send from the escrow.
+  uint64_t id = submit_ok({register_model(make_model("Qwen/Qwen3-8B", alice.bech32))});
+  auto p = proposal(id);
+  inference::bank::MsgSend drain;
+  drain.set_from_address(gov_address());
+  drain.set_to_address(dave.bech32);
+  auto* c = drain.add_amount();
+  c->set_denom("nicoin");
+  c->set_amount("10000");
+  p.clear_messages();
+  auto* any = p.add_messages();
+  any->set_type_url(std::string(x::bank::kMsgSendUrl));
+  any->set_value(drain.SerializeAsString());
+  tamper([&](store::KvStore& st) { st.set("gov/proposal/" + common::be64(id), p.SerializeAsString()); });
+  chain->deliver(vote(alice, id, inference::gov::VOTE_OPTION_YES));
+  run_until(proposal(id).voting_end_height());
+  p = proposal(id);
+  EXPECT_EQ(p.status(), inference::gov::PROPOSAL_STATUS_FAILED);
+  EXPECT_NE(p.failed_reason().find("not allowed inside a proposal"), std::string::npos) << p.failed_reason();
+  EXPECT_EQ(balance(dave.address), kFunds);   // nothing was sent
+  EXPECT_EQ(balance(alice.address), kFunds);  // the deposit came back
+  EXPECT_EQ(balance(x::gov::authority()), 0u);
+}
+
+TEST_F(GovTest, ARefundTheEscrowCannotCoverNeverHaltsTheChain) {
+  uint64_t id = submit_ok({register_model(make_model("Qwen/Qwen3-8B", alice.bech32))});
+  // Something took 4000 of the 10000 escrowed (simulated straight on state): the refund used to throw.
+  tamper([&](store::KvStore& st) {
+    std::vector<types::Event> events;
+    app::BlockInfo block{test::kChainId, chain->height(), 0, std::string(32, 'h'), ""};
+    std::string hrp = test::kHrp;
+    app::Context ctx(st, block, hrp, events);
+    ASSERT_TRUE(x::bank::send(ctx, x::gov::authority(), dave.address, {"nicoin", 4000}).ok());
+  });
+  chain->deliver(vote(alice, id, inference::gov::VOTE_OPTION_YES));
+  std::vector<types::Event> events;
+  ASSERT_NO_THROW(events = run_until(proposal(id).voting_end_height()));
+  EXPECT_EQ(proposal(id).status(), inference::gov::PROPOSAL_STATUS_PASSED);
+  EXPECT_EQ(balance(alice.address), kFunds - 4000);  // what was left came back
+  EXPECT_EQ(balance(x::gov::authority()), 0u);
+  EXPECT_EQ(test::TestChain::event_values(events, "proposal_deposit_shortfall", "missing"),
+            std::vector<std::string>{"4000nicoin"});
+  chain->block();  // and the chain goes on
 }
 
 // ---- vote and tally through blocks

@@ -33,10 +33,10 @@ class GroupsTest : public EpochsFixture {
   void customize(app::Genesis& g) override { g.app_state["gov"]["params"]["voting_period"] = 5; }
   // PoC of epoch 1 by all three participants, validated by the genesis validator; runs to the switch (27).
   void run_epoch_one() {
-    expect_ok(block_at(
-        11,
-        {batch_tx(alice, "a-1", "b1", test::range(0, 100)), batch_tx(alice, "a-2", "b1", test::range(0, 40)),
-         batch_tx(bob, "b-1", "b1", test::range(0, 70)), batch_tx(carol, "c-1", "b1", test::range(0, 25))}));
+    expect_ok(block_at(11, {batch_tx(alice, "a-1", "b1", test::range(0, 100)),
+                            batch_tx(alice, "a-2", "b1", test::range(1000, 1040)),
+                            batch_tx(bob, "b-1", "b1", test::range(0, 70)),
+                            batch_tx(carol, "c-1", "b1", test::range(0, 25))}));
     // Duplicates across batches of one node count once: a-1 gains only 100..109.
     expect_ok(chain->block({batch_tx(alice, "a-1", "b2", test::range(90, 110))}));
     expect_ok(block_at(19, {validation_tx(val, alice), validation_tx(val, bob), validation_tx(val, carol)}));
@@ -75,10 +75,12 @@ TEST(BuildEpochGroups, SnapshotsNodesPerModelWithThroughputTimeslotsAndExactTota
   ASSERT_EQ(g.sub_groups.size(), 3u);
   const auto& a = g.sub_groups[0];
   EXPECT_EQ(a.data.model_snapshot().throughput_per_nonce(), 10u);
-  EXPECT_EQ(a.data.total_weight(), 14u);
-  EXPECT_EQ(a.data.total_throughput(), 140u);
+  // n1 serves m/b (its first model): listed in m/a but counted only in m/b (issue 13, §7.4).
+  EXPECT_EQ(a.data.total_weight(), 9u);       // n2 (7) + x (2)
+  EXPECT_EQ(a.data.total_throughput(), 90u);  // (7 + 2) × 10
   const auto* m1 = find_member(a, types::Address(20, '1'));
   ASSERT_NE(m1, nullptr);
+  EXPECT_EQ(m1->weight(), 7u);
   ASSERT_EQ(m1->ml_nodes_size(), 2);
   EXPECT_EQ(m1->ml_nodes(0).node_id(), "n1");
   EXPECT_EQ(m1->ml_nodes(0).throughput(), 50u);
@@ -92,9 +94,34 @@ TEST(BuildEpochGroups, SnapshotsNodesPerModelWithThroughputTimeslotsAndExactTota
   ASSERT_EQ(b.members.size(), 1u);
   EXPECT_EQ(b.members[0].ml_nodes_size(), 2);  // n1 (PRE_POC true) and n3 (weight 0)
   EXPECT_TRUE(b.members[0].ml_nodes(0).timeslot_allocation(0));
+  EXPECT_EQ(b.members[0].weight(), 5u);
   EXPECT_EQ(g.sub_groups[2].members.size(), 0u);
   EXPECT_EQ(g.sub_groups[2].data.total_throughput(), 0u);
-  EXPECT_EQ(g.parent.data.total_throughput(), 155u);
+  EXPECT_EQ(g.parent.data.total_throughput(), 105u);  // each node's capacity counted once: 90 + 15
+}
+
+TEST(BuildEpochGroups, ANodeDeclaringEveryModelCountsOnlyForItsFirstModel) {
+  // Issue 13 fault 3: one node declaring every model used to add its full weight and throughput to every
+  // sub-group (capacity for free). Its capacity counts once, for the model it serves.
+  x::groups::FormationInput in;
+  in.models = {model("m/a", 10), model("m/b", 10), model("m/c", 10)};
+  in.members = {
+      {types::Address(20, '1'), 0, {{"all", 100}}, {hw_node("all", {"m/b", "m/a", "m/c"})}, "", ""}};
+  auto g = x::groups::build_epoch_groups(in);
+  ASSERT_EQ(g.sub_groups.size(), 3u);
+  EXPECT_EQ(g.sub_groups[0].data.total_throughput(), 0u);
+  EXPECT_EQ(g.sub_groups[0].data.total_weight(), 0u);
+  EXPECT_EQ(g.sub_groups[1].data.total_throughput(), 1000u);
+  EXPECT_EQ(g.sub_groups[1].data.total_weight(), 100u);
+  EXPECT_EQ(g.sub_groups[2].data.total_throughput(), 0u);
+  EXPECT_EQ(g.parent.data.total_throughput(), 1000u);
+  EXPECT_EQ(g.parent.data.total_weight(), 100u);
+  // Still listed in every sub-group (so it can be moved), with PRE_POC_SLOT only for m/b.
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(g.sub_groups[i].members.size(), 1u);
+    EXPECT_EQ(g.sub_groups[i].members[0].ml_nodes(0).timeslot_allocation(0), i == 1);
+    EXPECT_EQ(g.sub_groups[i].members[0].weight(), i == 1 ? 100u : 0u);
+  }
 }
 
 TEST(BuildEpochGroups, ThroughputSaturatesInsteadOfOverflowing) {
@@ -129,20 +156,20 @@ TEST_F(GroupsTest, FormationHoldsPerNodeWeightsPerModelThroughputAndTheRegistryS
             x::models::get_governance_model(st, k7B)->SerializeAsString());
   EXPECT_EQ(x::groups::get_epoch_model(st, 1, k32B)->throughput_per_nonce(), 1000u);
   EXPECT_EQ(g7.total_throughput(), (110u + 70) * 10000);
-  EXPECT_EQ(g32.total_throughput(), (110u + 40 + 25) * 1000);
+  EXPECT_EQ(g32.total_throughput(), (40u + 25) * 1000);  // a-1 serves 7B: listed in 32B, not counted
   EXPECT_EQ(g7.member_count(), 2u);
   EXPECT_EQ(g32.member_count(), 2u);
-  // alice's a-1 serves both models: PRE_POC_SLOT only for its first model (7B).
+  // alice's a-1 declares both models: PRE_POC_SLOT only for its first model (7B), where alone it counts.
   for (const auto& m : g32.validation_weights()) {
     if (m.member() != alice.address) continue;
     ASSERT_EQ(m.ml_nodes_size(), 2);
     EXPECT_EQ(m.ml_nodes(0).node_id(), "a-1");
     EXPECT_FALSE(m.ml_nodes(0).timeslot_allocation(0));
     EXPECT_TRUE(m.ml_nodes(1).timeslot_allocation(0));
-    EXPECT_EQ(m.weight(), 150u);
+    EXPECT_EQ(m.weight(), 40u);  // a-2 only
   }
   auto q = *chain->app.query("/inference/epoch-groups/current/Qwen/QwQ-32B", {});
-  EXPECT_EQ(q["epoch_group"]["total_throughput"], 175000);
+  EXPECT_EQ(q["epoch_group"]["total_throughput"], 65000);
   EXPECT_EQ(q["epoch_group"]["model_snapshot"]["id"], k32B);
   EXPECT_EQ(
       (*chain->app.query("/inference/epoch-groups/1/Qwen%2FQwQ-32B", {}))["epoch_group"]["member_count"], 2);
@@ -188,12 +215,12 @@ TEST_F(GroupsTest, MidEpochModelAndHardwareChangesOnlyShowInTheNextEpoch) {
   expect_ok(chain->block({hardware_diff_tx(carol, {hw_node("c-1", {k7B})})}));
   const auto& st = chain->state();
   EXPECT_EQ(x::groups::get_epoch_model(st, 1, k32B)->throughput_per_nonce(), 1000u);
-  EXPECT_EQ(x::groups::get_group(st, 1, k32B)->total_throughput(), 175000u);
+  EXPECT_EQ(x::groups::get_group(st, 1, k32B)->total_throughput(), 65000u);
   EXPECT_FALSE(x::groups::get_member(st, 1, k7B, carol.address).has_value());
   // Epoch 2: everyone re-does PoC (members of epoch 1 validate each other).
   expect_ok(block_at(
       41,
-      {batch_tx(alice, "a-1", "e2", test::range(0, 10)), batch_tx(alice, "a-2", "e2", test::range(0, 10)),
+      {batch_tx(alice, "a-1", "e2", test::range(0, 10)), batch_tx(alice, "a-2", "e2", test::range(100, 110)),
        batch_tx(bob, "b-1", "e2", test::range(0, 10)), batch_tx(carol, "c-1", "e2", test::range(0, 10))}));
   // Each member validates everyone, itself included (alice alone holds 150 of 245).
   std::vector<std::string> validations;
@@ -203,7 +230,7 @@ TEST_F(GroupsTest, MidEpochModelAndHardwareChangesOnlyShowInTheNextEpoch) {
   run_until(57);
   ASSERT_EQ(x::epochs::effective_epoch_index(st), 2u);
   EXPECT_EQ(x::groups::get_epoch_model(st, 2, k32B)->throughput_per_nonce(), 5000u);
-  EXPECT_EQ(x::groups::get_group(st, 2, k32B)->total_throughput(), 20u * 5000);  // a-1 + a-2
+  EXPECT_EQ(x::groups::get_group(st, 2, k32B)->total_throughput(), 10u * 5000);  // a-2 (a-1 serves 7B)
   EXPECT_EQ(x::groups::get_group(st, 2, k7B)->total_throughput(), 30u * 10000);  // a-1 + b-1 + c-1
   EXPECT_TRUE(x::groups::get_member(st, 2, k7B, carol.address).has_value());
   // Epoch 1's records are untouched.

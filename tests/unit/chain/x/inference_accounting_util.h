@@ -12,8 +12,9 @@ namespace chain::test {
 class InferenceFixture : public EpochsFixture {
  protected:
   void form_epoch_one() {
-    auto r = block_at(11, {batch_tx(alice, "a-1", "b1", range(0, 100)), batch_tx(alice, "a-2", "b1", range(0, 100)),
-                           batch_tx(bob, "b-1", "b1", range(0, 100)), batch_tx(carol, "c-1", "b1", range(0, 100))});
+    auto r = block_at(
+        11, {batch_tx(alice, "a-1", "b1", range(0, 100)), batch_tx(alice, "a-2", "b1", range(100, 200)),
+             batch_tx(bob, "b-1", "b1", range(0, 100)), batch_tx(carol, "c-1", "b1", range(0, 100))});
     expect_ok(r);
     r = block_at(19, {validation_tx(val, alice), validation_tx(val, bob), validation_tx(val, carol)});
     expect_ok(r);
@@ -21,9 +22,9 @@ class InferenceFixture : public EpochsFixture {
     ASSERT_EQ(x::epochs::effective_epoch_index(chain->state()), 1u);
   }
 
-  std::string start_tx(TestAccount& ta, const std::string& id, const std::string& model, const TestAccount& executor,
-                       const std::string& node, uint64_t max_tokens, const std::string& requester = "",
-                       const std::string& signature = "") {
+  std::string start_tx(TestAccount& ta, const std::string& id, const std::string& model,
+                       const TestAccount& executor, const std::string& node, uint64_t max_tokens,
+                       const std::string& requester = "", const std::string& signature = "") {
     x::infer::MsgStartInference m;
     m.set_creator(ta.bech32);
     m.set_inference_id(id);

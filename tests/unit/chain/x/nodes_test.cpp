@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "app/test_chain.h"
 #include "chain/x/models/models.h"
 #include "common/bytes.h"
+#include "common/participant_key.h"
 
 using namespace chain;
 using x::nodes::HardwareNode;
@@ -28,16 +31,32 @@ HardwareNode node(const std::string& id, std::vector<std::string> models, uint32
   return n;
 }
 
-std::string validator_key(uint8_t seed) {
-  return std::string(32, static_cast<char>(seed));
+common::ed25519::KeyPair validator_key_pair(uint8_t seed) {
+  return *common::ed25519::from_seed(std::string(32, static_cast<char>(seed)));
 }
 
-std::string register_tx(test::TestAccount& from, const std::string& url, const std::string& key) {
+std::string validator_key(uint8_t seed) {
+  return validator_key_pair(seed).public_key;
+}
+
+x::nodes::MsgSubmitNewParticipant register_msg(const test::TestAccount& from, const std::string& url,
+                                               uint8_t seed) {
   x::nodes::MsgSubmitNewParticipant msg;
   msg.set_creator(from.bech32);
   msg.set_url(url);
-  msg.set_validator_public_key(key);
-  return test::sign_tx(from, {test::tx_message(x::nodes::kMsgSubmitNewParticipantUrl, msg)});
+  msg.set_validator_public_key(validator_key(seed));
+  msg.set_validator_key_signature(
+      common::participant_key::sign(validator_key_pair(seed), test::kChainId, from.bech32));
+  return msg;
+}
+
+std::string register_tx(test::TestAccount& signer, const x::nodes::MsgSubmitNewParticipant& msg) {
+  return test::sign_tx(signer, {test::tx_message(x::nodes::kMsgSubmitNewParticipantUrl, msg)});
+}
+
+// Registers with validator key `seed`, proving its possession.
+std::string register_tx(test::TestAccount& from, const std::string& url, uint8_t seed) {
+  return register_tx(from, register_msg(from, url, seed));
 }
 
 x::nodes::MsgSubmitHardwareDiff diff_msg(const test::TestAccount& creator, std::vector<HardwareNode> nodes,
@@ -75,8 +94,8 @@ class NodesTest : public ::testing::Test {
     g.app_state["models"] = app::App(scratch).default_app_state("localnet")["models"];
     chain = std::make_unique<test::TestChain>(g);
     chain->block();
-    ok(register_tx(alice, "http://alice.example:9000", validator_key(1)));
-    ok(register_tx(bob, "https://bob.example", validator_key(2)));
+    ok(register_tx(alice, "http://alice.example:9000", 1));
+    ok(register_tx(bob, "https://bob.example", 2));
   }
   void ok(const std::string& tx) {
     auto out = chain->deliver(tx);
@@ -118,33 +137,56 @@ TEST_F(NodesTest, NewParticipantIsStoredAndCanUpdateItsUrlAndKey) {
   EXPECT_EQ(p->validator_public_key(), validator_key(1));
   EXPECT_EQ(p->status(), inference::inference::PARTICIPANT_STATUS_ACTIVE);
   uint64_t joined = p->join_height();
-  ok(register_tx(alice, "https://alice.example", validator_key(9)));
+  ok(register_tx(alice, "https://alice.example", 9));
   p = x::nodes::get_participant(chain->state(), alice.address);
   EXPECT_EQ(p->url(), "https://alice.example");
   EXPECT_EQ(p->validator_public_key(), validator_key(9));
   EXPECT_EQ(p->join_height(), joined);
   // The old key is free again; the new one is taken.
-  ok(register_tx(carol, "http://carol.example", validator_key(1)));
+  ok(register_tx(carol, "http://carol.example", 1));
   EXPECT_EQ(x::nodes::get_participants(chain->state()).size(), 3u);
 }
 
 TEST_F(NodesTest, NewParticipantFailures) {
-  fail(register_tx(carol, "ftp://carol.example", validator_key(3)), codes::kInvalidRequest,
-       "http:// or https://");
-  fail(register_tx(carol, "http://", validator_key(3)), codes::kInvalidRequest, "has no host");
-  fail(register_tx(carol, "http://carol example", validator_key(3)), codes::kInvalidRequest,
-       "without spaces");
-  fail(register_tx(carol, "http://carol.example", std::string(31, 'k')), codes::kInvalidPubKey, "32-byte");
-  fail(register_tx(carol, "http://carol.example", validator_key(2)), codes::kInvalidRequest,
+  fail(register_tx(carol, "ftp://carol.example", 3), codes::kInvalidRequest, "http:// or https://");
+  fail(register_tx(carol, "http://", 3), codes::kInvalidRequest, "has no host");
+  fail(register_tx(carol, "http://carol example", 3), codes::kInvalidRequest, "without spaces");
+  auto short_key = register_msg(carol, "http://carol.example", 3);
+  short_key.set_validator_public_key(std::string(31, 'k'));
+  fail(register_tx(carol, short_key), codes::kInvalidPubKey, "32-byte");
+  fail(register_tx(carol, "http://carol.example", 2), codes::kInvalidRequest,
        "already registered by participant " + bob.bech32);
-  x::nodes::MsgSubmitNewParticipant msg;
-  msg.set_creator(bob.bech32);
-  msg.set_url("http://x.example");
-  msg.set_validator_public_key(validator_key(7));
-  fail(test::sign_tx(carol, {test::tx_message(x::nodes::kMsgSubmitNewParticipantUrl, msg)}),
-       codes::kUnauthorized, "is not the signer");
+  fail(register_tx(carol, register_msg(bob, "http://x.example", 7)), codes::kUnauthorized,
+       "is not the signer");
   EXPECT_FALSE(x::nodes::get_participant(chain->state(), carol.address));
   EXPECT_EQ(x::nodes::get_participant(chain->state(), bob.address)->url(), "https://bob.example");
+}
+
+TEST_F(NodesTest, RegistrationMustProveThePossessionOfTheValidatorKey) {
+  // Issue 13 fault 5: anyone could bind anyone's validator key. Carol claims key 5 without holding it.
+  auto msg = register_msg(carol, "http://carol.example", 5);
+  msg.clear_validator_key_signature();
+  auto out = fail(register_tx(carol, msg), codes::kUnauthorized, "validator_key_signature does not verify");
+  EXPECT_NE(out.log.find("inference/participant-validator-key"), std::string::npos) << out.log;
+  // A signature by another key, over another address, or for another chain does not do either.
+  msg.set_validator_key_signature(
+      common::participant_key::sign(validator_key_pair(6), test::kChainId, carol.bech32));
+  fail(register_tx(carol, msg), codes::kUnauthorized, "does not verify");
+  msg.set_validator_key_signature(
+      common::participant_key::sign(validator_key_pair(5), test::kChainId, bob.bech32));
+  fail(register_tx(carol, msg), codes::kUnauthorized, "does not verify");
+  msg.set_validator_key_signature(
+      common::participant_key::sign(validator_key_pair(5), "other-chain", carol.bech32));
+  fail(register_tx(carol, msg), codes::kUnauthorized, "does not verify");
+  msg.set_validator_key_signature(std::string(65, 's'));
+  fail(register_tx(carol, msg), codes::kInvalidRequest, "64-byte");
+  EXPECT_FALSE(x::nodes::get_participant(chain->state(), carol.address));
+  // Even with a valid proof, a key bound to another participant is refused (alice holds key 1).
+  fail(register_tx(carol, "http://carol.example", 1), codes::kInvalidRequest,
+       "already registered by participant " + alice.bech32);
+  ok(register_tx(carol, "http://carol.example", 5));
+  EXPECT_EQ(x::nodes::get_participant(chain->state(), carol.address)->validator_public_key(),
+            validator_key(5));
 }
 
 // ---- hardware diff
@@ -153,8 +195,26 @@ TEST_F(NodesTest, ValidDiffIsStoredSortedByLocalId) {
   ok(diff_tx(alice, {node("gpu-2", {k32B}), node("gpu-1", {k7B, k32B})}));
   auto nodes = nodes_of(alice);
   EXPECT_EQ(local_ids(nodes), (std::vector<std::string>{"gpu-1", "gpu-2"}));
-  EXPECT_EQ(nodes[0].SerializeAsString(), node("gpu-1", {k7B, k32B}).SerializeAsString());
+  auto expected = node("gpu-1", {k7B, k32B});
+  expected.set_added_seq(1);  // added second
+  EXPECT_EQ(nodes[0].SerializeAsString(), expected.SerializeAsString());
   EXPECT_TRUE(nodes_of(bob).empty());
+}
+
+TEST_F(NodesTest, TheChainNumbersNodesInTheOrderTheyWereAddedAndIgnoresTheSendersNumber) {
+  // Pre-PoC selection takes a participant's nodes in the order they were added (ARCHITECTURE §7.5).
+  auto forged = node("a", {k7B});
+  forged.set_added_seq(0);
+  ok(diff_tx(alice, {node("z", {k7B}), node("m", {k7B})}));
+  forged.set_added_seq(99);  // the sender's value is ignored
+  ok(diff_tx(alice, {forged}));
+  auto modified = node("z", {k32B});
+  ok(diff_tx(alice, {modified}, {"m"}));   // a modified node keeps its number; removal frees none
+  ok(diff_tx(alice, {node("m", {k7B})}));  // re-added: a new number
+  std::map<std::string, uint64_t> seq;
+  for (const auto& n : nodes_of(alice)) seq[n.local_id()] = n.added_seq();
+  EXPECT_EQ(seq, (std::map<std::string, uint64_t>{{"a", 2}, {"m", 3}, {"z", 0}}));
+  EXPECT_EQ(x::nodes::get_participant(chain->state(), alice.address)->nodes_added(), 4u);
 }
 
 TEST_F(NodesTest, RejectsUnknownModelsListingEveryIdAndStoresNothing) {

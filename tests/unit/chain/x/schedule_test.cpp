@@ -6,14 +6,16 @@
 
 using namespace chain;
 using test::InferenceFixture;
-using test::k7B;
 using test::k32B;
+using test::k7B;
 using test::TestAccount;
 namespace sch = x::schedule;
 
 namespace {
 
-types::Address addr(char c) { return types::Address(20, c); }
+types::Address addr(char c) {
+  return types::Address(20, c);
+}
 
 sch::SelectionNode node(const std::string& id, uint64_t throughput, bool pre = true) {
   return sch::SelectionNode{id, throughput, throughput, pre, false};
@@ -39,7 +41,8 @@ sch::SelectionModel four_participants(uint64_t expected) {
 TEST(PrePocSelection, WeightedDrawIsReproducibleFromTheDocumentedVectors) {
   auto s = doc_stream();
   auto r = sch::select_poc_slots({four_participants(1000)}, s, 5000);
-  // Draw 0 mod 100 = 56 -> C (cumulative 10, 30, 60, 100); draw 1 mod 70 = 38 over A, B, D -> D. Cap 200 reached.
+  // Draw 0 mod 100 = 56 -> C (cumulative 10, 30, 60, 100); draw 1 mod 70 = 38 over A, B, D -> D. Cap 200
+  // reached.
   ASSERT_EQ(r.selected.size(), 2u);
   EXPECT_EQ(r.selected[0].participant, addr('C'));
   EXPECT_EQ(r.selected[0].draw, 7597568962156702756ULL);
@@ -50,18 +53,32 @@ TEST(PrePocSelection, WeightedDrawIsReproducibleFromTheDocumentedVectors) {
   EXPECT_EQ(r.models[0].selected_throughput, 200u);
 }
 
-TEST(PrePocSelection, StopsOnceTheDemandIsCoveredAndNeverExceedsHalfTheCapacity) {
+TEST(PrePocSelection, StopsOnceTheTargetIsReachedTakingNodesInTheOrderTheyWereAdded) {
   auto s = doc_stream();
   auto r = sch::select_poc_slots({four_participants(50)}, s, 5000);
   ASSERT_EQ(r.selected.size(), 1u);  // one node of 100 covers a demand of 50
   EXPECT_EQ(s.used(), 1u);
-  // A node larger than the remaining cap is passed over; a smaller one still fits.
+  // §7.5: the participant's first eligible node in the order it was added ("big" first), even if it crosses
+  // the target; then picking stops. The cap bounds the target, not each pick.
   sch::SelectionModel m{"m", 400, 1'000'000, {{addr('A'), 5, {node("big", 300), node("small", 100)}}}};
   auto s2 = doc_stream();
   r = sch::select_poc_slots({m}, s2, 5000);
   ASSERT_EQ(r.selected.size(), 1u);
-  EXPECT_EQ(r.selected[0].node_id, "small");
-  EXPECT_LE(r.models[0].selected_throughput, 200u);
+  EXPECT_EQ(r.selected[0].node_id, "big");
+  EXPECT_EQ(r.models[0].target, 200u);
+  EXPECT_EQ(r.models[0].selected_throughput, 300u);
+  // Below the target the next node in order is taken: 60 + 60 + 60 + 60 >= 200 after four picks.
+  sch::SelectionModel small{
+      "m",
+      400,
+      1'000'000,
+      {{addr('A'), 5, {node("z", 60), node("y", 60), node("x", 60), node("w", 60), node("v", 60)}}}};
+  auto s3 = doc_stream();
+  r = sch::select_poc_slots({small}, s3, 5000);
+  ASSERT_EQ(r.selected.size(), 4u);
+  EXPECT_EQ(r.selected[0].node_id, "z");
+  EXPECT_EQ(r.selected[3].node_id, "w");
+  EXPECT_EQ(r.models[0].selected_throughput, 240u);
 }
 
 TEST(PrePocSelection, ExcludesPendingChangesZeroWeightAndNonPrePocNodes) {
@@ -78,12 +95,15 @@ TEST(PrePocSelection, ExcludesPendingChangesZeroWeightAndNonPrePocNodes) {
   EXPECT_EQ(r.selected[0].node_id, "ok");
 }
 
-TEST(PrePocSelection, ASingleNodeIsNeverSelectedAndNoDemandSelectsNothing) {
+TEST(PrePocSelection, ALoneNodeWithDemandIsSelectedAndNoDemandSelectsNothing) {
+  // Issue 13 fault 10: the strict cap never selected a lone node (100% > 50%), so nobody served during PoC.
   sch::SelectionModel single{"m", 100, 1'000'000, {{addr('A'), 10, {node("only", 100)}}}};
   auto s = doc_stream();
   auto r = sch::select_poc_slots({single}, s, 5000);
-  EXPECT_TRUE(r.selected.empty());  // 100 > 50% of 100
+  ASSERT_EQ(r.selected.size(), 1u);
+  EXPECT_EQ(r.selected[0].node_id, "only");
   EXPECT_EQ(r.models[0].cap, 50u);
+  EXPECT_EQ(r.models[0].target, 50u);
   auto s2 = doc_stream();
   r = sch::select_poc_slots({four_participants(0)}, s2, 5000);
   EXPECT_TRUE(r.selected.empty());
@@ -92,8 +112,10 @@ TEST(PrePocSelection, ASingleNodeIsNeverSelectedAndNoDemandSelectsNothing) {
 
 TEST(PrePocSelection, ANodeSupportingTwoModelsIsSelectedAtMostOnce) {
   // Even if both sub-groups listed the node as PRE_POC_SLOT, the second model cannot take it again.
-  sch::SelectionModel a{"a", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('B'), 10, {node("b", 100)}}}};
-  sch::SelectionModel b{"b", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('C'), 10, {node("c", 100)}}}};
+  sch::SelectionModel a{
+      "a", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('B'), 10, {node("b", 100)}}}};
+  sch::SelectionModel b{
+      "b", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('C'), 10, {node("c", 100)}}}};
   for (uint64_t h = 1; h < 40; ++h) {
     rng::Stream s(rng::seed("t", "c", h, ""));
     auto r = sch::select_poc_slots({a, b}, s, 5000);
@@ -184,4 +206,43 @@ TEST_F(InferenceFixture, PrePocSelectionMarksPocSlotPreservesWeightAndRecordsThr
   auto q = chain->app.query("/inference/epoch-groups/1/" + std::string(k7B), {});
   ASSERT_TRUE(q);
   EXPECT_EQ((*q)["epoch_group"]["real_throughput_vector"][1], 30u);
+}
+
+// Issue 13 faults 3 and 4: a node serves only its first model, and from PoC start to the epoch switch only a
+// node holding POC_SLOT for the model may execute; real POC_SLOT throughput counts only those nodes' tokens.
+TEST_F(InferenceFixture, DuringPocOnlyPocSlotNodesServeAndOnlyTheirTokensAreRealThroughput) {
+  form_epoch_one();
+  // Outside PoC: a-1 declares [7B, 32B] and serves 7B only.
+  auto r = chain->block({start_tx(bob, "x1", k32B, alice, "a-1", 100)});
+  ASSERT_EQ(r.tx_results.size(), 1u);
+  EXPECT_NE(r.tx_results[0].log.find("serves only its first model"), std::string::npos)
+      << r.tx_results[0].log;
+  ASSERT_TRUE(only_ok(chain->block({start_tx(bob, "x2", k32B, alice, "a-2", 100)})));
+  // Demand for 7B before P = 40, and one inference on each 7B node left running into the PoC.
+  ASSERT_TRUE(only_ok(chain->block({start_tx(carol, "d1", k7B, bob, "b-1", 500)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(bob, "d1", 100, 300)})));
+  ASSERT_TRUE(only_ok(chain->block({start_tx(carol, "early-a", k7B, alice, "a-1", 500)})));
+  ASSERT_TRUE(only_ok(chain->block({start_tx(carol, "early-b", k7B, bob, "b-1", 500)})));
+  auto events = run_until(39);
+  auto selected = test::TestChain::event_values(events, "poc_slot_selected", "node_id");
+  ASSERT_EQ(selected.size(), 1u);
+  const std::string slot_node = selected[0];
+  ASSERT_TRUE(slot_node == "a-1" || slot_node == "b-1");
+  TestAccount& owner = slot_node == "a-1" ? alice : bob;
+  TestAccount& other = slot_node == "a-1" ? bob : alice;
+  const std::string other_node = slot_node == "a-1" ? "b-1" : "a-1";
+  run_until(41);
+  ASSERT_TRUE(x::epochs::upcoming_epoch(chain->state()).has_value());
+  r = chain->block({start_tx(carol, "p1", k7B, other, other_node, 100)});
+  EXPECT_NE(r.tx_results[0].log.find("must hold POC_SLOT"), std::string::npos) << r.tx_results[0].log;
+  ASSERT_TRUE(only_ok(chain->block({start_tx(carol, "p2", k7B, owner, slot_node, 100)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(owner, "p2", 10, 20)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(owner, slot_node == "a-1" ? "early-a" : "early-b", 20, 20)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(other, slot_node == "a-1" ? "early-b" : "early-a", 25, 25)})));
+  events = run_until(53);  // validation_end of epoch 2: real POC_SLOT throughput recorded
+  auto g = x::groups::get_group(chain->state(), 1, k7B);
+  // 30 + 40 tokens of the POC_SLOT node; the 50 of the mining node do not count (they used to: 120).
+  EXPECT_EQ(g->real_throughput_vector(1), 70u);
+  EXPECT_EQ(test::TestChain::event_values(events, "throughput_recorded", "real"),
+            (std::vector<std::string>{"0", "70"}));
 }

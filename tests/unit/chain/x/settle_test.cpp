@@ -94,7 +94,8 @@ TEST(SettleDecay, TenThousandEpochsDecayMonotonicallyWithoutOverflowAndMatchTheP
     ASSERT_LE(s, previous) << e;
     previous = s;
     if (e % 1000 == 1) {
-      long double expected = static_cast<long double>(p.initial_epoch_subsidy()) * std::pow(r, static_cast<long double>(e - 1));
+      long double expected =
+          static_cast<long double>(p.initial_epoch_subsidy()) * std::pow(r, static_cast<long double>(e - 1));
       EXPECT_NEAR(static_cast<long double>(s) / expected, 1.0L, 1e-12L) << "epoch " << e;
     }
   }
@@ -117,12 +118,14 @@ TEST(SettleParams, DefaultsAreValidAndOutOfRangeValuesAreRejected) {
     EXPECT_TRUE(x::settle::validate_params(x::settle::default_params(preset))) << preset;
     EXPECT_EQ(x::settle::default_params(preset).coverage_bonus_bps(), 1000u);
   }
-  EXPECT_FALSE(x::settle::validate_params(params(x::settle::kMaxInitialEpochSubsidy + 1, x::settle::kOneE18)));
+  EXPECT_FALSE(
+      x::settle::validate_params(params(x::settle::kMaxInitialEpochSubsidy + 1, x::settle::kOneE18)));
   EXPECT_FALSE(x::settle::validate_params(params(1, 0)));
   EXPECT_FALSE(x::settle::validate_params(params(1, x::settle::kOneE18 + 1)));
   EXPECT_FALSE(x::settle::validate_params(params(1, 1, 10001)));
   EXPECT_FALSE(x::settle::params_from_json({{"coverage_bonus", 5}}));
-  auto p = x::settle::params_from_json({{"initial_epoch_subsidy", "2000000"}, {"decay_factor_e18", 1000000000000000000ULL}});
+  auto p = x::settle::params_from_json(
+      {{"initial_epoch_subsidy", "2000000"}, {"decay_factor_e18", 1000000000000000000ULL}});
   ASSERT_TRUE(p);
   EXPECT_EQ(p->initial_epoch_subsidy(), 2'000'000u);
   EXPECT_EQ(p->coverage_bonus_bps(), 1000u);
@@ -209,7 +212,8 @@ void form(store::KvStore& state, std::vector<std::string> model_ids, std::vector
   in.height = 23;
   std::sort(model_ids.begin(), model_ids.end());
   for (const auto& id : model_ids) in.models.push_back(model(id));
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.address < b.address; });
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return a.address < b.address; });
   for (auto& m : members) {
     x::groups::FormationMember fm;
     fm.address = m.address;
@@ -234,8 +238,8 @@ TEST(SettleCoverage, OneModel) {
   store::Overlay s(base);
   form(s, {"m/a"}, {{addr(1), {hw("n1", {"m/a"})}}, {addr(2), {}}});
   EXPECT_TRUE(covers(s, 1));
-  EXPECT_FALSE(covers(s, 2));  // a member without MLNodes
-  EXPECT_FALSE(covers(s, 3));  // not a member
+  EXPECT_FALSE(covers(s, 2));                                              // a member without MLNodes
+  EXPECT_FALSE(covers(s, 3));                                              // not a member
   EXPECT_FALSE(x::settle::get_participant_model_coverage(s, 2, addr(1)));  // no such epoch
 }
 
@@ -243,14 +247,24 @@ TEST(SettleCoverage, TwoModels) {
   store::MemoryStore base;
   store::Overlay s(base);
   form(s, {"m/a", "m/b"},
-       {{addr(1), {hw("n1", {"m/a", "m/b"})}},                  // one node serving both
-        {addr(2), {hw("n1", {"m/a"})}},                         // only one model
-        {addr(3), {hw("n1", {"m/b"}), hw("n2", {"m/a"})}},      // two nodes, one model each
-        {addr(4), {hw("n1", {"m/gone", "m/b"})}}});             // a model no longer in the registry does not count
-  EXPECT_TRUE(covers(s, 1));
+       {{addr(1), {hw("n1", {"m/a", "m/b"})}},              // one node declaring both serves only m/a
+        {addr(2), {hw("n1", {"m/a"})}},                     // only one model
+        {addr(3), {hw("n1", {"m/b"}), hw("n2", {"m/a"})}},  // two nodes, one model each
+        {addr(4), {hw("n1", {"m/gone", "m/b"})}}});  // a model no longer in the registry does not count
+  EXPECT_FALSE(covers(s, 1));                        // issue 13 fault 3: one node cannot cover two models
   EXPECT_FALSE(covers(s, 2));
   EXPECT_TRUE(covers(s, 3));
   EXPECT_FALSE(covers(s, 4));
+}
+
+TEST(SettleCoverage, NeedsANodeServingEachModelNotOneDeclaringThemAll) {
+  store::MemoryStore base;
+  store::Overlay s(base);
+  form(s, {"m/a", "m/b"},
+       {{addr(1), {hw("all", {"m/a", "m/b"}), hw("b", {"m/b", "m/a"})}},  // "all" serves m/a, "b" serves m/b
+        {addr(2), {hw("x", {"m/a", "m/b"}), hw("y", {"m/a", "m/b"})}}});  // both serve m/a: m/b uncovered
+  EXPECT_TRUE(covers(s, 1));
+  EXPECT_FALSE(covers(s, 2));
 }
 
 TEST(SettleCoverage, FiveModels) {
@@ -262,10 +276,11 @@ TEST(SettleCoverage, FiveModels) {
   }
   store::MemoryStore base;
   store::Overlay s(base);
-  form(s, ids, {{addr(1), one_each}, {addr(2), four}, {addr(3), {hw("all", ids)}}, {addr(4), {hw("x", {"m/3"})}}});
+  form(s, ids,
+       {{addr(1), one_each}, {addr(2), four}, {addr(3), {hw("all", ids)}}, {addr(4), {hw("x", {"m/3"})}}});
   EXPECT_TRUE(covers(s, 1));
   EXPECT_FALSE(covers(s, 2));
-  EXPECT_TRUE(covers(s, 3));
+  EXPECT_FALSE(covers(s, 3));  // one node declaring all five models serves one of them
   EXPECT_FALSE(covers(s, 4));
   // An epoch without model sub-groups gives nobody the bonus.
   EXPECT_FALSE(x::settle::covers_every_model({}));
@@ -277,7 +292,10 @@ TEST(SettleEpoch, MintsRecordsAndConservesOnceAndPaysNothingForACarriedOverEpoch
   store::MemoryStore base;
   store::Overlay s(base);
   x::settle::set_params(s, params(2'000'001, x::settle::kOneE18));
-  form(s, {"m/a", "m/b"}, {{addr(1), {hw("n1", {"m/a", "m/b"})}}, {addr(2), {hw("n1", {"m/a"})}}});
+  // Equal weights (two nodes of 10 each); addr(1) serves both models, addr(2) serves m/a twice.
+  form(s, {"m/a", "m/b"},
+       {{addr(1), {hw("n1", {"m/a", "m/b"}), hw("n2", {"m/b"})}},
+        {addr(2), {hw("n1", {"m/a"}), hw("n2", {"m/a", "m/b"})}}});
   x::epochs::Epoch e;
   e.set_index(1);
   e.set_poc_start_height(10);

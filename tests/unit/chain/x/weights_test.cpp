@@ -66,10 +66,48 @@ TEST(ComputeNewWeights, DuplicateNoncesAndRepeatedNodeEntriesCountOnce) {
       candidate('a', {{"n", {1, 2, 2}}, {"m", {1}}, {"n", {2, 3}}}, {{addr('v'), false}})};
   auto r = compute_new_weights({{addr('v'), 7}}, c);
   ASSERT_EQ(r.accepted.size(), 1u);
-  EXPECT_EQ(r.accepted[0].weight, 4u);  // n: {1,2,3}, m: {1} (nonces are per node)
+  // A nonce counts once per participant, for the smallest node id: m: {1}, n: {2,3}.
+  EXPECT_EQ(r.accepted[0].weight, 3u);
   ASSERT_EQ(r.accepted[0].nodes.size(), 2u);
+  EXPECT_EQ(r.accepted[0].nodes[0].node_id, "m");
+  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1u);
   EXPECT_EQ(r.accepted[0].nodes[1].node_id, "n");
-  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 3u);
+  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 2u);
+}
+
+TEST(ComputeNewWeights, TheSameNoncesUnder256NodesCountOnce) {
+  // Issue 13 fault 2: the same 1000 nonces submitted under 256 nodes counted 256 times.
+  std::vector<x::weights::NodeNonces> nodes;
+  for (int n = 0; n < 256; ++n) {
+    x::weights::NodeNonces nn{"node-" + std::to_string(1000 + n), {}};
+    for (uint64_t i = 0; i < 1000; ++i) nn.nonces.push_back(i);
+    nodes.push_back(std::move(nn));
+  }
+  std::vector<Candidate> c{candidate('a', std::move(nodes), {{addr('v'), false}})};
+  auto r = compute_new_weights({{addr('v'), 1}}, c);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].weight, 1000u);
+  ASSERT_EQ(r.accepted[0].nodes.size(), 256u);
+  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1000u);  // node-1000, the smallest id
+  for (size_t i = 1; i < 256; ++i) EXPECT_EQ(r.accepted[0].nodes[i].poc_weight, 0u);
+  // Different participants may of course find the same nonces: each counts its own.
+  std::vector<Candidate> two{candidate('a', {{"n", {1, 2}}}, {{addr('v'), false}}),
+                             candidate('b', {{"n", {1, 2}}}, {{addr('v'), false}})};
+  r = compute_new_weights({{addr('v'), 1}}, two);
+  ASSERT_EQ(r.accepted.size(), 2u);
+  EXPECT_EQ(r.accepted[0].weight, 2u);
+  EXPECT_EQ(r.accepted[1].weight, 2u);
+}
+
+TEST(ComputeNewWeights, NoncesOfPreservedNodesAreDroppedBeforeAttribution) {
+  // "a" holds POC_SLOT (preserved weight 9); its nonces must not take the shared nonce from "b".
+  std::vector<Candidate> c{candidate('p', {{"a", {1, 2}}, {"b", {2, 3}}}, {{addr('v'), false}})};
+  x::weights::PreservedWeights preserved{{addr('p'), {{"a", 9}}}};
+  auto r = compute_new_weights({{addr('v'), 1}}, c, preserved);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.accepted[0].weight, 11u);  // a: 9 preserved, b: {2,3}
+  ASSERT_EQ(r.accepted[0].nodes.size(), 2u);
+  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 2u);
 }
 
 TEST(ComputeNewWeights, AParticipantListedTwiceIsOneEntryWithItsNodesMerged) {
@@ -79,7 +117,7 @@ TEST(ComputeNewWeights, AParticipantListedTwiceIsOneEntryWithItsNodesMerged) {
   auto r = compute_new_weights({{addr('v'), 7}}, c);
   ASSERT_EQ(r.accepted.size(), 1u);  // the first verdict of v counts; b has none
   EXPECT_EQ(r.accepted[0].participant, addr('a'));
-  EXPECT_EQ(r.accepted[0].weight, 4u);  // n: {1,2,3}, m: {5}
+  EXPECT_EQ(r.accepted[0].weight, 4u);  // m: {5}, n: {1,2,3}
   ASSERT_EQ(r.rejected.size(), 1u);
   EXPECT_EQ(r.rejected[0].participant, addr('b'));
 }
@@ -117,7 +155,9 @@ TEST(ComputeNewWeights, HugeValidatorWeightsAndNonceValuesDoNotOverflow) {
   std::vector<Candidate> big{candidate('b', std::move(nodes), {{addr('x'), false}, {addr('y'), false}})};
   r = compute_new_weights(v, big);
   ASSERT_EQ(r.accepted.size(), 1u);
-  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1'000'001u);  // 7 is new to n0's set
-  EXPECT_EQ(r.accepted[0].nodes[3].poc_weight, 1'000'000u);
-  EXPECT_EQ(r.accepted[0].weight, 4'000'003u);  // n0, n1, n2 each gain nonce 7
+  // Nonce 7 is n3's own (1*4+3) and appended to every node: it counts once, for n0 (the smallest id).
+  EXPECT_EQ(r.accepted[0].nodes[0].poc_weight, 1'000'001u);
+  EXPECT_EQ(r.accepted[0].nodes[1].poc_weight, 1'000'000u);
+  EXPECT_EQ(r.accepted[0].nodes[3].poc_weight, 999'999u);
+  EXPECT_EQ(r.accepted[0].weight, 4'000'000u);  // exactly the participant's distinct nonces
 }
