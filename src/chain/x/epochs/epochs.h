@@ -22,11 +22,12 @@ inline constexpr std::string_view kMsgUpdateEpochParamsUrl = "/inference.inferen
 inline constexpr uint64_t kDefaultUnitOfComputePrice = 100;
 
 // ---- params
-// Defaults of the state limits (every preset): a batch ≤ 10,000 nonces, ≤ 100 batches and ≤ 200,000 nonces
-// per MLNode and epoch; PoC data and finished inferences kept 2 epochs.
-inline constexpr uint64_t kDefaultMaxNoncesPerBatch = 10'000;
-inline constexpr uint64_t kDefaultMaxBatchesPerNode = 100;
-inline constexpr uint64_t kDefaultMaxNoncesPerNode = 200'000;
+// Defaults of the state limits (every preset): a batch ≤ 100,000 nonces (the stateless ceiling dapi assumes),
+// ≤ 1,000 batches (an MLNode posts one every few seconds) and ≤ 500,000 nonces per MLNode and epoch; PoC data
+// and finished inferences kept 2 epochs.
+inline constexpr uint64_t kDefaultMaxNoncesPerBatch = 100'000;
+inline constexpr uint64_t kDefaultMaxBatchesPerNode = 1'000;
+inline constexpr uint64_t kDefaultMaxNoncesPerNode = 500'000;
 inline constexpr uint64_t kDefaultPocRetentionEpochs = 2;
 inline constexpr uint64_t kDefaultInferenceRetentionEpochs = 2;
 // The state limits of a params snapshot, with the defaults for fields a record predates (0).

@@ -2,15 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include "chain/store/memory_store.h"
+#include "chain/store/overlay.h"
+#include "common/bytes.h"
 #include "inference_accounting_util.h"
 
 using namespace chain;
 using test::InferenceFixture;
-using test::k7B;
 using test::k32B;
+using test::k7B;
 
 namespace {
-const app::TxOutcome& only(const app::FinalizeResult& r) { return r.tx_results.at(0); }
+const app::TxOutcome& only(const app::FinalizeResult& r) {
+  return r.tx_results.at(0);
+}
 }  // namespace
 
 TEST_F(InferenceFixture, StartEscrowsFromTheEpochSnapshotAndFinishPaysTheExecutorAndRefundsTheRest) {
@@ -33,7 +38,8 @@ TEST_F(InferenceFixture, StartEscrowsFromTheEpochSnapshotAndFinishPaysTheExecuto
   EXPECT_EQ(inf->status(), inference::inference::INFERENCE_STATUS_FINISHED);
   EXPECT_EQ(inf->cost(), 100 * p);
   EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k7B, 0, chain->height()), 100u);
-  EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k7B, 0, chain->height() - 1), 0u);
+  EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k7B, 0, chain->height() - 1),
+            0u);
   auto q = chain->app.query("/inference/inferences/inf-1", {});
   ASSERT_TRUE(q);
   EXPECT_EQ((*q)["inference"]["status"], "FINISHED");
@@ -95,10 +101,12 @@ TEST_F(InferenceFixture, ExpiryRefundsTheRequesterAndALateFinishIsRejected) {
   EXPECT_EQ(expiry, start + x::schedule::default_params().inference_expiration_blocks());
   EXPECT_LT(balance(alice), alice0);
   auto events = run_until(expiry);
-  EXPECT_EQ(test::TestChain::event_values(events, "inference_expired", "inference_id"), std::vector<std::string>{"slow"});
+  EXPECT_EQ(test::TestChain::event_values(events, "inference_expired", "inference_id"),
+            std::vector<std::string>{"slow"});
   EXPECT_EQ(balance(alice), alice0);
   EXPECT_EQ(escrow_balance(), 0u);
-  EXPECT_EQ(x::infer::get_inference(chain->state(), "slow")->status(), inference::inference::INFERENCE_STATUS_EXPIRED);
+  EXPECT_EQ(x::infer::get_inference(chain->state(), "slow")->status(),
+            inference::inference::INFERENCE_STATUS_EXPIRED);
   r = chain->block({finish_tx(carol, "slow", 1, 1)});
   EXPECT_NE(only(r).code, 0u);
   EXPECT_NE(only(r).log.find("expired"), std::string::npos) << only(r).log;
@@ -127,4 +135,47 @@ TEST_F(InferenceFixture, AnotherRequesterMustSignTheStart) {
   r = chain->block({start_tx(alice, "for-dave", k7B, bob, "b-1", 10, dave.bech32, good)});
   ASSERT_EQ(only(r).code, 0u) << only(r).log;
   EXPECT_EQ(balance(dave), dave0 - 10 * price(k7B));
+}
+
+// Issue 13 fault 7: finished inferences leave state once inference_retention_epochs (2) newer epochs are
+// effective.
+TEST_F(InferenceFixture, FinishedAndExpiredInferencesArePrunedAfterTheRetention) {
+  form_epoch_one();
+  ASSERT_TRUE(only_ok(chain->block({start_tx(alice, "done-1", k7B, bob, "b-1", 100)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(bob, "done-1", 10, 10)})));
+  ASSERT_TRUE(only_ok(chain->block({start_tx(alice, "expires-1", k7B, bob, "b-1", 100)})));
+  run_until(58);  // epoch 2 effective at 57: epoch 1's records are kept
+  ASSERT_EQ(x::epochs::effective_epoch_index(chain->state()), 2u);
+  EXPECT_EQ(x::infer::get_inference(chain->state(), "done-1")->status(),
+            ::inference::inference::INFERENCE_STATUS_FINISHED);
+  EXPECT_EQ(x::infer::get_inference(chain->state(), "expires-1")->status(),
+            ::inference::inference::INFERENCE_STATUS_EXPIRED);
+  run_until(88);  // epoch 3 effective at 87: epoch 1 is 2 epochs old
+  ASSERT_EQ(x::epochs::effective_epoch_index(chain->state()), 3u);
+  EXPECT_FALSE(x::infer::get_inference(chain->state(), "done-1").has_value());
+  EXPECT_FALSE(x::infer::get_inference(chain->state(), "expires-1").has_value());
+  bool left = false;
+  chain->state().scan_prefix("inference/done/", [&](std::string_view, std::string_view) {
+    left = true;
+    return false;
+  });
+  EXPECT_FALSE(left);
+  // The balances stay as settled: the record is history, the money moved long ago.
+  EXPECT_EQ(escrow_balance(), 0u);
+}
+
+TEST(InferencePruning, IsBoundedPerBlockAndNeverTouchesRunningInferences) {
+  store::MemoryStore base;
+  store::Overlay s(base);
+  for (int i = 0; i < 5; ++i) {
+    std::string id = "i" + std::to_string(i);
+    s.set("inference/inf/" + id, "x");
+    s.set("inference/done/" + common::be64(1) + id, "");
+  }
+  s.set("inference/inf/running", "x");  // started, never indexed as done
+  EXPECT_EQ(x::infer::prune_done_inferences_before(s, 2, 3), 3u);
+  EXPECT_EQ(x::infer::prune_done_inferences_before(s, 2, 3), 2u);
+  EXPECT_EQ(x::infer::prune_done_inferences_before(s, 2, 3), 0u);
+  EXPECT_TRUE(s.get("inference/inf/running").has_value());
+  EXPECT_FALSE(s.get("inference/inf/i4").has_value());
 }
