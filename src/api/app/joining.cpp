@@ -6,6 +6,7 @@
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/participant_key.h"
 #include "inference/nodes.pb.h"
 
 namespace api::app {
@@ -93,12 +94,12 @@ common::tx::TxMessage hardware_diff_message(const std::string& creator, const Ha
 common::tx::TxMessage new_participant_message(const std::string& creator, const std::string& url,
                                               const common::ed25519::KeyPair& validator_key,
                                               const std::string& chain_id) {
-  (void)
-      chain_id;  // the registration signature over (chain id, address) joins here once the chain requires it
   inference::inference::MsgSubmitNewParticipant msg;
   msg.set_creator(creator);
   msg.set_url(url);
   msg.set_validator_public_key(validator_key.public_key);
+  // The chain binds the key only with this proof of possession (docs/transactions.md "Validator key proof").
+  msg.set_validator_key_signature(common::participant_key::sign(validator_key, chain_id, creator));
   return {type_url<inference::inference::MsgSubmitNewParticipant>(), msg.SerializeAsString()};
 }
 

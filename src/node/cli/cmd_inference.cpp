@@ -103,7 +103,7 @@ namespace {
 // The ed25519 validator key in `path`: this node's config/validator_key.json ({"pub_key": B64, "priv_key":
 // B64}) or CometBFT's priv_validator_key.json ({"pub_key": {"value": B64}, "priv_key": {"value": B64}}).
 // priv_key is the 32-byte seed or seed || public key; a given pub_key must match it.
-common::ed25519::KeyPair read_validator_key(const std::string& path) {
+common::ed25519::KeyPair load_validator_key_file(const std::string& path) {
   auto text = common::read_file(path);
   if (!text) throw std::runtime_error("cannot read validator key file " + path);
   json j = json::parse(*text, nullptr, false);
@@ -188,8 +188,8 @@ void register_inference(CommandTree& tree) {
       msg.set_validator_public_key(*key);
       msg.set_validator_key_signature(*sig);
     } else {
-      auto key = read_validator_key(po->validator_key_file.empty() ? Home{po->home}.validator_key_file()
-                                                                   : po->validator_key_file);
+      auto key = load_validator_key_file(po->validator_key_file.empty() ? Home{po->home}.validator_key_file()
+                                                                        : po->validator_key_file);
       auto status = NodeClient(*po).get("/status");
       if (!status) throw std::runtime_error(status.error().message);
       std::string chain_id = (*status)["chain_id"];

@@ -246,3 +246,24 @@ TEST_F(InferenceFixture, DuringPocOnlyPocSlotNodesServeAndOnlyTheirTokensAreReal
   EXPECT_EQ(test::TestChain::event_values(events, "throughput_recorded", "real"),
             (std::vector<std::string>{"0", "70"}));
 }
+
+// Issue 13 fault 10: §7.5 takes a participant's nodes in the order they were added, not by local id.
+TEST_F(InferenceFixture, PrePocSelectionTakesNodesInTheOrderTheyWereAdded) {
+  // Only dave serves 7B: "d-2" was added before "d-1".
+  expect_ok(chain->block(
+      {hardware_diff_tx(alice, {test::hw_node("a-1", {k32B})}), hardware_diff_tx(bob, {}, {"b-1"})}));
+  register_participant(dave, 4, {test::hw_node("d-2", {k7B}), test::hw_node("d-1", {k7B})});
+  expect_ok(block_at(11, {batch_tx(alice, "a-1", "b1", test::range(0, 100)),
+                          batch_tx(carol, "c-1", "b1", test::range(0, 100)),
+                          batch_tx(dave, "d-1", "b1", test::range(0, 100)),
+                          batch_tx(dave, "d-2", "b1", test::range(100, 200))}));
+  expect_ok(block_at(19, {validation_tx(val, alice), validation_tx(val, carol), validation_tx(val, dave)}));
+  run_until(27);
+  ASSERT_EQ(x::epochs::effective_epoch_index(chain->state()), 1u);
+  // A little demand for 7B: one node covers it.
+  ASSERT_TRUE(only_ok(chain->block({start_tx(alice, "i1", k7B, dave, "d-1", 100)})));
+  ASSERT_TRUE(only_ok(chain->block({finish_tx(dave, "i1", 10, 10)})));
+  auto events = run_until(39);
+  EXPECT_EQ(test::TestChain::event_values(events, "poc_slot_selected", "node_id"),
+            std::vector<std::string>{"d-2"});
+}
