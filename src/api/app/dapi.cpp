@@ -9,11 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/app/controller.h"
 #include "api/app/joining.h"
 #include "api/app/tx_queue.h"
 #include "api/chain/block_follower.h"
 #include "api/chain/chain_client.h"
 #include "api/chain/tx_sender.h"
+#include "api/poc/callbacks.h"
 #include "api/server/admin_server.h"
 #include "api/server/callback_server.h"
 #include "api/server/metrics.h"
@@ -49,6 +51,7 @@ struct Dapi::Impl {
   std::unique_ptr<TxQueue> txs;
   std::unique_ptr<state::NodeRegistry> nodes;
   std::unique_ptr<Joiner> joiner;
+  std::unique_ptr<Controller> controller;
   std::unique_ptr<net::Server> public_server, admin_server, callback_server;
   std::unique_ptr<chain::BlockFollower> follower;
 
@@ -135,6 +138,24 @@ struct Dapi::Impl {
     }
   }
 
+  // The MLNode version every MLNode URL carries: the chain's current one, persisted with the last used one.
+  std::optional<std::string> current_mlnode_version() {
+    for (;;) {
+      auto v = chain->mlnode_version();
+      if (v) {
+        state::WriteSet ws;
+        ws.put(state::keys::mlnode_version_current(), v->current_mlnode_version);
+        ws.put(state::keys::mlnode_version_last_used(), v->current_mlnode_version);
+        if (auto st = store->write(ws); !st) spdlog::error("{}", st.error().message);
+        spdlog::info("MLNode version {} (URLs http://host:port/{}/...)", v->current_mlnode_version,
+                     v->current_mlnode_version);
+        return v->current_mlnode_version;
+      }
+      spdlog::warn("cannot read the MLNode version from the chain: {}; retrying", v.error().message);
+      if (!pause(milliseconds(cfg.chain_retry_ms))) return std::nullopt;
+    }
+  }
+
   std::unique_ptr<net::Server> serve(net::Router router, const config::ListenAddress& at,
                                      const std::string& name, std::size_t max_body) {
     net::ServerOptions o;
@@ -155,16 +176,19 @@ struct Dapi::Impl {
                       static_cast<double>(block.height));
     // The phase of this block, from the shared stage function as reported by the chain's epoch query.
     std::optional<chain::EpochInfo> epoch;
-    for (int attempt = 0; attempt < 50 && !stopping; ++attempt) {
+    for (unsigned attempt = 1; !stopping;
+         ++attempt) {  // a block is never skipped: retry until the chain answers
       auto e = chain->epoch();
       if (e) {
         epoch = *e;
         break;
       }
-      spdlog::warn("height {}: cannot read the epoch: {}; retrying", block.height, e.error().message);
-      pause(milliseconds(200));
+      spdlog::warn("height {}: cannot read the epoch (attempt {}): {}; retrying", block.height, attempt,
+                   e.error().message);
+      pause(milliseconds(std::min<uint64_t>(200ull * attempt, 5000)));
     }
-    if (epoch) {
+    if (!epoch) return;  // stopping: the block is processed again after the restart
+    {
       metrics.gauge_set("dapi_epoch_index", "Effective epoch index", {},
                         static_cast<double>(epoch->epoch_index));
       metrics.gauge_clear("dapi_phase");
@@ -172,6 +196,7 @@ struct Dapi::Impl {
                         {{"phase", epoch->phase}}, 1);
       spdlog::debug("height {} epoch {} phase {}", block.height, epoch->epoch_index, epoch->phase);
     }
+    controller->on_block(block, *epoch);
     if (stopping) return;  // not recorded: the block is processed again after the restart
     if (auto st = store->set_last_processed_height(block.height); !st) {
       spdlog::error("height {}: {}", block.height, st.error().message);
@@ -199,7 +224,24 @@ struct Dapi::Impl {
     nodes = std::make_unique<state::NodeRegistry>(cfg.nodes, *store);
     joiner = std::make_unique<Joiner>(*chain, *txs, *nodes, address, cfg.public_url, *validator_key, chain_id,
                                       milliseconds(cfg.hardware_sync_interval_ms));
-    nodes->on_change([this] { joiner->wake(); });
+    auto version = current_mlnode_version();
+    if (!version) return 0;  // stopping
+    ControllerDeps cd;
+    cd.chain = chain.get();
+    cd.txs = txs.get();
+    cd.store = store.get();
+    cd.nodes = nodes.get();
+    cd.metrics = &metrics;
+    cd.address = address;
+    cd.account_key = *account_key;
+    cd.callback_url = cfg.callback_url;
+    cd.mlnode_version = *version;
+    cd.recheck_interval = milliseconds(cfg.reconcile_interval_ms);
+    controller = std::make_unique<Controller>(std::move(cd));
+    nodes->on_change([this] {
+      joiner->wake();
+      controller->sync_nodes();
+    });
 
     try {
       net::Router pub;
@@ -217,13 +259,20 @@ struct Dapi::Impl {
       admin.nodes = nodes.get();
       admin.token = cfg.admin_token;
       admin.governance_model_ids = [this] { return governance_model_ids(); };
-      admin.node_state = [](const std::string&) { return json::object(); };
+      admin.node_state = [this](const std::string& id) { return controller->node_state(id); };
       admin_server = serve(server::admin_router(std::move(admin)), cfg.admin_listen, "admin", 1 << 20);
+
+      server::CallbackDeps callbacks;
+      callbacks.generated = [this](const std::string& body) { return controller->on_generated(body); };
+      callbacks.validated = [this](const std::string& body) { return controller->on_validated(body); };
+      callback_server = serve(server::callback_router(std::move(callbacks)), cfg.callback_listen,
+                              "mlnode-callback", poc::kDefaultMaxCallbackBytes);
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       return 1;
     }
 
+    controller->start();
     txs->start();
     joiner->start();
     uint64_t from = store->last_processed_height() + 1;
@@ -242,6 +291,7 @@ struct Dapi::Impl {
     }
     spdlog::info("stopping");
     follower->stop();
+    controller->stop();
     joiner->stop();
     txs->stop();
     for (auto* s : {&public_server, &admin_server, &callback_server}) {

@@ -17,6 +17,9 @@ std::string mlnode_version_current() {
 std::string mlnode_version_last_used() {
   return "meta/mlnode_version/last_used";
 }
+std::string poc_assignment() {
+  return "meta/poc_assignment";
+}
 std::string seed(uint64_t epoch) {
   return "seed/" + encode_u64(epoch);
 }

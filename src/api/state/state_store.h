@@ -5,6 +5,7 @@
 // Collections (keys::* builds every key; integers are big-endian so byte order = numeric order):
 //   meta/last_processed_height   u64   the last block whose duties are durably recorded
 //   meta/mlnode_version/current, meta/mlnode_version/last_used   string
+//   meta/poc_assignment          JSON  node index/count of the current PoC (kept across a restart mid-PoC)
 //   seed/<epoch>                 JSON  {seed, signature_hex}: this participant's seed for that epoch
 //   txq/<seq>                    JSON  a message waiting to reach the chain (tx_queue.h)
 //   txkey/<idempotency key>      seq   dedupes queued messages: a key is queued at most once, ever
@@ -28,6 +29,7 @@ namespace keys {
 std::string last_processed_height();
 std::string mlnode_version_current();
 std::string mlnode_version_last_used();
+std::string poc_assignment();
 std::string seed(uint64_t epoch);
 std::string tx_queue(uint64_t seq);
 std::string tx_queue_prefix();

@@ -20,7 +20,9 @@ def node_entry(node_id, mlnode, models, max_concurrent=8, hardware=None):
 class Dapi:
     """One dapi process with its own home under workdir, listening on free ports."""
 
-    def __init__(self, procs, workdir, chain, key, name=None):
+    def __init__(self, procs, workdir, chain, key, name=None, chain_keys=False):
+        """chain_keys: sign with `key` of the chain node's own keyring and its validator key (the genesis
+        validator's participant) instead of keys made by `dapi init`."""
         self.name = name or f"dapi-{key}"
         self.home = os.path.join(workdir, self.name)
         self.chain = chain
@@ -37,6 +39,10 @@ class Dapi:
         self.address = None
         self.token = None
         self.settings = {}
+        self.key_settings = {"name": key}
+        if chain_keys:
+            self.key_settings.update(keyring_file=os.path.join(chain.home, "keyring", "keys.json"),
+                                     validator_key_file=os.path.join(chain.home, "config", "validator_key.json"))
 
     # --- home ----------------------------------------------------------------
     def init(self):
@@ -45,7 +51,7 @@ class Dapi:
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr + r.stdout
         out = json.loads(r.stdout)
-        self.address = out["address"]
+        self.address = out["address"] if "keyring_file" not in self.key_settings else self.chain.address(self.key)
         with open(out["config"]) as f:
             self.token = re.search(r"^  token: (\S+)", f.read(), re.M).group(1)
         return self
@@ -54,7 +60,7 @@ class Dapi:
         """Writes config.yaml (as JSON, which is YAML) with free ports, fast timings and `nodes`."""
         self.settings = {
             "chain_node": {"url": self.chain.url},
-            "key": {"name": self.key},
+            "key": dict(self.key_settings),
             "public_url": self.public_url,
             "servers": {"public": f"127.0.0.1:{self.public_port}", "admin": f"127.0.0.1:{self.admin_port}",
                         "mlnode_callback": f"127.0.0.1:{self.callback_port}"},
@@ -125,24 +131,36 @@ class Dapi:
 class Participant:
     """A funded key on `chain` with its dapi and `n_mlnodes` builtin-backend MLNodes at the chain's MLNode version."""
 
-    def __init__(self, procs, workdir, chain, key, n_mlnodes=2, mlnode_args=(), funds="10000000nicoin"):
+    def __init__(self, procs, workdir, chain, key, version, n_mlnodes=2, mlnode_args=(), funds="10000000nicoin",
+                 chain_keys=False):
+        """`version`: the chain's MLNode version (the MLNodes serve it under /<version>/...). With chain_keys the
+        participant is the chain node's key `key` (e.g. the genesis validator) and is not funded again."""
         self.key = key
         self.chain = chain
-        version = chain.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
         self.mlnodes = [MlNode(procs, workdir, version, list(mlnode_args), name=f"mlnode-{key}-{i}")
                         for i in range(n_mlnodes)]
-        self.dapi = Dapi(procs, workdir, chain, key).init()
-        self.funds = funds
+        self.dapi = Dapi(procs, workdir, chain, key, chain_keys=chain_keys).init()
+        self.funds = None if chain_keys else funds
+        self.node_ids = [f"{key}-node-{i}" for i in range(n_mlnodes)]
 
     @property
     def address(self):
         return self.dapi.address
 
-    def start(self, models, **config):
-        """Funds the key, starts the MLNodes and the dapi with one node entry per MLNode serving `models`."""
-        self.chain.send("validator", self.address, self.funds)
+    def start_mlnodes(self):
         for m in self.mlnodes:
             m.start()
-        nodes = [node_entry(f"{self.key}-node-{i}", m, models) for i, m in enumerate(self.mlnodes)]
+        return self
+
+    def fund(self):
+        """Sends the participant its funds from the genesis validator (not for chain_keys participants). Fund every
+        participant before starting the dapi of the validator's participant: both sign with the validator key."""
+        if self.funds:
+            self.chain.send("validator", self.address, self.funds)
+        return self
+
+    def start(self, models, **config):
+        """Starts the dapi with one node entry per MLNode serving `models` (fund() and start_mlnodes() first)."""
+        nodes = [node_entry(nid, m, models) for nid, m in zip(self.node_ids, self.mlnodes)]
         self.dapi.configure(nodes, **config).start()
         return self

@@ -1,0 +1,133 @@
+"""Three participants, each a dapi with two builtin-backend MLNodes, run the network unattended on a solo chain
+(issue 11 must-show 1): the genesis validator's participant and two new ones register themselves and their nodes,
+mine PoC on every node with distinct node indices, validate each other, and for three epochs in a row
+- every participant has weight > 0 in the new epoch group and each node's poc_weight equals the distinct nonces of
+  its batches on chain;
+- every node has its MLNodeInfo snapshot (throughput, poc_weight, timeslot_allocation) in its model's sub-group;
+- during PoC generation the nodes without POC_SLOT are in POW;
+- after the epoch switch every node serves its epoch model (INFERENCE, model of the snapshot).
+Epoch params: localnet (30 blocks; PoC [P, P+6), batches until P+8, validation (P+9, P+13], switch P+17) with the
+first PoC at 30, 400 ms blocks."""
+import json
+import os
+
+from framework import get_json, wait_until
+from framework.chain import ChainNode
+from framework.dapi import Participant
+
+Q7B = "Qwen/Qwen2.5-7B-Instruct"
+BLOCK_MS = 400
+MLNODE_ARGS = ["--threads", "1", "--poc-send-interval-ms", "300"]
+
+
+def group(node, epoch, model=None):
+    status, body = get_json(f"{node.url}/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))
+    return body["epoch_group"] if status == 200 else None
+
+
+def formed(node, epoch):
+    g = group(node, epoch)
+    return g if g and g["sub_group_models"] else None
+
+
+def distinct_nonces(node, epoch, address, node_id):
+    body = node.query(f"/inference/poc-batches/{epoch}/{address}/{node_id}")
+    nonces = set()
+    for b in body["batches"]:
+        nonces.update(b["nonces"])
+    return len(nonces), body["node_weight"]
+
+
+def mlnode_state(m):
+    status, body = get_json(m.poc_url + "/api/v1/state", timeout=5)
+    return body if status == 200 else None
+
+
+def setup_network(procs, workdir):
+    node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
+    genesis_file = os.path.join(node.home, "config", "genesis.json")
+    with open(genesis_file) as f:
+        genesis = json.load(f)
+    genesis["app_state"]["epochs"]["params"]["epoch_shift"] = 0  # first PoC at 30: everyone is up by then
+    with open(genesis_file, "w") as f:
+        json.dump(genesis, f)
+    node.start(procs)
+    version = node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
+    parts = [Participant(procs, workdir, node, "validator", version, mlnode_args=MLNODE_ARGS, chain_keys=True),
+             Participant(procs, workdir, node, "bob", version, mlnode_args=MLNODE_ARGS),
+             Participant(procs, workdir, node, "carol", version, mlnode_args=MLNODE_ARGS)]
+    for p in parts:
+        p.fund().start_mlnodes()
+    for p in parts:
+        p.start([Q7B])
+    assert node.height() < 25, "setup too slow for the first PoC at 30"
+    return node, parts
+
+
+def check_epoch(node, parts, epoch):
+    """The group of `epoch` once formed: weights, per-node poc_weight = distinct nonces, MLNodeInfo snapshots."""
+    parent = wait_until(lambda: formed(node, epoch), timeout=60, interval=0.2, what=f"epoch {epoch}'s group")
+    weights = {m["member_address"]: m for m in parent["validation_weights"]}
+    sub = group(node, epoch, Q7B)
+    infos = {(m["member_address"], n["node_id"]): n for m in sub["validation_weights"] for n in m["ml_nodes"]}
+    assert sub["model_snapshot"]["id"] == Q7B
+    for p in parts:
+        member = weights.get(p.address)
+        assert member and member["weight"] > 0, (epoch, p.key, parent, node.query(f"/inference/poc-validations/{epoch}"),
+                                                 [(b["participant"], b["node_id"], len(b["nonces"])) for b in
+                                                  node.query(f"/inference/poc-batches/{epoch}")["batches"]])
+        total = 0
+        for nid in p.node_ids:
+            info = infos.get((p.address, nid))
+            assert info is not None, f"no MLNodeInfo of {nid} in epoch {epoch}: {sub}"
+            assert len(info["timeslot_allocation"]) == 2 and info["throughput"] >= 0
+            count, node_weight = distinct_nonces(node, epoch, p.address, nid)
+            if info["timeslot_allocation"][1]:
+                continue  # a POC_SLOT node mined nothing and kept its previous weight
+            assert info["poc_weight"] == count == node_weight > 0, (epoch, nid, info, count, node_weight)
+            total += info["poc_weight"]
+        assert member["weight"] >= total, (member, total)
+    return parent
+
+
+def test_three_participants_run_three_epochs(workdir, procs):
+    node, parts = setup_network(procs, workdir)
+    mlnodes = {nid: m for p in parts for nid, m in zip(p.node_ids, p.mlnodes)}
+
+    for epoch in (1, 2, 3):
+        # During this epoch's PoC generation the nodes without POC_SLOT are in POW.
+        def in_generation():
+            info = node.query("/inference/epoch")
+            s = info["stages"]
+            return info if info.get("upcoming_epoch_index") == epoch and s["poc_start"] < node.height() < s["poc_end"] else None
+        info = wait_until(in_generation, timeout=60, interval=0.1, what=f"PoC generation of epoch {epoch}")
+        slots = set()
+        if epoch > 1:
+            prev = group(node, epoch - 1, Q7B)
+            slots = {n["node_id"] for m in prev["validation_weights"] for n in m["ml_nodes"] if n["timeslot_allocation"][1]}
+        def mining():
+            states = {nid: mlnode_state(m) for nid, m in mlnodes.items()}
+            want = {nid: ("INFERENCE" if nid in slots else "POW") for nid in mlnodes}
+            return states if all(states[n] and states[n]["state"] == want[n] for n in mlnodes) else None
+        wait_until(mining, timeout=info["params"]["poc_stage_duration"] * BLOCK_MS / 1000 + 5, interval=0.1,
+                   what=f"every non-POC_SLOT node in POW during epoch {epoch}'s PoC")
+
+        check_epoch(node, parts, epoch)
+
+        # After the switch every node serves its epoch model.
+        wait_until(lambda: node.query("/inference/epoch")["epoch_index"] >= epoch, timeout=60,
+                   what=f"the switch to epoch {epoch}")
+        def serving():
+            states = {nid: mlnode_state(m) for nid, m in mlnodes.items()}
+            return all(s and s["state"] == "INFERENCE" and s.get("model") == Q7B for s in states.values())
+        wait_until(serving, timeout=30, interval=0.2, what=f"every node serving {Q7B} in epoch {epoch}")
+
+    # The admin API shows each node with its epoch data and no failure.
+    for p in parts:
+        nodes = p.dapi.nodes()
+        for nid in p.node_ids:
+            st = nodes[nid]["state"]
+            assert st["status"] == "INFERENCE" and st["failure_reason"] == "", st
+            assert st["epochs"], st
+        assert p.dapi.metric("dapi_tx_messages_included_total", kind="poc_batch") > 0
+        assert p.dapi.metric("dapi_tx_messages_included_total", kind="seed") >= 3
