@@ -8,26 +8,11 @@ mine PoC on every node with distinct node indices, validate each other, and for 
 - after the epoch switch every node serves its epoch model (INFERENCE, model of the snapshot).
 Epoch params: localnet (30 blocks; PoC [P, P+6), batches until P+8, validation (P+9, P+13], switch P+17) with the
 first PoC at 30, 400 ms blocks."""
-import json
-import os
-
-from framework import get_json, wait_until
-from framework.chain import ChainNode
-from framework.dapi import Participant
+from framework import wait_until
+from framework.dapi import epoch_group as group, formed_group as formed, mlnode_state, start_network
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 BLOCK_MS = 400
-MLNODE_ARGS = ["--threads", "1", "--poc-send-interval-ms", "300"]
-
-
-def group(node, epoch, model=None):
-    status, body = get_json(f"{node.url}/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))
-    return body["epoch_group"] if status == 200 else None
-
-
-def formed(node, epoch):
-    g = group(node, epoch)
-    return g if g and g["sub_group_models"] else None
 
 
 def distinct_nonces(node, epoch, address, node_id):
@@ -36,32 +21,6 @@ def distinct_nonces(node, epoch, address, node_id):
     for b in body["batches"]:
         nonces.update(b["nonces"])
     return len(nonces), body["node_weight"]
-
-
-def mlnode_state(m):
-    status, body = get_json(m.poc_url + "/api/v1/state", timeout=5)
-    return body if status == 200 else None
-
-
-def setup_network(procs, workdir):
-    node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
-    genesis_file = os.path.join(node.home, "config", "genesis.json")
-    with open(genesis_file) as f:
-        genesis = json.load(f)
-    genesis["app_state"]["epochs"]["params"]["epoch_shift"] = 0  # first PoC at 30: everyone is up by then
-    with open(genesis_file, "w") as f:
-        json.dump(genesis, f)
-    node.start(procs)
-    version = node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
-    parts = [Participant(procs, workdir, node, "validator", version, mlnode_args=MLNODE_ARGS, chain_keys=True),
-             Participant(procs, workdir, node, "bob", version, mlnode_args=MLNODE_ARGS),
-             Participant(procs, workdir, node, "carol", version, mlnode_args=MLNODE_ARGS)]
-    for p in parts:
-        p.fund().start_mlnodes()
-    for p in parts:
-        p.start([Q7B])
-    assert node.height() < 25, "setup too slow for the first PoC at 30"
-    return node, parts
 
 
 def check_epoch(node, parts, epoch):
@@ -91,7 +50,7 @@ def check_epoch(node, parts, epoch):
 
 
 def test_three_participants_run_three_epochs(workdir, procs):
-    node, parts = setup_network(procs, workdir)
+    node, parts = start_network(procs, workdir, ["validator", "bob", "carol"], [Q7B], block_ms=BLOCK_MS)
     mlnodes = {nid: m for p in parts for nid, m in zip(p.node_ids, p.mlnodes)}
 
     for epoch in (1, 2, 3):

@@ -220,7 +220,7 @@ struct Dapi::Impl {
     chain::TxSenderOptions so;
     so.address_prefix = cfg.address_prefix;
     sender = std::make_unique<chain::TxSender>(*chain, *account_key, chain_id, so);
-    txs = std::make_unique<TxQueue>(*store, *sender, metrics);
+    txs = std::make_unique<TxQueue>(*store, *sender, metrics, TxQueueOptions{}, chain.get());
     nodes = std::make_unique<state::NodeRegistry>(cfg.nodes, *store);
     joiner = std::make_unique<Joiner>(*chain, *txs, *nodes, address, cfg.public_url, *validator_key, chain_id,
                                       milliseconds(cfg.hardware_sync_interval_ms));

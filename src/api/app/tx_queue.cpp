@@ -32,8 +32,8 @@ std::optional<QueuedMessage> decode(uint64_t seq, const std::string& text) {
 }  // namespace
 
 TxQueue::TxQueue(state::StateStore& store, chain::TxSender& sender, server::Metrics& metrics,
-                 TxQueueOptions options)
-    : store_(store), sender_(sender), metrics_(metrics), options_(options) {
+                 TxQueueOptions options, const chain::ChainClient* chain)
+    : store_(store), sender_(sender), chain_(chain), metrics_(metrics), options_(options) {
   auto rows = store_.scan(state::keys::tx_queue_prefix());
   if (!rows.empty()) {
     next_seq_ =
@@ -125,9 +125,45 @@ std::vector<QueuedMessage> TxQueue::load(size_t limit) const {
   return out;
 }
 
+void TxQueue::settle_in_flight() {
+  auto saved = store_.get(state::keys::tx_in_flight());
+  if (!saved || !chain_) return;
+  auto j = nlohmann::json::parse(*saved, nullptr, false);
+  if (!j.is_object() || !j.contains("hash") || !j.contains("seqs") || !j["seqs"].is_array()) {
+    (void)store_.write(state::WriteSet().erase(state::keys::tx_in_flight()));
+    return;
+  }
+  std::string hash = j["hash"].get<std::string>();
+  auto found = chain_->tx(hash);
+  if (!found) {
+    if (found.error().code == 404) {
+      spdlog::info("tx queue: tx {} from before the restart is not on chain; its messages are sent again",
+                   hash);
+      (void)store_.write(state::WriteSet().erase(state::keys::tx_in_flight()));
+    }
+    return;  // chain unreachable: try again on the next round
+  }
+  std::vector<QueuedMessage> batch;
+  for (const auto& seq : j["seqs"]) {
+    uint64_t n = seq.get<uint64_t>();
+    if (auto value = store_.get(state::keys::tx_queue(n))) {
+      if (auto m = decode(n, *value)) batch.push_back(std::move(*m));
+    }
+  }
+  if (found->code == 0) {
+    spdlog::info("tx queue: tx {} from before the restart was included at height {}; {} message(s) settled",
+                 hash, found->height, batch.size());
+    finish(batch, 0, found->log, found->height);
+  } else {
+    (void)store_.write(
+        state::WriteSet().erase(state::keys::tx_in_flight()));  // refused: the messages are retried
+  }
+}
+
 void TxQueue::finish(const std::vector<QueuedMessage>& batch, uint32_t code, const std::string& log,
                      uint64_t height) {
   state::WriteSet ws;
+  ws.erase(state::keys::tx_in_flight());
   for (const auto& m : batch) ws.erase(state::keys::tx_queue(m.seq));
   if (auto st = store_.write(ws); !st) spdlog::error("tx queue: {}", st.error().message);
   for (const auto& m : batch) {
@@ -168,6 +204,13 @@ bool TxQueue::send(const std::vector<QueuedMessage>& batch) {
     finish(batch, code, sent.error().message, 0);
     return true;
   }
+  nlohmann::json seqs = nlohmann::json::array();
+  for (const auto& m : batch) seqs.push_back(m.seq);
+  if (auto st = store_.write(state::WriteSet().put(
+          state::keys::tx_in_flight(), nlohmann::json{{"hash", sent->txhash}, {"seqs", seqs}}.dump()));
+      !st) {
+    spdlog::error("tx queue: {}", st.error().message);
+  }
   auto included = sender_.wait_for_inclusion(sent->txhash);
   if (!included) {
     metrics_.counter_add("dapi_tx_retries_total", "Broadcasts retried after a transport error or timeout");
@@ -185,6 +228,12 @@ bool TxQueue::send(const std::vector<QueuedMessage>& batch) {
 }
 
 void TxQueue::run() {
+  while (!stopping_ && store_.has(state::keys::tx_in_flight()) && chain_) {
+    settle_in_flight();
+    if (!store_.has(state::keys::tx_in_flight())) break;
+    std::unique_lock lock(wake_mu_);
+    wake_cv_.wait_for(lock, options_.retry_delay, [&] { return stopping_.load(); });
+  }
   while (!stopping_) {
     auto batch = load(options_.max_batch);
     bool ok = true;

@@ -52,8 +52,9 @@ struct TxQueueOptions {
 
 class TxQueue {
  public:
+  // `chain` (optional) looks up the tx that awaited inclusion before a restart.
   TxQueue(state::StateStore& store, chain::TxSender& sender, server::Metrics& metrics,
-          TxQueueOptions options = {});
+          TxQueueOptions options = {}, const chain::ChainClient* chain = nullptr);
   ~TxQueue();  // stop()
   TxQueue(const TxQueue&) = delete;
   TxQueue& operator=(const TxQueue&) = delete;
@@ -83,9 +84,12 @@ class TxQueue {
   bool send(const std::vector<QueuedMessage>& batch);
   void finish(const std::vector<QueuedMessage>& batch, uint32_t code, const std::string& log,
               uint64_t height);
+  // After a restart: the tx that was awaiting inclusion, if any, settles its messages when the chain has it.
+  void settle_in_flight();
 
   state::StateStore& store_;
   chain::TxSender& sender_;
+  const chain::ChainClient* chain_;  // for settle_in_flight; may be null (then in-flight txs are re-sent)
   server::Metrics& metrics_;
   TxQueueOptions options_;
   mutable std::mutex mu_;  // guards next_seq_ and enqueue's check-then-write

@@ -20,6 +20,9 @@ std::string mlnode_version_last_used() {
 std::string poc_assignment() {
   return "meta/poc_assignment";
 }
+std::string tx_in_flight() {
+  return "meta/tx_in_flight";
+}
 std::string seed(uint64_t epoch) {
   return "seed/" + encode_u64(epoch);
 }

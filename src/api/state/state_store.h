@@ -9,7 +9,8 @@
 //   seed/<epoch>                 JSON  {seed, signature_hex}: this participant's seed for that epoch
 //   txq/<seq>                    JSON  a message waiting to reach the chain (tx_queue.h)
 //   txkey/<idempotency key>      seq   dedupes queued messages: a key is queued at most once, ever
-//   duty/<key>                   ""    one-shot duties already done (dispatcher idempotency keys)
+//   meta/tx_in_flight            JSON  {hash, seqs}: the broadcast tx awaiting inclusion (checked after a
+//   restart) duty/<key>                   ""    one-shot duties already done (dispatcher idempotency keys)
 //   node/upsert/<id>, node/deleted/<id>, node/disabled/<id>   admin changes over config.yaml's node list
 // Thread-safe (RocksDB is).
 #pragma once
@@ -33,6 +34,7 @@ std::string poc_assignment();
 std::string seed(uint64_t epoch);
 std::string tx_queue(uint64_t seq);
 std::string tx_queue_prefix();
+std::string tx_in_flight();
 std::string tx_key(const std::string& idempotency_key);
 std::string duty(const std::string& duty_key);
 std::string node_upsert(const std::string& id);

@@ -5,7 +5,8 @@ import os
 import re
 import subprocess
 
-from .http import http_request
+from .chain import ChainNode
+from .http import get_json, http_request
 from .mlnode import MlNode
 from .process import Process, binary, free_port, wait_until
 
@@ -164,3 +165,49 @@ class Participant:
         nodes = [node_entry(nid, m, models) for nid, m in zip(self.node_ids, self.mlnodes)]
         self.dapi.configure(nodes, **config).start()
         return self
+
+
+POC_MLNODE_ARGS = ("--threads", "1", "--poc-send-interval-ms", "300")
+
+
+def start_network(procs, workdir, keys, models, block_ms=400, n_mlnodes=2, mlnode_args=POC_MLNODE_ARGS):
+    """A solo chain with localnet epochs (30 blocks) whose first PoC starts at 30, and one participant per key, each
+    a dapi with `n_mlnodes` builtin MLNodes serving `models`. The key "validator" is the genesis validator's own
+    participant (it holds epoch 0's weight, so it validates the first PoC). Returns (chain node, participants)."""
+    node = ChainNode(workdir, block_time_ms=block_ms).init("--preset", "localnet")
+    genesis_file = os.path.join(node.home, "config", "genesis.json")
+    with open(genesis_file) as f:
+        genesis = json.load(f)
+    genesis["app_state"]["epochs"]["params"]["epoch_shift"] = 0  # first PoC at 30: everyone is up by then
+    with open(genesis_file, "w") as f:
+        json.dump(genesis, f)
+    node.start(procs)
+    version = node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
+    parts = [Participant(procs, workdir, node, key, version, n_mlnodes=n_mlnodes, mlnode_args=mlnode_args,
+                         chain_keys=(key == "validator")) for key in keys]
+    for p in parts:
+        p.fund().start_mlnodes()
+    for p in parts:
+        p.start(list(models))
+    assert node.height() < 25, f"setup took until height {node.height()}; the first PoC starts at 30"
+    return node, parts
+
+
+def mlnode_state(mlnode):
+    """GET /api/v1/state of an MlNode, or None when it does not answer."""
+    try:
+        status, body = get_json(mlnode.poc_url + "/api/v1/state", timeout=5)
+    except OSError:
+        return None
+    return body if status == 200 else None
+
+
+def epoch_group(node, epoch, model=None):
+    """The group of `epoch` (parent, or the sub-group of `model`), or None before it exists."""
+    status, body = get_json(f"{node.url}/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))
+    return body["epoch_group"] if status == 200 else None
+
+
+def formed_group(node, epoch):
+    g = epoch_group(node, epoch)
+    return g if g and g["sub_group_models"] else None

@@ -172,5 +172,33 @@ TEST(TxQueue, TransportFailuresKeepMessagesQueuedAcrossARestart) {
   EXPECT_EQ(node.sent(), (std::vector<std::vector<std::string>>{{"s"}}));
 }
 
+TEST(TxQueue, ATxIncludedBeforeACrashSettlesItsMessagesWithoutSendingThemAgain) {
+  Fixture f;
+  FakeChainRpc rpc;
+  chain::ChainClient client(rpc.url());
+  chain::TxSenderOptions so;
+  so.inclusion_poll = 5ms;
+  chain::TxSender sender(client, test_key(), "t", so);
+  IncludingNode node(rpc, sender.address());
+  server::Metrics metrics;
+  {
+    auto store = state::StateStore::open(f.dir.string()).value();
+    TxQueue q(*store, sender, metrics, {}, &client);
+    ASSERT_TRUE(q.enqueue("poc_batch/x", "poc_batch", msg("x")));
+    // What a crash right after the broadcast leaves: the hash recorded, the message still queued.
+    ASSERT_TRUE(
+        store->write(state::WriteSet().put(state::keys::tx_in_flight(), R"({"hash":"ABC","seqs":[1]})")));
+  }
+  rpc.set("/txs/ABC", 200, R"({"hash":"ABC","height":9,"index":0,"code":0,"log":"","events":[]})");
+  auto store = state::StateStore::open(f.dir.string()).value();
+  TxQueue q(*store, sender, metrics, {}, &client);
+  q.start();
+  ASSERT_TRUE(eventually([&] { return q.pending() == 0; }));
+  q.stop();
+  EXPECT_TRUE(node.sent().empty());
+  EXPECT_EQ(metrics.counter_value("dapi_tx_messages_included_total", {{"kind", "poc_batch"}}), 1u);
+  EXPECT_FALSE(store->has(state::keys::tx_in_flight()));
+}
+
 }  // namespace
 }  // namespace api::app
