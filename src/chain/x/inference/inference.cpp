@@ -408,6 +408,7 @@ size_t prune_done_inferences_before(store::KvStore& state, uint64_t below, size_
     if (raw->size() != 8) throw std::logic_error("corrupt inference prune floor in state");
     floor = common::get_be64(*raw);
   }
+  const uint64_t start = floor;
   size_t erased = 0;
   std::vector<std::string> ids;
   while (floor < below && erased < max_records) {
@@ -426,7 +427,7 @@ size_t prune_done_inferences_before(store::KvStore& state, uint64_t below, size_
     if (erased >= max_records) break;  // more of `floor` may be left: the next block goes on
     ++floor;
   }
-  if (floor > 0) state.set(keys::kPruneFloor, common::be64(floor));
+  if (floor != start) state.set(keys::kPruneFloor, common::be64(floor));  // written only when it moves
   return erased;
 }
 

@@ -473,6 +473,7 @@ size_t prune_epochs_before(store::KvStore& state, uint64_t below, size_t max_key
     if (raw->size() != 8) throw std::logic_error("corrupt PoC prune floor in state");
     floor = common::get_be64(*raw);
   }
+  const uint64_t start = floor;
   size_t erased = 0;
   std::vector<std::string> doomed;
   while (floor < below && erased < max_keys) {
@@ -490,7 +491,7 @@ size_t prune_epochs_before(store::KvStore& state, uint64_t below, size_t max_key
     if (erased >= max_keys) break;  // the epoch may have more: the next block goes on from here
     ++floor;                        // nothing of `floor` is left
   }
-  if (floor > 0) state.set(keys::kPruneFloor, common::be64(floor));
+  if (floor != start) state.set(keys::kPruneFloor, common::be64(floor));  // written only when it moves
   return erased;
 }
 

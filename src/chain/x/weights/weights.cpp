@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <queue>
 #include <stdexcept>
 
 #include "chain/x/groups/groups.h"
@@ -15,6 +16,11 @@ namespace chain::x::weights {
 using types::u128;
 
 namespace {
+
+void calculate_node_weight_in_place(std::vector<uint64_t>& nonces) {
+  std::sort(nonces.begin(), nonces.end());
+  nonces.erase(std::unique(nonces.begin(), nonces.end()), nonces.end());
+}
 
 bool by_node_id(const NodeWeight& a, const NodeWeight& b) {
   return a.node_id < b.node_id;
@@ -116,24 +122,40 @@ WeightsResult decide(const std::map<types::Address, uint64_t>& validator_weights
 std::vector<NodeWeight> count_participant_nonces(std::vector<NodeNonces>& nodes) {
   std::sort(nodes.begin(), nodes.end(),
             [](const NodeNonces& a, const NodeNonces& b) { return a.node_id < b.node_id; });
+  // One sorted, duplicate-free nonce list per distinct node id (entries of the same id are merged).
   std::vector<NodeWeight> out;
+  std::vector<std::vector<uint64_t>> lists;
   out.reserve(nodes.size());
-  // (nonce, index of the node in `out`): sorted, the first entry of each nonce is its smallest node id.
-  std::vector<std::pair<uint64_t, uint32_t>> claims;
-  size_t total = 0;
-  for (const auto& n : nodes) total += n.nonces.size();
-  claims.reserve(total);
+  lists.reserve(nodes.size());
   for (auto& n : nodes) {
-    if (out.empty() || out.back().node_id != n.node_id) out.push_back({n.node_id, 0});
-    const auto idx = static_cast<uint32_t>(out.size() - 1);
-    for (uint64_t nonce : n.nonces) claims.emplace_back(nonce, idx);
-    n.nonces.clear();
-    n.nonces.shrink_to_fit();
+    if (out.empty() || out.back().node_id != n.node_id) {
+      out.push_back({n.node_id, 0});
+      lists.push_back(std::move(n.nonces));
+    } else {
+      lists.back().insert(lists.back().end(), n.nonces.begin(), n.nonces.end());
+    }
+    n.nonces = {};
   }
-  std::sort(claims.begin(), claims.end());
-  for (size_t i = 0; i < claims.size(); ++i) {
-    if (i > 0 && claims[i].first == claims[i - 1].first) continue;  // counted for a smaller node id
-    ++out[claims[i].second].poc_weight;
+  for (auto& l : lists) calculate_node_weight_in_place(l);
+  // k-way merge by (nonce, node index): the first time a nonce comes out it is from the smallest node id
+  // holding it, which gets it; later copies count for nobody. Memory: the lists plus one entry per node.
+  using Head = std::pair<uint64_t, uint32_t>;
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
+  std::vector<size_t> next(lists.size(), 0);
+  for (size_t k = 0; k < lists.size(); ++k) {
+    if (!lists[k].empty()) heap.push({lists[k][0], static_cast<uint32_t>(k)});
+  }
+  bool any = false;
+  uint64_t last = 0;
+  while (!heap.empty()) {
+    auto [nonce, k] = heap.top();
+    heap.pop();
+    if (!any || nonce != last) {
+      ++out[k].poc_weight;
+      last = nonce;
+      any = true;
+    }
+    if (++next[k] < lists[k].size()) heap.push({lists[k][next[k]], k});
   }
   return out;
 }
