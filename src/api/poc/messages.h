@@ -17,8 +17,8 @@ inline constexpr std::string_view kMsgSubmitPocBatchUrl = "/inference.inference.
 inline constexpr std::string_view kMsgSubmitPocValidationUrl = "/inference.inference.MsgSubmitPocValidation";
 inline constexpr size_t kMaxNoncesPerBatch =
     100000;  // the chain's stateless ceiling per batch, and ours per callback
-// Nonces per MsgSubmitPocBatch when the chain's epoch param max_nonces_per_batch is not known (its default).
-inline constexpr size_t kDefaultMaxNoncesPerMessage = 10000;
+// Nonces per MsgSubmitPocBatch when the epoch param max_nonces_per_batch is not known: its default (docs/epochs.md).
+inline constexpr size_t kDefaultMaxNoncesPerMessage = 100000;
 
 // MsgSubmitPocBatch: accepted in [P+1, poc_exchange_end] for a node of the sender without a POC_SLOT.
 struct SubmitPocBatch {
