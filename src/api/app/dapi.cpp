@@ -15,6 +15,7 @@
 #include "api/chain/block_follower.h"
 #include "api/chain/chain_client.h"
 #include "api/chain/tx_sender.h"
+#include "api/inference/routes.h"
 #include "api/poc/callbacks.h"
 #include "api/server/admin_server.h"
 #include "api/server/callback_server.h"
@@ -54,6 +55,7 @@ struct Dapi::Impl {
   std::unique_ptr<Controller> controller;
   std::unique_ptr<net::Server> public_server, admin_server, callback_server;
   std::unique_ptr<chain::BlockFollower> follower;
+  std::unique_ptr<inference::InferenceService> inference;
 
   explicit Impl(config::Config c) : cfg(std::move(c)) {}
 
@@ -203,6 +205,23 @@ struct Dapi::Impl {
     }
   }
 
+  inference::InferenceDeps inference_deps() {
+    inference::InferenceDeps d{chain.get(), sender.get(), nullptr,      nullptr,
+                               address,     *account_key, cfg.api_keys, &metrics};
+    d.enqueue = [this](const std::string& key, common::tx::TxMessage m) -> common::Status {
+      auto r = txs->enqueue(key, "inference_finish", std::move(m));
+      if (!r) return r.error();
+      return {};
+    };
+    d.local_nodes = [this] {
+      std::vector<config::NodeConfig> out;
+      for (const auto& n : nodes->list())
+        if (n.enabled) out.push_back(n.config);
+      return out;
+    };
+    return d;
+  }
+
   int run() {
     if (!load_keys()) return 1;
     auto opened = state::StateStore::open(cfg.state_dir);
@@ -253,6 +272,8 @@ struct Dapi::Impl {
       });
       pub.add("GET", "/health",
               [](const net::Request&) { return net::json_response(200, R"({"status":"ok"})"); });
+      inference = std::make_unique<inference::InferenceService>(inference_deps());
+      inference::register_routes(pub, *inference);
       public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20);
 
       server::AdminDeps admin;

@@ -34,6 +34,9 @@ class ChainClient {
   const std::string& base_url() const { return base_url_; }
 
   common::Result<ChainStatus> status() const;
+  // GET base_url + `path` (already percent-encoded) for queries without a typed method here: the 2xx body,
+  // or an error whose code is the HTTP status (404 = not found) or kTransportError/kTimeoutError.
+  common::Result<std::string> get_raw(const std::string& path) const { return get(path); }
   common::Result<Block> block(uint64_t height) const;
   common::Result<EpochInfo> epoch() const;
   // The parent group of the current/upcoming epoch, or its sub-group for `model_id` when given.

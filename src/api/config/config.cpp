@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
@@ -192,9 +193,9 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   }
   Config c;
   c.home = home;
-  TRY_STATUS(only_keys(
-      root, "",
-      {"chain_node", "key", "public_url", "servers", "admin", "state_dir", "log_level", "timing", "nodes"}));
+  TRY_STATUS(only_keys(root, "",
+                       {"chain_node", "key", "public_url", "servers", "admin", "api_keys", "state_dir",
+                        "log_level", "timing", "nodes"}));
   for (const char* required : {"chain_node", "key", "public_url"}) {
     if (!root[required]) return bad(required, "is required");
   }
@@ -241,6 +242,17 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   if (const auto& admin = root["admin"]) {
     TRY_STATUS(only_keys(admin, "admin", {"token"}));
     if (admin["token"]) TRY_ASSIGN(c.admin_token, scalar(admin["token"], "admin.token"));
+  }
+  if (const auto& keys = root["api_keys"]; keys && !keys.IsNull()) {
+    if (!keys.IsSequence())
+      return bad("api_keys", "must be a list of strings (Bearer keys of /v1/chat/completions)");
+    for (size_t i = 0; i < keys.size(); ++i) {
+      std::string k;
+      TRY_ASSIGN(k, scalar(keys[i], "api_keys[" + std::to_string(i) + "]"));
+      if (k.size() < 8 || k.size() > 256)
+        return bad("api_keys[" + std::to_string(i) + "]", "must be 8-256 characters");
+      c.api_keys.push_back(k);
+    }
   }
   c.state_dir = "data/state";
   if (root["state_dir"]) TRY_ASSIGN(c.state_dir, scalar(root["state_dir"], "state_dir"));
@@ -296,6 +308,11 @@ common::Result<Config> load(const std::string& home) {
   auto c = parse(*text, home);
   if (!c) return common::make_error(1, config_path(home) + ": " + c.error().message);
   if (const char* token = std::getenv("DAPI_ADMIN_TOKEN"); token && *token) c->admin_token = token;
+  if (const char* keys = std::getenv("DAPI_API_KEYS"); keys && *keys) {
+    std::stringstream list(keys);
+    for (std::string k; std::getline(list, k, ',');)
+      if (!k.empty()) c->api_keys.push_back(k);
+  }
   if (c->admin_token.size() < 16) {
     return common::make_error(
         1, config_path(home) + ": admin.token (or env DAPI_ADMIN_TOKEN) must be set, at least 16 characters");
@@ -327,6 +344,8 @@ std::string render_init_config(const InitOptions& o) {
       "  # mlnode_callback_url: http://10.0.0.5:9100   # what MLNodes call; default from mlnode_callback\n\n";
   s += "admin:\n";
   s += "  token: " + o.admin_token + "   # or env DAPI_ADMIN_TOKEN (wins); at least 16 characters\n\n";
+  s += "# api_keys: [\"<a long random key>\"]   # Bearer keys of /v1/chat/completions; env DAPI_API_KEYS "
+       "adds more\n";
   s += "# state_dir: data/state\n";
   s += "# log_level: info   # trace|debug|info|warn|error\n";
   s += "# timing: {reconcile_interval_ms: 5000, hardware_sync_interval_ms: 5000, chain_retry_ms: 1000}\n\n";

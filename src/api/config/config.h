@@ -64,6 +64,9 @@ struct Config {
   std::string callback_url;  // what MLNodes call back; default http://<callback host>:<port>
 
   std::string admin_token;  // secret: never logged
+  // Bearer keys of POST /v1/chat/completions (issue 12; the participant pays): secrets, never logged.
+  // DAPI_API_KEYS (comma-separated) from the environment is added to them.
+  std::vector<std::string> api_keys;
 
   std::string state_dir;  // absolute after load(); default <home>/data/state
   std::string log_level = "info";

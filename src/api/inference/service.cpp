@@ -1,0 +1,656 @@
+#include "api/inference/service.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "api/inference/chat_request.h"
+#include "api/inference/hop_signature.h"
+#include "api/inference/node_pool.h"
+#include "api/inference/openai_error.h"
+#include "api/inference/relay.h"
+#include "api/mlnode/mlnode_client.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/tx/codes.h"
+#include "inference/inference.pb.h"
+
+namespace api::inference {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStartUrl = "/inference.inference.MsgStartInference";
+constexpr const char* kFinishUrl = "/inference.inference.MsgFinishInference";
+constexpr size_t kMaxRemembered = 100000;  // executor replay memory (ids)
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    throw std::runtime_error("no random source");
+  }
+  return common::to_hex(raw);
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t u64(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_number_unsigned()) return it->get<uint64_t>();
+  if (it->is_string()) {
+    try {
+      return std::stoull(it->get<std::string>());
+    } catch (...) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string trim_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// Thrown inside a request to answer with an OpenAI error (before anything was sent).
+struct Refusal {
+  int status;
+  std::string code;
+  std::string message;
+  net::Headers headers = {};
+};
+
+}  // namespace
+
+struct InferenceService::Impl {
+  InferenceDeps d;
+  InferenceOptions o;
+  NodePool pool;
+  std::mutex seen_mu;
+  std::set<std::string> seen;
+  std::deque<std::string> seen_order;
+
+  Impl(InferenceDeps deps, InferenceOptions options) : d(std::move(deps)), o(options) {}
+
+  void count(const std::string& role, const std::string& outcome) {
+    if (d.metrics) {
+      d.metrics->counter_add("dapi_inference_requests_total", "Chat completion requests by role and outcome",
+                             {{"role", role}, {"outcome", outcome}});
+    }
+  }
+
+  common::Result<json> query(const std::string& path) const {
+    auto body = d.chain->get_raw(path);
+    if (!body) return body.error();
+    json j = json::parse(*body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return common::make_error(502, "GET " + path + ": not a JSON object");
+    return j;
+  }
+
+  json query_or_refuse(const std::string& path, const std::string& what) const {
+    auto j = query(path);
+    if (!j)
+      throw Refusal{503, "chain_unavailable",
+                    "cannot read " + what + " from the chain: " + j.error().message};
+    return *j;
+  }
+
+  std::vector<std::string> served_models() const {
+    auto parent = query("/inference/epoch-groups/current");
+    std::vector<std::string> out;
+    if (!parent) return out;
+    for (const auto& m : (*parent)["epoch_group"].value("sub_group_models", json::array())) {
+      if (m.is_string()) out.push_back(m.get<std::string>());
+    }
+    return out;
+  }
+
+  // The model's sub-group of the current epoch; 404 listing the served models when it has none.
+  json model_group(const std::string& model) const {
+    auto g = query("/inference/epoch-groups/current/" + percent_encode(model));
+    if (g && (*g)["epoch_group"].is_object() && (*g)["epoch_group"]["model_snapshot"].is_object()) {
+      return (*g)["epoch_group"];
+    }
+    if (!g && g.error().code != 404) {
+      throw Refusal{503, "chain_unavailable",
+                    "cannot read the epoch group of model " + model + ": " + g.error().message};
+    }
+    std::string list;
+    for (const auto& m : served_models()) list += (list.empty() ? "" : ", ") + m;
+    throw Refusal{
+        404, "model_not_found",
+        "The model `" + model + "` is not served in the current epoch; served models: [" + list + "]"};
+  }
+
+  std::string mlnode_version() const {
+    auto v = d.chain->mlnode_version();
+    if (!v) throw Refusal{503, "chain_unavailable", "cannot read the MLNode version: " + v.error().message};
+    return v->current_mlnode_version;
+  }
+
+  std::string node_base(const config::NodeConfig& n, uint16_t port) const {
+    return "http://" + n.host + ":" + std::to_string(port);
+  }
+
+  // ---------------------------------------------------------------- transfer agent
+  uint64_t count_prompt_tokens(const ChatRequest& r, const std::string& version) const {
+    std::string last_error = "no local MLNode is configured for this model";
+    for (const auto& n : d.local_nodes()) {
+      if (!n.models.count(r.model)) continue;
+      mlnode::MlNodeClientOptions mo;
+      mo.timeouts.tokenize = o.tokenize_timeout;
+      mlnode::MlNodeClient client(node_base(n, n.inference_port), node_base(n, n.poc_port), version, mo);
+      mlnode::TokenizeRequest t;
+      t.model = r.model;
+      t.messages = r.body["messages"];
+      auto res = client.tokenize(t);
+      if (res) return res->count;
+      last_error = "node " + n.id + ": " + res.error().message;
+    }
+    throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + last_error};
+  }
+
+  void transfer_agent(const net::Request& req, net::ResponseWriter& w) {
+    std::string key = bearer_token(req.header("authorization"));
+    if (key.empty()) {
+      throw Refusal{401, "missing_api_key",
+                    "You didn't provide an API key: send Authorization: Bearer <key> (a key from this dapi's "
+                    "config)"};
+    }
+    if (!api_key_allowed(key, d.api_keys))
+      throw Refusal{401, "invalid_api_key", "Incorrect API key provided"};
+    RequestError err;
+    auto r = parse_chat_request(req.body, err);
+    if (!r) throw Refusal{err.status, err.code, err.message};
+    json group = model_group(r->model);
+    const json& snap = group["model_snapshot"];
+    uint64_t context = u64(snap, "context_window");
+    uint64_t max_tokens = r->max_tokens.value_or(o.default_max_tokens);
+    if (context > 0 && max_tokens > context) {
+      throw Refusal{400, "context_length_exceeded",
+                    "max_tokens " + std::to_string(max_tokens) + " is above the context window of " +
+                        r->model + " (" + std::to_string(context) + " tokens)"};
+    }
+    std::string version = mlnode_version();
+    uint64_t prompt = count_prompt_tokens(*r, version);
+    if (context > 0 && prompt + max_tokens > context) {
+      throw Refusal{400, "context_length_exceeded",
+                    "the prompt (" + std::to_string(prompt) + " tokens) plus max_tokens " +
+                        std::to_string(max_tokens) + " exceed the context window of " + r->model + " (" +
+                        std::to_string(context) + " tokens)"};
+    }
+    uint64_t uoc = u64(snap, "units_of_compute_per_token"), unit_price = u64(group, "unit_of_compute_price");
+    if (uoc != 0 && unit_price > std::numeric_limits<uint64_t>::max() / uoc) {
+      throw Refusal{503, "price_overflow", "the per-token price of " + r->model + " overflows"};
+    }
+    uint64_t price = uoc * unit_price;
+    auto escrow = escrow_amount(prompt, max_tokens, price);
+    if (!escrow) throw Refusal{400, "invalid_value", "max_tokens x the per-token price overflows"};
+    auto balance = d.chain->balance(d.address, o.denom);
+    if (!balance)
+      throw Refusal{503, "chain_unavailable", "cannot read the balance: " + balance.error().message};
+    if (*balance < *escrow) {
+      throw Refusal{402, "insufficient_quota",
+                    "the requester " + d.address + " has " + std::to_string(*balance) + o.denom +
+                        "; the escrow of (" + std::to_string(prompt) + " prompt + " +
+                        std::to_string(max_tokens) + " max) tokens x " + std::to_string(price) + " is " +
+                        std::to_string(*escrow) + o.denom};
+    }
+    json exec = query_or_refuse(
+        "/inference/executor?model=" + percent_encode(r->model) + "&seed=" + random_hex(8), "the executor");
+    std::string executor = str(exec, "participant"), executor_node = str(exec, "node_id");
+    std::string executor_url = trim_slash(str(exec, "url"));
+    if (executor.empty() || executor_node.empty()) {
+      throw Refusal{503, "no_executor", "the chain named no executor for " + r->model};
+    }
+    // What the executor runs: the client's body with the completion budget made explicit.
+    json body = r->body;
+    body.erase("max_completion_tokens");
+    body["max_tokens"] = max_tokens;
+    std::string forwarded = body.dump();
+    std::string id = "chatcmpl-" + random_hex(16);
+
+    ::inference::inference::MsgStartInference msg;
+    msg.set_creator(d.address);
+    msg.set_inference_id(id);
+    msg.set_model(r->model);
+    msg.set_executor(executor);
+    msg.set_executor_node(executor_node);
+    msg.set_prompt_hash(common::sha256(forwarded));
+    msg.set_max_tokens(prompt + max_tokens);
+    auto sent = d.sender->send_and_wait({common::tx::TxMessage{kStartUrl, msg.SerializeAsString()}});
+    uint32_t code = sent ? sent->code : sent.error().code;
+    if (!sent || sent->code != 0) {
+      std::string why = sent ? sent->log : sent.error().message;
+      spdlog::warn("inference {}: MsgStartInference refused or not included: {}", id, why);
+      if (code == common::tx::codes::kInsufficientFunds) throw Refusal{402, "insufficient_quota", why};
+      throw Refusal{503, "start_failed", "MsgStartInference failed: " + why};
+    }
+    spdlog::info(
+        "inference {}: started at height {} (model {}, executor {} node {}, prompt {} + max {} tokens, "
+        "escrow {})",
+        id, sent->height, r->model, executor, executor_node, prompt, max_tokens, *escrow);
+    if (executor == d.address) {
+      ChatRequest local = *r;
+      local.body = std::move(body);
+      execute(local, id, executor_node, w, "transfer_agent");
+      return;
+    }
+    forward(*r, id, executor, executor_url, forwarded, w);
+  }
+
+  void forward(const ChatRequest& r, const std::string& id, const std::string& executor,
+               const std::string& url_base, const std::string& body, net::ResponseWriter& w) {
+    auto headers = sign_forward(d.key, d.address, id, now_ms(), executor, body);
+    headers["content-type"] = "application/json";
+    std::string url = url_base + "/v1/chat/completions";
+    auto cancelled = [&w] { return w.closed(); };
+    if (!r.stream) {
+      auto res = net::Client::request("POST", url, body, o.forward_timeout, headers, cancelled);
+      if (!res.ok()) {
+        count("transfer_agent", "executor_unreachable");
+        throw Refusal{res.error->timed_out ? 504 : 502, "executor_unreachable",
+                      "executor " + executor + " at " + url_base + ": " + res.error->message};
+      }
+      auto ct = res.response->headers.find("content-type");
+      w.begin(res.response->status, ct == res.response->headers.end() ? "application/json" : ct->second);
+      w.write(res.response->body);
+      count("transfer_agent", res.response->status / 100 == 2 ? "ok" : "executor_error");
+      return;
+    }
+    bool begun = false;
+    auto res = net::Client::stream(
+        "POST", url, body, o.forward_idle_timeout,
+        [&](const std::string& data) {
+          if (!begun) {
+            begun = true;
+            if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) return false;
+          }
+          return w.write(data);
+        },
+        headers, cancelled);
+    if (!res.ok()) {
+      if (!begun) {
+        throw Refusal{res.error->timed_out ? 504 : 502, "executor_unreachable",
+                      "executor " + executor + " at " + url_base + ": " + res.error->message};
+      }
+      if (!res.error->cancelled) {
+        w.write("data: " + openai_error_body("server_error", "executor_stream_failed", res.error->message) +
+                "\n\n");
+      }
+      count("transfer_agent", "stream_interrupted");
+      return;
+    }
+    if (res.response->status / 100 != 2) {
+      auto ct = res.response->headers.find("content-type");
+      w.begin(res.response->status, ct == res.response->headers.end() ? "application/json" : ct->second);
+      w.write(res.response->body);
+      count("transfer_agent", "executor_error");
+      return;
+    }
+    if (!begun) w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}});
+    count("transfer_agent", "ok");
+  }
+
+  // ---------------------------------------------------------------- executor
+  bool remember(const std::string& id) {
+    std::lock_guard lock(seen_mu);
+    if (!seen.insert(id).second) return false;
+    seen_order.push_back(id);
+    if (seen_order.size() > kMaxRemembered) {
+      seen.erase(seen_order.front());
+      seen_order.pop_front();
+    }
+    return true;
+  }
+
+  void executor_role(const net::Request& req, const ForwardHeaders& h, net::ResponseWriter& w) {
+    auto rec = query("/inference/inferences/" + percent_encode(h.inference_id));
+    if (!rec) {
+      if (rec.error().code == 404) {
+        throw Refusal{403, "not_started", "inference " + h.inference_id + " was not started on chain"};
+      }
+      throw Refusal{503, "chain_unavailable",
+                    "cannot read inference " + h.inference_id + ": " + rec.error().message};
+    }
+    const json& inf = (*rec)["inference"];
+    if (str(inf, "executor") != d.address) {
+      throw Refusal{
+          403, "not_executor",
+          "inference " + h.inference_id + " names executor " + str(inf, "executor") + ", not " + d.address};
+    }
+    if (str(inf, "transfer_agent") != h.transfer_agent) {
+      throw Refusal{401, "invalid_signature",
+                    "inference " + h.inference_id + " was started by " + str(inf, "transfer_agent") +
+                        ", not " + h.transfer_agent};
+    }
+    if (str(inf, "status") != "STARTED") {
+      throw Refusal{409, "not_running", "inference " + h.inference_id + " is " + str(inf, "status")};
+    }
+    if (str(inf, "prompt_hash") != common::to_hex(common::sha256(req.body))) {
+      throw Refusal{401, "invalid_signature", "the body is not the prompt of inference " + h.inference_id};
+    }
+    auto account = d.chain->account(h.transfer_agent);
+    if (!account) throw Refusal{503, "chain_unavailable", "cannot read the transfer agent's account"};
+    std::string why = verify_forward(h, account->public_key, d.address, req.body, now_ms(), o.max_clock_skew);
+    if (!why.empty()) throw Refusal{401, "invalid_signature", why};
+    RequestError err;
+    auto r = parse_chat_request(req.body, err);
+    if (!r) throw Refusal{err.status, err.code, err.message};
+    if (r->model != str(inf, "model"))
+      throw Refusal{400, "invalid_value", "the body's model is not the record's"};
+    if (!remember(h.inference_id)) {
+      throw Refusal{409, "replay", "inference " + h.inference_id + " was already served by this executor"};
+    }
+    execute(*r, h.inference_id, str(inf, "executor_node"), w, "executor");
+  }
+
+  // Eligible local nodes of the model in this epoch (during PoC only POC_SLOT ones), in config order.
+  std::vector<std::pair<Candidate, config::NodeConfig>> eligible(const std::string& model) const {
+    json epoch = query_or_refuse("/inference/epoch", "the epoch");
+    bool poc = epoch.contains("upcoming_epoch_index") && !epoch["upcoming_epoch_index"].is_null();
+    json group = model_group(model);
+    std::map<std::string, bool> mine;  // node id -> POC_SLOT
+    for (const auto& m : group.value("validation_weights", json::array())) {
+      if (str(m, "member_address") != d.address) continue;
+      for (const auto& n : m.value("ml_nodes", json::array())) {
+        auto ts = n.value("timeslot_allocation", json::array());
+        mine[str(n, "node_id")] = ts.size() > 1 && ts[1].is_boolean() && ts[1].get<bool>();
+      }
+    }
+    std::vector<std::pair<Candidate, config::NodeConfig>> out;
+    for (const auto& n : d.local_nodes()) {
+      auto it = mine.find(n.id);
+      if (it == mine.end() || !n.models.count(model) || (poc && !it->second)) continue;
+      out.push_back({Candidate{n.id, std::max<uint32_t>(1, n.max_concurrent)}, n});
+    }
+    if (out.empty()) {
+      throw Refusal{503, "no_node",
+                    "no local MLNode of " + d.address + " serves " + model + " in this epoch" +
+                        (poc ? " (PoC: only POC_SLOT nodes serve)" : "")};
+    }
+    return out;
+  }
+
+  void finish(const std::string& id, const CompletionRelay& relay) {
+    ::inference::inference::MsgFinishInference msg;
+    msg.set_creator(d.address);
+    msg.set_inference_id(id);
+    msg.set_prompt_tokens(relay.usage()->prompt_tokens);
+    msg.set_completion_tokens(relay.usage()->completion_tokens);
+    msg.set_response_hash(relay.response_hash());
+    auto st = d.enqueue("inference_finish/" + id, common::tx::TxMessage{kFinishUrl, msg.SerializeAsString()});
+    if (!st) spdlog::error("inference {}: cannot queue MsgFinishInference: {}", id, st.error().message);
+    spdlog::info("inference {}: finished ({} prompt + {} completion tokens)", id,
+                 relay.usage()->prompt_tokens, relay.usage()->completion_tokens);
+  }
+
+  void execute(const ChatRequest& r, const std::string& id, const std::string& preferred,
+               net::ResponseWriter& w, const std::string& role) {
+    auto nodes = eligible(r.model);
+    std::vector<Candidate> cands;
+    for (const auto& [c, _] : nodes) cands.push_back(c);
+    auto lease = pool.acquire(cands, preferred);
+    if (!lease) {
+      throw Refusal{429,
+                    "all_nodes_busy",
+                    "every MLNode serving " + r.model + " is at its max_concurrent",
+                    {{"retry-after", std::to_string(o.retry_after_seconds)}}};
+    }
+    const config::NodeConfig* node = nullptr;
+    for (const auto& [c, n] : nodes) {
+      if (c.node_id == lease->node_id()) node = &n;
+    }
+    std::string version = mlnode_version();
+    std::string url = node_base(*node, node->inference_port) + (version.empty() ? "" : "/" + version) +
+                      "/v1/chat/completions";
+    json body = r.body;
+    if (r.stream) body["stream_options"]["include_usage"] = true;
+    CompletionRelay relay(id);
+    net::Headers headers{{"content-type", "application/json"}};
+    auto cancelled = [&w] { return w.closed(); };
+    spdlog::debug("inference {}: running on node {} ({})", id, node->id, url);
+    if (!r.stream) {
+      auto res = net::Client::request("POST", url, body.dump(), o.mlnode_timeout, headers, cancelled);
+      if (!res.ok()) {
+        count(role, "mlnode_failed");
+        throw Refusal{res.error->timed_out ? 504 : 502, "mlnode_failed",
+                      "MLNode " + node->id + ": " + res.error->message};
+      }
+      if (res.response->status / 100 != 2) {
+        count(role, "mlnode_error");
+        throw Refusal{res.response->status == 400 ? 400 : 502, "mlnode_error",
+                      "MLNode " + node->id + " answered " + std::to_string(res.response->status) + ": " +
+                          res.response->body.substr(0, 500)};
+      }
+      json out = json::parse(res.response->body, nullptr, false);
+      if (!relay.whole(out)) {
+        count(role, "mlnode_failed");
+        throw Refusal{502, "mlnode_failed", "MLNode " + node->id + " sent a completion without usage"};
+      }
+      finish(id, relay);
+      w.begin(200, "application/json");
+      w.write(out.dump(-1, ' ', false, json::error_handler_t::replace));
+      count(role, "ok");
+      return;
+    }
+    net::SseParser parser;
+    bool begun = false, done = false, failed = false, client_gone = false;
+    std::string failure;
+    auto res = net::Client::stream(
+        "POST", url, body.dump(), o.mlnode_idle_timeout,
+        [&](const std::string& data) {
+          for (auto& ev : parser.feed(data)) {
+            if (ev.data == "[DONE]") {
+              done = true;
+              continue;
+            }
+            json j = json::parse(ev.data, nullptr, false);
+            if (j.is_discarded() || !j.is_object() || j.contains("error")) {
+              failed = true;
+              failure =
+                  j.is_object() && j["error"].is_object() ? str(j["error"], "message") : "malformed chunk";
+              return false;
+            }
+            relay.chunk(j);
+            if (!begun) {
+              begun = true;
+              if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) {
+                client_gone = true;
+                return false;
+              }
+            }
+            if (!w.write("data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n")) {
+              client_gone = true;
+              return false;
+            }
+          }
+          return true;
+        },
+        headers, cancelled);
+    if (!res.ok()) {
+      if (res.error->cancelled)
+        client_gone = true;
+      else if (!failed) {
+        failed = true;
+        failure = res.error->message;
+      }
+    } else if (res.response->status / 100 != 2) {
+      failed = true;
+      failure = "answered " + std::to_string(res.response->status) + ": " + res.response->body.substr(0, 500);
+    }
+    if (client_gone) {
+      spdlog::info("inference {}: the client left mid-stream; not finished (expires with refund)", id);
+      count(role, "client_gone");
+      return;
+    }
+    if (!failed && !(done && relay.usage())) {
+      failed = true;
+      failure = done ? "the stream had no usage" : "the stream ended without [DONE]";
+    }
+    if (failed) {
+      spdlog::warn("inference {}: MLNode {} failed mid-stream: {}; not finished (expires with refund)", id,
+                   node->id, failure);
+      count(role, "mlnode_failed");
+      if (!begun) throw Refusal{502, "mlnode_failed", "MLNode " + node->id + ": " + failure};
+      w.write("data: " +
+              openai_error_body("server_error", "mlnode_failed", "MLNode " + node->id + ": " + failure) +
+              "\n\n");
+      return;
+    }
+    finish(id, relay);
+    if (!begun) w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}});
+    w.write("data: [DONE]\n\n");
+    count(role, "ok");
+  }
+};
+
+InferenceService::InferenceService(InferenceDeps deps, InferenceOptions options)
+    : impl_(std::make_unique<Impl>(std::move(deps), options)) {}
+InferenceService::~InferenceService() = default;
+
+void InferenceService::chat_completions(const net::Request& req, net::ResponseWriter& w) {
+  std::string role = "transfer_agent";
+  try {
+    if (req.body.size() > impl_->o.max_body_bytes) {
+      throw Refusal{413, "request_too_large",
+                    "the request body has " + std::to_string(req.body.size()) + " bytes; at most " +
+                        std::to_string(impl_->o.max_body_bytes)};
+    }
+    std::string herr;
+    auto h = read_forward_headers(req, herr);
+    if (!herr.empty()) throw Refusal{401, "invalid_signature", herr};
+    if (h) {
+      role = "executor";
+      impl_->executor_role(req, *h, w);
+    } else {
+      impl_->transfer_agent(req, w);
+    }
+  } catch (const Refusal& r) {
+    impl_->count(role, std::to_string(r.status));
+    spdlog::info("chat completion ({}) refused {}: {}", role, r.status, r.message);
+    write_error(w, r.status, r.code, r.message, r.headers);
+  } catch (const std::exception& e) {
+    impl_->count(role, "500");
+    spdlog::error("chat completion ({}): {}", role, e.what());
+    write_error(w, 500, "internal_error", e.what());
+  }
+}
+
+net::Response InferenceService::models(const net::Request&) {
+  try {
+    json parent = impl_->query_or_refuse("/inference/epoch-groups/current", "the epoch group")["epoch_group"];
+    json data = json::array();
+    for (const auto& m : impl_->served_models()) {
+      auto g = impl_->query("/inference/epoch-groups/current/" + percent_encode(m));
+      if (!g || !(*g)["epoch_group"]["model_snapshot"].is_object()) continue;
+      data.push_back({{"id", m},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "inference-network"},
+                      {"epoch_index", parent.value("epoch_index", 0)},
+                      {"model_snapshot", (*g)["epoch_group"]["model_snapshot"]}});
+    }
+    return net::json_response(200, json{{"object", "list"}, {"data", data}}.dump());
+  } catch (const Refusal& r) {
+    return openai_error(r.status, r.code, r.message);
+  }
+}
+
+net::Response InferenceService::pricing(const net::Request&) {
+  try {
+    json parent = impl_->query_or_refuse("/inference/epoch-groups/current", "the epoch group")["epoch_group"];
+    json models = json::array();
+    for (const auto& m : impl_->served_models()) {
+      auto g = impl_->query("/inference/epoch-groups/current/" + percent_encode(m));
+      if (!g || !(*g)["epoch_group"]["model_snapshot"].is_object()) continue;
+      uint64_t uoc = u64((*g)["epoch_group"]["model_snapshot"], "units_of_compute_per_token");
+      uint64_t unit = u64((*g)["epoch_group"], "unit_of_compute_price");
+      models.push_back({{"id", m},
+                        {"units_of_compute_per_token", uoc},
+                        {"unit_of_compute_price", unit},
+                        {"price_per_token", std::to_string(uoc * unit)}});
+    }
+    return net::json_response(200, json{{"epoch_index", parent.value("epoch_index", 0)},
+                                        {"unit_of_compute_price", u64(parent, "unit_of_compute_price")},
+                                        {"denom", impl_->o.denom},
+                                        {"models", models}}
+                                       .dump());
+  } catch (const Refusal& r) {
+    return openai_error(r.status, r.code, r.message);
+  }
+}
+
+net::Response InferenceService::epoch_current(const net::Request&) {
+  auto e = impl_->query("/inference/epoch");
+  if (!e) return openai_error(503, "chain_unavailable", "cannot read the epoch: " + e.error().message);
+  json out = {{"epoch_index", (*e)["epoch_index"]},
+              {"upcoming_epoch_index", (*e)["upcoming_epoch_index"]},
+              {"block_height", (*e)["block_height"]},
+              {"phase", (*e)["phase"]},
+              {"stages", (*e)["stages"]}};
+  return net::json_response(200, out.dump());
+}
+
+net::Response InferenceService::participants(const net::Request&) {
+  auto p = impl_->query("/inference/participants");
+  if (!p) return openai_error(503, "chain_unavailable", "cannot read the participants: " + p.error().message);
+  json list = json::array();
+  for (auto item : (*p).value("participants", json::array())) {
+    auto b = impl_->d.chain->balance(str(item, "address"), impl_->o.denom);
+    item["balance"] = b ? json(std::to_string(*b)) : json(nullptr);
+    list.push_back(std::move(item));
+  }
+  auto st = impl_->d.chain->status();
+  return net::json_response(200, json{{"participants", list}, {"block_height", st ? st->height : 0}}.dump());
+}
+
+net::Response InferenceService::inference_record(const net::Request& req) {
+  auto it = req.path_params.find("id");
+  std::string id = it == req.path_params.end() ? "" : it->second;
+  if (id.empty() || id.size() > 128)
+    return openai_error(400, "invalid_value", "the inference id must be 1-128 characters");
+  auto rec = impl_->query("/inference/inferences/" + percent_encode(id));
+  if (!rec) {
+    if (rec.error().code == 404)
+      return openai_error(404, "not_found", "inference " + id + " is not on chain");
+    return openai_error(503, "chain_unavailable", rec.error().message);
+  }
+  return net::json_response(200, (*rec)["inference"].dump());
+}
+
+}  // namespace api::inference

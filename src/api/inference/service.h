@@ -1,0 +1,84 @@
+// The inference path of dapi (issue 12): POST /v1/chat/completions as transfer agent and as executor, and
+// the read API over the chain. docs/dapi-inference.md describes the flow, headers, statuses and timeouts.
+//
+// Transfer agent (a request with `Authorization: Bearer <api key>`; the participant is the requester):
+//   validate body → model must be served in the current epoch (404 lists the served ones) → prompt tokens
+//   from a local MLNode's /tokenize → prompt + max_tokens <= the snapshot's context_window (400) →
+//   escrow = (prompt + max_tokens) × per-token price of the epoch snapshot, 402 when the balance is short →
+//   executor from the chain's executor query (during PoC only POC_SLOT nodes) → MsgStartInference, waited
+//   for until committed (the escrow is held before any work) → run locally when we are the executor, else
+//   forward to the executor's dapi with signed headers (hop_signature.h) and relay its answer.
+// Executor (a request with the X-Inference-Id headers): verify the signature, the on-chain record (started,
+//   names this participant as executor and the signer as transfer agent, same model) and single use (409 on
+//   a replay) → a local MLNode of the model in this epoch (least loaded below max_concurrent; during PoC
+//   only its POC_SLOT nodes; 429 + Retry-After when all are busy) → the MLNode on the chain's current
+//   version URL → relay (ids rewritten) → MsgFinishInference with the MLNode's usage and the response hash,
+//   queued durably. An upstream error or timeout ends a stream with an error event and nothing is finished
+//   (the escrow comes back at expiry).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/chain/chain_client.h"
+#include "api/chain/tx_sender.h"
+#include "api/config/config.h"
+#include "api/server/metrics.h"
+#include "common/result.h"
+#include "common/secp256k1.h"
+#include "common/tx/tx_codec.h"
+#include "net/http.h"
+
+namespace api::inference {
+
+using std::chrono::milliseconds;
+
+struct InferenceOptions {
+  std::size_t max_body_bytes = 1 << 20;  // 413 above it
+  uint64_t default_max_tokens = 1024;    // completion budget when the request names none
+  milliseconds tokenize_timeout{10000};
+  milliseconds mlnode_timeout{300000};       // a whole non-streamed completion from the MLNode
+  milliseconds mlnode_idle_timeout{60000};   // streamed: connect, first byte and every gap between chunks
+  milliseconds forward_timeout{300000};      // transfer agent → executor, non-streamed, whole answer
+  milliseconds forward_idle_timeout{60000};  // streamed: connect, first byte and every gap
+  milliseconds max_clock_skew{30000};        // executor: |now - X-Timestamp|
+  int retry_after_seconds = 1;               // 429 when every node is busy
+  std::string denom = "nicoin";              // the chain's base denom (balances, escrow)
+};
+
+struct InferenceDeps {
+  const chain::ChainClient* chain = nullptr;
+  chain::TxSender* sender = nullptr;  // MsgStartInference: sent and waited for
+  // Durably queues MsgFinishInference under an idempotency key (the tx queue).
+  std::function<common::Status(const std::string& key, common::tx::TxMessage)> enqueue;
+  std::function<std::vector<config::NodeConfig>()> local_nodes;  // enabled nodes only
+  std::string address;                                           // this participant (bech32)
+  common::secp256k1::PrivateKey key;
+  std::vector<std::string> api_keys;
+  server::Metrics* metrics = nullptr;
+};
+
+class InferenceService {
+ public:
+  InferenceService(InferenceDeps deps, InferenceOptions options = {});
+  ~InferenceService();
+
+  // POST /v1/chat/completions (both roles).
+  void chat_completions(const net::Request& req, net::ResponseWriter& w);
+  // Read API.
+  net::Response models(const net::Request& req);
+  net::Response pricing(const net::Request& req);
+  net::Response epoch_current(const net::Request& req);
+  net::Response participants(const net::Request& req);
+  net::Response inference_record(const net::Request& req);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace api::inference
