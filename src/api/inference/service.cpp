@@ -129,12 +129,24 @@ struct InferenceService::Impl {
     return *j;
   }
 
-  std::vector<std::string> served_models() const {
+  // A sub-group serves its model when it has a snapshot and at least one member with weight.
+  static bool serving(const json& group) {
+    if (!group.is_object() || !group["model_snapshot"].is_object()) return false;
+    for (const auto& m : group.value("validation_weights", json::array())) {
+      if (m.is_object() && u64(m, "weight") > 0) return true;
+    }
+    return false;
+  }
+
+  // (model id, sub-group) of every model served in the current epoch, in the chain's order.
+  std::vector<std::pair<std::string, json>> served_groups() const {
     auto parent = query("/inference/epoch-groups/current");
-    std::vector<std::string> out;
+    std::vector<std::pair<std::string, json>> out;
     if (!parent) return out;
     for (const auto& m : (*parent)["epoch_group"].value("sub_group_models", json::array())) {
-      if (m.is_string()) out.push_back(m.get<std::string>());
+      if (!m.is_string()) continue;
+      auto g = query("/inference/epoch-groups/current/" + percent_encode(m.get<std::string>()));
+      if (g && serving((*g)["epoch_group"])) out.emplace_back(m.get<std::string>(), (*g)["epoch_group"]);
     }
     return out;
   }
@@ -142,15 +154,13 @@ struct InferenceService::Impl {
   // The model's sub-group of the current epoch; 404 listing the served models when it has none.
   json model_group(const std::string& model) const {
     auto g = query("/inference/epoch-groups/current/" + percent_encode(model));
-    if (g && (*g)["epoch_group"].is_object() && (*g)["epoch_group"]["model_snapshot"].is_object()) {
-      return (*g)["epoch_group"];
-    }
+    if (g && serving((*g)["epoch_group"])) return (*g)["epoch_group"];
     if (!g && g.error().code != 404) {
       throw Refusal{503, "chain_unavailable",
                     "cannot read the epoch group of model " + model + ": " + g.error().message};
     }
     std::string list;
-    for (const auto& m : served_models()) list += (list.empty() ? "" : ", ") + m;
+    for (const auto& [m, _] : served_groups()) list += (list.empty() ? "" : ", ") + m;
     throw Refusal{
         404, "model_not_found",
         "The model `" + model + "` is not served in the current epoch; served models: [" + list + "]"};
@@ -575,15 +585,13 @@ net::Response InferenceService::models(const net::Request&) {
   try {
     json parent = impl_->query_or_refuse("/inference/epoch-groups/current", "the epoch group")["epoch_group"];
     json data = json::array();
-    for (const auto& m : impl_->served_models()) {
-      auto g = impl_->query("/inference/epoch-groups/current/" + percent_encode(m));
-      if (!g || !(*g)["epoch_group"]["model_snapshot"].is_object()) continue;
+    for (const auto& [m, g] : impl_->served_groups()) {
       data.push_back({{"id", m},
                       {"object", "model"},
                       {"created", 0},
                       {"owned_by", "inference-network"},
                       {"epoch_index", parent.value("epoch_index", 0)},
-                      {"model_snapshot", (*g)["epoch_group"]["model_snapshot"]}});
+                      {"model_snapshot", g["model_snapshot"]}});
     }
     return net::json_response(200, json{{"object", "list"}, {"data", data}}.dump());
   } catch (const Refusal& r) {
@@ -595,11 +603,9 @@ net::Response InferenceService::pricing(const net::Request&) {
   try {
     json parent = impl_->query_or_refuse("/inference/epoch-groups/current", "the epoch group")["epoch_group"];
     json models = json::array();
-    for (const auto& m : impl_->served_models()) {
-      auto g = impl_->query("/inference/epoch-groups/current/" + percent_encode(m));
-      if (!g || !(*g)["epoch_group"]["model_snapshot"].is_object()) continue;
-      uint64_t uoc = u64((*g)["epoch_group"]["model_snapshot"], "units_of_compute_per_token");
-      uint64_t unit = u64((*g)["epoch_group"], "unit_of_compute_price");
+    for (const auto& [m, g] : impl_->served_groups()) {
+      uint64_t uoc = u64(g["model_snapshot"], "units_of_compute_per_token");
+      uint64_t unit = u64(g, "unit_of_compute_price");
       models.push_back({{"id", m},
                         {"units_of_compute_per_token", uoc},
                         {"unit_of_compute_price", unit},
