@@ -9,44 +9,10 @@ mine PoC on every node with distinct node indices, validate each other, and for 
 Epoch params: localnet (30 blocks; PoC [P, P+6), batches until P+8, validation (P+9, P+13], switch P+17) with the
 first PoC at 30, 400 ms blocks."""
 from framework import wait_until
-from framework.dapi import epoch_group as group, formed_group as formed, mlnode_state, start_network
+from framework.dapi import check_epoch_group, epoch_group as group, mlnode_state, start_network
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 BLOCK_MS = 400
-
-
-def distinct_nonces(node, epoch, address, node_id):
-    body = node.query(f"/inference/poc-batches/{epoch}/{address}/{node_id}")
-    nonces = set()
-    for b in body["batches"]:
-        nonces.update(b["nonces"])
-    return len(nonces), body["node_weight"]
-
-
-def check_epoch(node, parts, epoch):
-    """The group of `epoch` once formed: weights, per-node poc_weight = distinct nonces, MLNodeInfo snapshots."""
-    parent = wait_until(lambda: formed(node, epoch), timeout=60, interval=0.2, what=f"epoch {epoch}'s group")
-    weights = {m["member_address"]: m for m in parent["validation_weights"]}
-    sub = group(node, epoch, Q7B)
-    infos = {(m["member_address"], n["node_id"]): n for m in sub["validation_weights"] for n in m["ml_nodes"]}
-    assert sub["model_snapshot"]["id"] == Q7B
-    for p in parts:
-        member = weights.get(p.address)
-        assert member and member["weight"] > 0, (epoch, p.key, parent, node.query(f"/inference/poc-validations/{epoch}"),
-                                                 [(b["participant"], b["node_id"], len(b["nonces"])) for b in
-                                                  node.query(f"/inference/poc-batches/{epoch}")["batches"]])
-        total = 0
-        for nid in p.node_ids:
-            info = infos.get((p.address, nid))
-            assert info is not None, f"no MLNodeInfo of {nid} in epoch {epoch}: {sub}"
-            assert len(info["timeslot_allocation"]) == 2 and info["throughput"] >= 0
-            count, node_weight = distinct_nonces(node, epoch, p.address, nid)
-            if info["timeslot_allocation"][1]:
-                continue  # a POC_SLOT node mined nothing and kept its previous weight
-            assert info["poc_weight"] == count == node_weight > 0, (epoch, nid, info, count, node_weight)
-            total += info["poc_weight"]
-        assert member["weight"] >= total, (member, total)
-    return parent
 
 
 def test_three_participants_run_three_epochs(workdir, procs):
@@ -71,7 +37,7 @@ def test_three_participants_run_three_epochs(workdir, procs):
         wait_until(mining, timeout=info["params"]["poc_stage_duration"] * BLOCK_MS / 1000 + 5, interval=0.1,
                    what=f"every non-POC_SLOT node in POW during epoch {epoch}'s PoC")
 
-        check_epoch(node, parts, epoch)
+        check_epoch_group(node, parts, epoch, Q7B)
 
         # After the switch every node serves its epoch model.
         wait_until(lambda: node.query("/inference/epoch")["epoch_index"] >= epoch, timeout=60,

@@ -179,28 +179,57 @@ void TxQueue::finish(const std::vector<QueuedMessage>& batch, uint32_t code, con
   }
 }
 
+namespace {
+bool transient_code(uint32_t code) {
+  // Transport, timeout and HTTP errors (>= 400 as HTTP status) are retried; chain codes are answers.
+  return code == chain::kTransportError || code == chain::kTimeoutError || code >= 400 ||
+         code == common::tx::codes::kWrongSequence || code == common::tx::codes::kMempoolFull ||
+         code == common::tx::codes::kTxInMempoolCache;
+}
+}  // namespace
+
+bool TxQueue::send_each(const std::vector<QueuedMessage>& batch) {
+  // All broadcast back to back (the local sequence lets them share a block), then each confirmed: a refused
+  // message costs one block, not one block per message.
+  std::vector<std::pair<QueuedMessage, std::string>> sent;
+  bool all = true;
+  for (const auto& m : batch) {
+    auto r = sender_.broadcast({m.message});
+    if (!r) {
+      if (transient_code(r.error().code)) {
+        all = false;  // the rest (and this one) are retried on the next round
+        break;
+      }
+      finish({m}, r.error().code, r.error().message, 0);
+      continue;
+    }
+    sent.emplace_back(m, r->txhash);
+  }
+  for (const auto& [m, hash] : sent) {
+    auto included = sender_.wait_for_inclusion(hash);
+    if (!included) {
+      metrics_.counter_add("dapi_tx_retries_total", "Broadcasts retried after a transport error or timeout");
+      all = false;
+      continue;  // stays queued; a second copy is refused by the chain as a duplicate
+    }
+    finish({m}, included->code, included->log, included->height);
+  }
+  return all;
+}
+
 bool TxQueue::send(const std::vector<QueuedMessage>& batch) {
   std::vector<common::tx::TxMessage> msgs;
   for (const auto& m : batch) msgs.push_back(m.message);
   auto sent = sender_.broadcast(msgs);
   if (!sent) {
     uint32_t code = sent.error().code;
-    // Transport, timeout and HTTP errors (>= 400 as HTTP status) are retried; chain codes are answers.
-    bool transient = code == chain::kTransportError || code == chain::kTimeoutError || code >= 400 ||
-                     code == common::tx::codes::kWrongSequence || code == common::tx::codes::kMempoolFull ||
-                     code == common::tx::codes::kTxInMempoolCache;
-    if (transient) {
+    if (transient_code(code)) {
       metrics_.counter_add("dapi_tx_retries_total", "Broadcasts retried after a transport error or timeout");
       spdlog::warn("tx queue: broadcast of {} message(s) failed, will retry: {}", batch.size(),
                    sent.error().message);
       return false;
     }
-    if (batch.size() > 1) {
-      for (const auto& m : batch) {
-        if (!send({m})) return false;
-      }
-      return true;
-    }
+    if (batch.size() > 1) return send_each(batch);
     finish(batch, code, sent.error().message, 0);
     return true;
   }
@@ -217,12 +246,7 @@ bool TxQueue::send(const std::vector<QueuedMessage>& batch) {
     spdlog::warn("tx queue: tx {} not confirmed, will retry: {}", sent->txhash, included.error().message);
     return false;
   }
-  if (included->code != 0 && batch.size() > 1) {
-    for (const auto& m : batch) {
-      if (!send({m})) return false;
-    }
-    return true;
-  }
+  if (included->code != 0 && batch.size() > 1) return send_each(batch);
   finish(batch, included->code, included->log, included->height);
   return true;
 }

@@ -82,6 +82,8 @@ class TxQueue {
   std::vector<QueuedMessage> load(size_t limit) const;
   // Sends `batch` as one tx; true when the chain answered (included or refused), false on transport trouble.
   bool send(const std::vector<QueuedMessage>& batch);
+  // Each message in its own tx, all broadcast before waiting; false when some must be retried later.
+  bool send_each(const std::vector<QueuedMessage>& batch);
   void finish(const std::vector<QueuedMessage>& batch, uint32_t code, const std::string& log,
               uint64_t height);
   // After a restart: the tx that was awaiting inclusion, if any, settles its messages when the chain has it.

@@ -133,16 +133,18 @@ class Participant:
     """A funded key on `chain` with its dapi and `n_mlnodes` builtin-backend MLNodes at the chain's MLNode version."""
 
     def __init__(self, procs, workdir, chain, key, version, n_mlnodes=2, mlnode_args=(), funds="10000000nicoin",
-                 chain_keys=False):
+                 chain_keys=False, name=None):
         """`version`: the chain's MLNode version (the MLNodes serve it under /<version>/...). With chain_keys the
-        participant is the chain node's key `key` (e.g. the genesis validator) and is not funded again."""
+        participant is the chain node's key `key` (e.g. the genesis validator) and is not funded again. `name`
+        (default: the key) names its processes, homes and node ids."""
         self.key = key
+        self.name = name or key
         self.chain = chain
-        self.mlnodes = [MlNode(procs, workdir, version, list(mlnode_args), name=f"mlnode-{key}-{i}")
+        self.mlnodes = [MlNode(procs, workdir, version, list(mlnode_args), name=f"mlnode-{self.name}-{i}")
                         for i in range(n_mlnodes)]
-        self.dapi = Dapi(procs, workdir, chain, key, chain_keys=chain_keys).init()
+        self.dapi = Dapi(procs, workdir, chain, key, name=f"dapi-{self.name}", chain_keys=chain_keys).init()
         self.funds = None if chain_keys else funds
-        self.node_ids = [f"{key}-node-{i}" for i in range(n_mlnodes)]
+        self.node_ids = [f"{self.name}-node-{i}" for i in range(n_mlnodes)]
 
     @property
     def address(self):
@@ -211,3 +213,32 @@ def epoch_group(node, epoch, model=None):
 def formed_group(node, epoch):
     g = epoch_group(node, epoch)
     return g if g and g["sub_group_models"] else None
+
+
+def check_epoch_group(node, parts, epoch, model):
+    """Waits for the group of `epoch`, then checks: every participant has weight > 0; each of its nodes has its
+    MLNodeInfo in `model`'s sub-group; a node without POC_SLOT has poc_weight = the distinct nonces of its batches
+    on chain (= the chain's node_weight) > 0. Returns the parent group."""
+    parent = wait_until(lambda: formed_group(node, epoch), timeout=90, interval=0.2, what=f"epoch {epoch}'s group")
+    weights = {m["member_address"]: m for m in parent["validation_weights"]}
+    sub = epoch_group(node, epoch, model)
+    assert sub["model_snapshot"]["id"] == model, sub
+    infos = {(m["member_address"], n["node_id"]): n for m in sub["validation_weights"] for n in m["ml_nodes"]}
+    for p in parts:
+        member = weights.get(p.address)
+        assert member and member["weight"] > 0, (epoch, p.name, parent, node.query(f"/inference/poc-validations/{epoch}"),
+                                                 [(b["participant"], b["node_id"], len(b["nonces"])) for b in
+                                                  node.query(f"/inference/poc-batches/{epoch}")["batches"]])
+        total = 0
+        for nid in p.node_ids:
+            info = infos.get((p.address, nid))
+            assert info is not None, f"no MLNodeInfo of {nid} in epoch {epoch}: {sub}"
+            assert len(info["timeslot_allocation"]) == 2 and info["throughput"] >= 0
+            body = node.query(f"/inference/poc-batches/{epoch}/{p.address}/{nid}")
+            distinct = len({n for b in body["batches"] for n in b["nonces"]})
+            if info["timeslot_allocation"][1]:
+                continue  # a POC_SLOT node mined nothing and kept its previous weight
+            assert info["poc_weight"] == distinct == body["node_weight"] > 0, (epoch, nid, info, distinct, body["node_weight"])
+            total += info["poc_weight"]
+        assert member["weight"] >= total, (member, total)
+    return parent
