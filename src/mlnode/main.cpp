@@ -25,12 +25,12 @@ int run(const mlnode::AppOptions& app_options, const std::string& backend_name,
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  mlnode::App app(app_options,
-                  [&](mlnode::Metrics& metrics) -> std::unique_ptr<mlnode::backends::InferenceBackend> {
-                    if (backend_name == "builtin")
-                      return std::make_unique<mlnode::backends::BuiltinBackend>(builtin, metrics);
-                    return std::make_unique<mlnode::backends::OpenAiBackend>(openai, metrics);
-                  });
+  mlnode::App app(
+      app_options, [&](mlnode::Metrics& metrics) -> std::unique_ptr<mlnode::backends::InferenceBackend> {
+        if (backend_name == "builtin")
+          return std::make_unique<mlnode::backends::BuiltinBackend>(builtin, metrics);
+        return std::make_unique<mlnode::backends::OpenAiBackend>(openai, metrics);  // openai, llama-cpp
+      });
   // A signal may come while start() still loads the preloaded model: a thread takes it and interrupts the
   // load, so a stop takes effect within a moment whatever is running.
   std::promise<int> got_signal;
@@ -84,12 +84,17 @@ int main(int argc, char** argv) {
   start->add_option("--poc-port", app.poc_port, "port of /api/v1/... (management and PoC)")->required();
   start->add_option("--bind", app.bind, "address to listen on")->capture_default_str();
   start->add_option("--backend", backend, "inference backend")
-      ->check(CLI::IsMember({"builtin", "openai"}))
+      ->check(CLI::IsMember({"builtin", "openai", "llama-cpp"}))
       ->capture_default_str();
   start->add_option("--upstream", openai.upstream, "openai backend: base URL of the upstream server");
   start->add_option(
       "--launch", openai.launch,
       "openai backend: command that starts the upstream; gets --model <id> <model args> appended");
+  std::vector<std::string> model_files;
+  start->add_option(
+      "--model-file", model_files,
+      "llama-cpp backend: ID=PATH, the local GGUF file serving governance model ID (repeatable); e.g. "
+      "HuggingFaceTB/SmolLM2-135M-Instruct=$(scripts/real-model-path)");
   start
       ->add_option("--ready-timeout-s", ready_timeout_s,
                    "openai backend: how long inference/up waits for health")
@@ -145,9 +150,29 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--version must be a single path segment such as v3.0.8\n");
     return 2;
   }
-  if (backend == "openai" && openai.upstream.empty()) {
-    std::fprintf(stderr,
-                 "--backend openai needs --upstream http://host:port (the OpenAI-compatible server)\n");
+  if (backend != "builtin" && openai.upstream.empty()) {
+    std::fprintf(stderr, "--backend %s needs --upstream http://host:port (the OpenAI-compatible server)\n",
+                 backend.c_str());
+    return 2;
+  }
+  if (backend == "llama-cpp") {
+    openai.kind = mlnode::backends::UpstreamKind::kLlamaCpp;
+    for (const auto& entry : model_files) {
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+        std::fprintf(stderr, "--model-file must be ID=PATH, not \"%s\"\n", entry.c_str());
+        return 2;
+      }
+      const std::string path = entry.substr(eq + 1);
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) {
+        std::fprintf(stderr, "--model-file %s: no such file (run scripts/setup)\n", path.c_str());
+        return 2;
+      }
+      openai.model_files[entry.substr(0, eq)] = path;
+    }
+  } else if (!model_files.empty()) {
+    std::fprintf(stderr, "--model-file is for --backend llama-cpp\n");
     return 2;
   }
   common::init_logging("mlnode", log_level);

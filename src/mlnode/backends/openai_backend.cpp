@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <thread>
 
+#include "mlnode/backends/llama_cpp_upstream.h"
 #include "mlnode/backends/openai_format.h"
 #include "mlnode/backends/tokenizer.h"
 #include "mlnode/http_errors.h"
@@ -30,6 +32,12 @@ OpenAiOptions without_trailing_slash(OpenAiOptions o) {
   return o;
 }
 
+// Readiness route: vLLM has /health; llama.cpp's server has none, but every OpenAI-compatible server has
+// GET /v1/models.
+std::string ready_path(UpstreamKind kind) {
+  return kind == UpstreamKind::kLlamaCpp ? "/v1/models" : "/health";
+}
+
 }  // namespace
 
 OpenAiBackend::OpenAiBackend(OpenAiOptions options, Metrics& metrics)
@@ -46,7 +54,14 @@ common::Status OpenAiBackend::up(const std::string& model, const std::vector<std
   }
   if (cancelled())
     return common::make_error(409, "loading " + model + " was cancelled by /api/v1/stop or shutdown");
-  if (!options_.launch.empty()) TRY_STATUS(process_.start(options_.launch, model, args));
+  if (!options_.launch.empty()) {
+    if (options_.kind == UpstreamKind::kLlamaCpp) {
+      TRY_STATUS(start_llama_cpp(model, args));
+    } else {
+      TRY_STATUS(process_.start(options_.launch, model, args));
+    }
+  }
+  const std::string probe = options_.upstream + ready_path(options_.kind);
   const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -60,19 +75,43 @@ common::Status OpenAiBackend::up(const std::string& model, const std::vector<std
             503, fmt::format("upstream for model {} {} before becoming healthy", model, *gone));
       }
     }
-    auto r = net::Client::request("GET", options_.upstream + "/health", "", kHealthTimeout, {}, cancelled);
+    auto r = net::Client::request("GET", probe, "", kHealthTimeout, {}, cancelled);
     if (r.ok() && r.response->status == 200) {
       std::lock_guard lock(mu_);
       model_ = model;
-      spdlog::info("upstream {} is healthy; serving {}", options_.upstream, model);
+      spdlog::info("upstream {} is ready ({} answered 200); serving {}", options_.upstream,
+                   ready_path(options_.kind), model);
       return {};
     }
     last = r.ok() ? fmt::format("status {}", r.response->status) : r.error->message;
     for (int i = 0; i < 10 && !cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   process_.stop(options_.cancel_grace);
-  return common::make_error(504, fmt::format("upstream {} not healthy after {} ms (last: {})",
-                                             options_.upstream, options_.ready_timeout.count(), last));
+  return common::make_error(
+      504, fmt::format("upstream {} not ready ({}) after {} ms (last: {})", options_.upstream,
+                       ready_path(options_.kind), options_.ready_timeout.count(), last));
+}
+
+common::Status OpenAiBackend::start_llama_cpp(const std::string& model,
+                                              const std::vector<std::string>& args) {
+  auto file = options_.model_files.find(model);
+  if (file == options_.model_files.end()) {
+    std::string known;
+    for (const auto& [id, path] : options_.model_files) known += (known.empty() ? "" : ", ") + id;
+    return common::make_error(
+        400, fmt::format("model {} has no local file on this ML node (--model-file ID=PATH; known: {})",
+                         model, known.empty() ? "none" : known));
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file->second, ec))
+    return common::make_error(503, fmt::format("model file {} of {} is missing", file->second, model));
+  auto url = net::Url::parse(options_.upstream);
+  if (!url) return common::make_error(500, "invalid --upstream " + options_.upstream);
+  auto mapped = llama_cpp_server_args(model, url->host, url->port, args);
+  if (!mapped) return mapped.error();
+  for (const auto& dropped : mapped->ignored)
+    spdlog::info("model arg {} only tunes vLLM; ignored by the llama.cpp upstream", dropped);
+  return process_.start(options_.launch, file->second, mapped->args);
 }
 
 void OpenAiBackend::down() {
@@ -85,8 +124,11 @@ void OpenAiBackend::down() {
 
 bool OpenAiBackend::healthy() {
   if (!model()) return false;
-  auto r = net::Client::get(options_.upstream + "/health", kHealthTimeout);
-  return r.ok() && r.response->status == 200;
+  auto r = net::Client::get(options_.upstream + ready_path(options_.kind), kHealthTimeout);
+  if (r.ok()) return r.response->status == 200;
+  // llama.cpp's server answers /v1/models only between generations: one that accepted the connection but
+  // is busy generating counts as healthy (a dead one refuses the connection).
+  return options_.kind == UpstreamKind::kLlamaCpp && r.error->timed_out;
 }
 
 std::optional<std::string> OpenAiBackend::model() const {
@@ -98,8 +140,11 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
                          const Cancelled& cancelled) {
   const std::string url = options_.upstream + "/v1/chat/completions";
   const net::Headers json_type = {{"content-type", "application/json"}};
+  const bool enforced = options_.kind == UpstreamKind::kLlamaCpp && request.enforced_str.has_value();
+  const std::string body =
+      enforced ? llama_cpp_enforced_body(request.raw, *request.enforced_str).dump() : raw_body;
   if (!request.stream) {
-    auto r = net::Client::request("POST", url, raw_body, options_.request_timeout, json_type, cancelled);
+    auto r = net::Client::request("POST", url, body, options_.request_timeout, json_type, cancelled);
     if (!r.ok() && r.error->cancelled)
       return;  // the connection to the upstream is closed: it stops generating
     if (r.ok() && r.response->status == 200) {
@@ -108,13 +153,19 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
         metrics_.prompt_tokens += j["usage"].value("prompt_tokens", 0u);
         metrics_.completion_tokens += j["usage"].value("completion_tokens", 0u);
       }
+      if (enforced) {
+        if (auto checked = check_llama_cpp_enforced_answer(j, *request.enforced_str); !checked) {
+          write_response(out, openai_error_response(checked.error()));
+          return;
+        }
+      }
     }
     write_response(out, from_upstream(r, "chat completion"));
     return;
   }
   bool begun = false;
   auto r = net::Client::stream(
-      "POST", url, raw_body, options_.request_timeout,
+      "POST", url, body, options_.request_timeout,
       [&](const std::string& data) {
         if (!begun) {
           begun = true;
