@@ -25,6 +25,9 @@
 
 namespace mlnode::backends {
 
+// llama_cpp.server's context size when no --n_ctx is given.
+inline constexpr int64_t kLlamaCppDefaultContext = 2048;
+
 struct LlamaCppServerArgs {
   std::vector<std::string> args;     // appended after `--model <file>`
   std::vector<std::string> ignored;  // vLLM-only flags that were dropped (logged by the caller)

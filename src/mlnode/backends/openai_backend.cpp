@@ -111,6 +111,9 @@ common::Status OpenAiBackend::start_llama_cpp(const std::string& model,
   if (!mapped) return mapped.error();
   for (const auto& dropped : mapped->ignored)
     spdlog::info("model arg {} only tunes vLLM; ignored by the llama.cpp upstream", dropped);
+  max_model_len_ = kLlamaCppDefaultContext;
+  for (std::size_t i = 0; i + 1 < mapped->args.size(); ++i)
+    if (mapped->args[i] == "--n_ctx") max_model_len_ = std::stoll(mapped->args[i + 1]);
   return process_.start(options_.launch, file->second, mapped->args);
 }
 
@@ -182,7 +185,29 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
   write_response(out, from_upstream(r, "chat completion stream"));
 }
 
-net::Response OpenAiBackend::tokenize(const TokenizeRequest&, const std::string& raw_body) {
+net::Response OpenAiBackend::tokenize(const TokenizeRequest& request, const std::string& raw_body) {
+  if (options_.kind == UpstreamKind::kLlamaCpp) {
+    // llama.cpp's server tokenizes plain text at /extras/tokenize; it cannot render a chat template alone.
+    if (!request.prompt)
+      return openai_error_response(
+          400,
+          "the llama-cpp backend tokenizes a prompt only, not messages (its server has no template route)");
+    auto r =
+        net::Client::post_json(options_.upstream + "/extras/tokenize",
+                               nlohmann::json{{"input", *request.prompt}}.dump(), std::chrono::seconds(30));
+    if (!r.ok() || r.response->status != 200) return from_upstream(r, "tokenize");
+    auto j = nlohmann::json::parse(r.response->body, nullptr, false);
+    if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array())
+      return openai_error_response(502, "upstream tokenize answered without a tokens array");
+    net::Response out;
+    out.status = 200;
+    out.content_type = "application/json";
+    out.body =
+        nlohmann::json{
+            {"count", j["tokens"].size()}, {"max_model_len", max_model_len_.load()}, {"tokens", j["tokens"]}}
+            .dump();
+    return out;
+  }
   return from_upstream(
       net::Client::post_json(options_.upstream + "/tokenize", raw_body, std::chrono::seconds(30)),
       "tokenize");

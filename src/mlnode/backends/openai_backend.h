@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "mlnode/backends/backend.h"
+#include "mlnode/backends/llama_cpp_upstream.h"
 #include "mlnode/backends/upstream_process.h"
 #include "mlnode/metrics.h"
 
@@ -60,6 +61,7 @@ class OpenAiBackend : public InferenceBackend {
   mutable std::mutex mu_;
   std::optional<std::string> model_;
   UpstreamProcess process_;
+  std::atomic<int64_t> max_model_len_{kLlamaCppDefaultContext};  // llama-cpp: the n_ctx it was launched with
 };
 
 }  // namespace mlnode::backends
