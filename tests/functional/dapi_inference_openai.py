@@ -11,23 +11,31 @@ alice's balance fell by exactly the cost and bob's rose by it, and the escrow re
 exact OpenAI-shaped statuses (401 no/wrong key, 404 unknown model listing served models, 400 malformed JSON/fields
 and max_tokens above the context window, 413 body too large, 402 short balance) and start nothing on chain; the
 executor refuses an unsigned forward. The read API answers from the chain (models, pricing, epoch, participants,
-the record). Epochs of 100 blocks at 200 ms: first PoC at 100, switch at 117, inference until 200."""
+the record). Every MLNode runs with max_concurrent 1: concurrent streams beyond the nodes get 429 with Retry-After. A stream
+whose executing MLNode is killed in the middle ends with an error event, is not finished on chain and expires
+with the whole escrow back. Epochs of 150 blocks at 200 ms: first PoC at 150, switch at 167, inference until 300."""
 import json
 import os
+import threading
+import urllib.error
+import urllib.request
 
 import openai
 import pytest
 
 from framework import http_request, wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
 BOB_KEY = "sk-test-bob-0123456789"
 MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name three colours."}]
-EPOCH_LENGTH = 100
+EPOCH_LENGTH = 150
 BLOCK_MS = 200
+# Paced builtin generation (first token after 600 ms, then 40 tokens/s) so that requests overlap and a stream can
+# be interrupted in the middle.
+MLNODE_ARGS = (*POC_MLNODE_ARGS, "--ttft-ms", "600", "--tokens-per-second", "40")
 
 
 def record(node, inference_id):
@@ -48,6 +56,17 @@ def chat(url, body, key=KEY, raw=None, timeout=30):
         return status, text
 
 
+def post_stream(url, body, key):
+    """(status, headers with lower-case names, body text) of a raw POST /v1/chat/completions."""
+    req = urllib.request.Request(url + "/v1/chat/completions", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+
 def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
     genesis_file = os.path.join(node.home, "config", "genesis.json")
@@ -60,11 +79,13 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     version = node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"]
     unit_price = genesis["app_state"]["epochs"]["params"]["default_unit_of_compute_price"]
     uoc = node.query(f"/inference/governance/models/{Q7B}")["model"]["units_of_compute_per_token"]
-    alice_p = Participant(procs, workdir, node, "alice", version, n_mlnodes=1, mlnode_args=POC_MLNODE_ARGS,
+    alice_p = Participant(procs, workdir, node, "alice", version, n_mlnodes=1, mlnode_args=MLNODE_ARGS,
                           funds=f"{uoc * unit_price * 3000}nicoin")
-    bob_p = Participant(procs, workdir, node, "bob", version, n_mlnodes=2, mlnode_args=POC_MLNODE_ARGS)
+    bob_p = Participant(procs, workdir, node, "bob", version, n_mlnodes=2, mlnode_args=MLNODE_ARGS)
     for p, key in ((alice_p, KEY), (bob_p, BOB_KEY)):
-        p.fund().start_mlnodes().start([Q7B], api_keys=[key])
+        p.fund().start_mlnodes()
+        nodes = [node_entry(nid, m, [Q7B], max_concurrent=1) for nid, m in zip(p.node_ids, p.mlnodes)]
+        p.dapi.configure(nodes, api_keys=[key]).start()
     alice, bob = alice_p.dapi, bob_p.dapi
 
     # The first PoC: both dapis mine on their MLNodes; the genesis validator (epoch 0's weight) validates them.
@@ -193,3 +214,47 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     assert started_count(node) == started, "a refused request reached the chain"
     status, body = http_request("GET", alice.public_url + "/v1/chat/completions/chatcmpl-nope")
     assert status == 404, body
+
+    # Every node busy (3 MLNodes, max_concurrent 1 each): of 6 overlapping streams some get 429 + Retry-After.
+    # (Their inferences were started on chain; they expire with a refund.)
+    assert started_count(node) == started
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(post_stream(
+        bob.public_url, {"model": Q7B, "messages": MESSAGES, "max_tokens": 64, "stream": True}, BOB_KEY)))
+        for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r[0] for r in results)
+    assert set(statuses) <= {200, 429} and 200 in statuses and 429 in statuses, results
+    for status, headers, text in results:
+        if status == 429:
+            assert headers.get("retry-after") == "1" and json.loads(text)["error"]["type"] == "rate_limit_error", text
+        else:
+            assert text.rstrip().endswith("data: [DONE]"), text
+
+    # Let every inference of that burst settle (the served ones finish, the refused ones expire) before measuring.
+    expiration = node.query("/inference/schedule-params")["params"]["inference_expiration_blocks"]
+    settled_at = node.height() + expiration + 2
+    for status, _, text in results:
+        if status == 200:
+            served_id = json.loads(text.split("data: ", 2)[1])["id"]
+            wait_until(lambda: record(node, served_id)["status"] == "FINISHED", timeout=30, what="a served stream")
+    node.wait_height(settled_at)
+
+    # An MLNode dies in the middle of a stream: an error event ends it, nothing is finished, the escrow comes back.
+    before = (node.balance(bob.address), node.balance(alice.address))
+    mlnodes = dict(zip(alice_p.node_ids + bob_p.node_ids, alice_p.mlnodes + bob_p.mlnodes))
+    stream = bob_client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=64, stream=True)
+    chunks = iter(stream)
+    first = next(chunks)
+    rec = record(node, first.id)
+    mlnodes[rec["executor_node"]].process.kill9()
+    with pytest.raises(openai.APIError):
+        for _ in chunks:
+            pass
+    wait_until(lambda: record(node, first.id)["status"] == "EXPIRED", timeout=30, what="the interrupted inference to expire")
+    rec = record(node, first.id)
+    assert rec["completion_tokens"] == 0 and rec["cost"] == "0", rec
+    assert (node.balance(bob.address), node.balance(alice.address)) == before

@@ -283,6 +283,15 @@ struct InferenceService::Impl {
     forward(*r, id, executor, executor_url, forwarded, w);
   }
 
+  // The executor's whole answer as it is: status, content type, Retry-After (a 429) and body.
+  static void relay_answer(const net::ClientResponse& r, net::ResponseWriter& w) {
+    auto ct = r.headers.find("content-type");
+    net::Headers extra;
+    if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) extra["retry-after"] = ra->second;
+    w.begin(r.status, ct == r.headers.end() ? "application/json" : ct->second, extra);
+    w.write(r.body);
+  }
+
   void forward(const ChatRequest& r, const std::string& id, const std::string& executor,
                const std::string& url_base, const std::string& body, net::ResponseWriter& w) {
     auto headers = sign_forward(d.key, d.address, id, now_ms(), executor, body);
@@ -296,9 +305,7 @@ struct InferenceService::Impl {
         throw Refusal{res.error->timed_out ? 504 : 502, "executor_unreachable",
                       "executor " + executor + " at " + url_base + ": " + res.error->message};
       }
-      auto ct = res.response->headers.find("content-type");
-      w.begin(res.response->status, ct == res.response->headers.end() ? "application/json" : ct->second);
-      w.write(res.response->body);
+      relay_answer(*res.response, w);
       count("transfer_agent", res.response->status / 100 == 2 ? "ok" : "executor_error");
       return;
     }
@@ -326,9 +333,7 @@ struct InferenceService::Impl {
       return;
     }
     if (res.response->status / 100 != 2) {
-      auto ct = res.response->headers.find("content-type");
-      w.begin(res.response->status, ct == res.response->headers.end() ? "application/json" : ct->second);
-      w.write(res.response->body);
+      relay_answer(*res.response, w);
       count("transfer_agent", "executor_error");
       return;
     }
