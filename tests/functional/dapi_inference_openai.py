@@ -10,10 +10,10 @@ alice's balance fell by exactly the cost and bob's rose by it, and the escrow re
 (escrow = (prompt + max_tokens) x price > cost); for one run by alice her balance is unchanged. Bad inputs give the
 exact OpenAI-shaped statuses (401 no/wrong key, 404 unknown model listing served models, 400 malformed JSON/fields
 and max_tokens above the context window, 413 body too large, 402 short balance) and start nothing on chain; the
-executor refuses an unsigned forward. The read API answers from the chain (models, pricing, epoch, participants,
-the record). Every MLNode runs with max_concurrent 1: concurrent streams beyond the nodes get 429 with Retry-After. A stream
-whose executing MLNode is killed in the middle ends with an error event, is not finished on chain and expires
-with the whole escrow back. Epochs of 150 blocks at 200 ms: first PoC at 150, switch at 167, inference until 300."""
+executor refuses an unsigned forward. The read API answers from the chain (models, pricing, governance models and
+pricing, epoch, participants, the record); every completion reports its cost. Every MLNode runs with
+max_concurrent 1: concurrent streams beyond the nodes get 429 with Retry-After. A stream whose executing MLNode
+is killed in the middle ends with an error event, is not finished on chain and expires with the whole escrow back. Epochs of 150 blocks at 200 ms: first PoC at 150, switch at 167, inference until 300."""
 import json
 import os
 import threading
@@ -114,14 +114,21 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     assert status == 200 and price > 0 and pricing["models"][0]["id"] == Q7B, pricing
     status, ep = http_request("GET", alice.public_url + "/v1/epochs/current")
     assert status == 200 and json.loads(ep)["epoch_index"] == epoch["epoch_index"], ep
+    status, gov = http_request("GET", alice.public_url + "/v1/governance/models")
+    assert status == 200 and Q7B in [m["id"] for m in json.loads(gov)["models"]], gov
+    status, gov = http_request("GET", alice.public_url + "/v1/governance/pricing")
+    gov = {m["id"]: m for m in json.loads(gov)["models"]}
+    assert status == 200 and int(gov[Q7B]["price_per_token"]) == price, gov
     status, parts = http_request("GET", alice.public_url + "/v1/participants")
     parts = json.loads(parts)
     assert status == 200 and {alice.address, bob.address} <= {p["address"] for p in parts["participants"]}, parts
 
     client = openai.OpenAI(base_url=alice.public_url + "/v1", api_key=KEY, max_retries=0, timeout=60)
 
-    def check_paid(inference_id, usage, before, max_tokens):
+    def check_paid(inference_id, usage, before, max_tokens, reported_cost):
         """The record and the balances of one finished completion; returns its executor."""
+        assert reported_cost == {"per_token_price": str(price), "denom": "nicoin",
+                                 "amount": str((usage.prompt_tokens + usage.completion_tokens) * price)}
         wait_until(lambda: record(node, inference_id)["status"] == "FINISHED", timeout=30,
                    what=f"inference {inference_id} to finish on chain")
         rec = record(node, inference_id)
@@ -146,19 +153,20 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
         done = client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=64)
         assert done.object == "chat.completion" and done.choices[0].message.content, done
         assert done.id.startswith("chatcmpl-") and done.usage.completion_tokens > 0, done
-        return check_paid(done.id, done.usage, before, 64)
+        return check_paid(done.id, done.usage, before, 64, done.to_dict()["cost"])
 
     def streamed():
         before = (node.balance(alice.address), node.balance(bob.address))
         stream = client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=48, stream=True,
                                                 stream_options={"include_usage": True})
-        pieces, usage, ids = [], None, set()
+        pieces, usage, ids, cost = [], None, set(), None
         for chunk in stream:
             ids.add(chunk.id)
             usage = chunk.usage or usage
+            cost = chunk.to_dict().get("cost", cost)
             pieces.extend(c.delta.content for c in chunk.choices if c.delta.content)
         assert pieces and usage is not None and len(ids) == 1, (pieces, usage, ids)
-        return check_paid(ids.pop(), usage, before, 48)
+        return check_paid(ids.pop(), usage, before, 48, cost)
 
     # Each kind until one ran on bob (reached through the signed hop); the chain picks bob with ~2/3 chance.
     for run in (non_streamed, streamed):

@@ -277,7 +277,7 @@ struct InferenceService::Impl {
     if (executor == d.address) {
       ChatRequest local = *r;
       local.body = std::move(body);
-      execute(local, id, executor_node, w, "transfer_agent");
+      execute(local, id, executor_node, price, w, "transfer_agent");
       return;
     }
     forward(*r, id, executor, executor_url, forwarded, w);
@@ -391,7 +391,7 @@ struct InferenceService::Impl {
     if (!remember(h.inference_id)) {
       throw Refusal{409, "replay", "inference " + h.inference_id + " was already served by this executor"};
     }
-    execute(*r, h.inference_id, str(inf, "executor_node"), w, "executor");
+    execute(*r, h.inference_id, str(inf, "executor_node"), u64(inf, "per_token_price"), w, "executor");
   }
 
   // Eligible local nodes of the model in this epoch (during PoC only POC_SLOT ones), in config order.
@@ -434,7 +434,15 @@ struct InferenceService::Impl {
                  relay.usage()->prompt_tokens, relay.usage()->completion_tokens);
   }
 
-  void execute(const ChatRequest& r, const std::string& id, const std::string& preferred,
+  // What the completion costs the requester: {"per_token_price", "amount", "denom"} (decimal strings).
+  json cost_of(const Usage& u, uint64_t price) const {
+    auto amount = escrow_amount(u.prompt_tokens, u.completion_tokens, price);
+    return {{"per_token_price", std::to_string(price)},
+            {"amount", amount ? json(std::to_string(*amount)) : json(nullptr)},
+            {"denom", o.denom}};
+  }
+
+  void execute(const ChatRequest& r, const std::string& id, const std::string& preferred, uint64_t price,
                net::ResponseWriter& w, const std::string& role) {
     auto nodes = eligible(r.model);
     std::vector<Candidate> cands;
@@ -478,6 +486,7 @@ struct InferenceService::Impl {
         throw Refusal{502, "mlnode_failed", "MLNode " + node->id + " sent a completion without usage"};
       }
       finish(id, relay);
+      out["cost"] = cost_of(*relay.usage(), price);
       w.begin(200, "application/json");
       w.write(out.dump(-1, ' ', false, json::error_handler_t::replace));
       count(role, "ok");
@@ -502,6 +511,7 @@ struct InferenceService::Impl {
               return false;
             }
             relay.chunk(j);
+            if (j.contains("usage") && relay.usage()) j["cost"] = cost_of(*relay.usage(), price);
             if (!begun) {
               begun = true;
               if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) {
@@ -614,7 +624,9 @@ net::Response InferenceService::pricing(const net::Request&) {
       models.push_back({{"id", m},
                         {"units_of_compute_per_token", uoc},
                         {"unit_of_compute_price", unit},
-                        {"price_per_token", std::to_string(uoc * unit)}});
+                        {"price_per_token", uoc != 0 && unit > std::numeric_limits<uint64_t>::max() / uoc
+                                                ? json(nullptr)
+                                                : json(std::to_string(uoc * unit))}});
     }
     return net::json_response(200, json{{"epoch_index", parent.value("epoch_index", 0)},
                                         {"unit_of_compute_price", u64(parent, "unit_of_compute_price")},
@@ -662,6 +674,34 @@ net::Response InferenceService::inference_record(const net::Request& req) {
     return openai_error(503, "chain_unavailable", rec.error().message);
   }
   return net::json_response(200, (*rec)["inference"].dump());
+}
+
+net::Response InferenceService::governance_models(const net::Request&) {
+  auto g = impl_->query("/inference/governance/models");
+  if (!g)
+    return openai_error(503, "chain_unavailable", "cannot read the governance models: " + g.error().message);
+  return net::json_response(200, json{{"models", (*g).value("models", json::array())}}.dump());
+}
+
+net::Response InferenceService::governance_pricing(const net::Request&) {
+  auto g = impl_->query("/inference/governance/models");
+  auto parent = impl_->query("/inference/epoch-groups/current");
+  if (!g || !parent)
+    return openai_error(503, "chain_unavailable", "cannot read the governance models or the epoch");
+  uint64_t unit = u64((*parent)["epoch_group"], "unit_of_compute_price");
+  json models = json::array();
+  for (const auto& m : (*g).value("models", json::array())) {
+    uint64_t uoc = u64(m, "units_of_compute_per_token");
+    bool overflow = uoc != 0 && unit > std::numeric_limits<uint64_t>::max() / uoc;
+    models.push_back({{"id", str(m, "id")},
+                      {"units_of_compute_per_token", uoc},
+                      {"price_per_token", overflow ? json(nullptr) : json(std::to_string(uoc * unit))}});
+  }
+  return net::json_response(200, json{{"unit_of_compute_price", unit},
+                                      {"denom", impl_->o.denom},
+                                      {"dynamic_pricing_enabled", false},
+                                      {"models", models}}
+                                     .dump());
 }
 
 }  // namespace api::inference

@@ -75,6 +75,10 @@ class InferenceService {
   net::Response epoch_current(const net::Request& req);
   net::Response participants(const net::Request& req);
   net::Response inference_record(const net::Request& req);
+  // The governance registry (seed 3.6-3.8): every registered model, and its price at the current epoch's
+  // unit_of_compute_price (the price a model would have if served now; there is no dynamic pricing).
+  net::Response governance_models(const net::Request& req);
+  net::Response governance_pricing(const net::Request& req);
 
  private:
   struct Impl;
