@@ -78,15 +78,19 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
     assert done.usage.prompt_tokens > 5 and done.usage.completion_tokens > 0
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
 
-    pieces = []
+    # Streamed: the same greedy answer; llama.cpp's server has no stream usage, mlnode adds the usage chunk.
+    pieces, usage = [], None
     for chunk in client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0,
-                                                stream=True):
+                                                stream=True, stream_options={"include_usage": True}):
+        usage = chunk.usage or usage
         for choice in chunk.choices:
             if choice.delta.content:
                 pieces.append(choice.delta.content)
     streamed = "".join(pieces)
-    print(f"streamed answer: {streamed!r} in {len(pieces)} chunks")
+    print(f"streamed answer: {streamed!r} in {len(pieces)} chunks, usage {usage}")
     assert streamed == answer and len(pieces) > 1
+    assert usage is not None and usage.prompt_tokens == done.usage.prompt_tokens
+    assert usage.completion_tokens == done.usage.completion_tokens
 
     # Validation: the executor's answer scored by the model (enforced_str) comes back as that very text with one
     # log-probability per token; the model's own greedy answer is likely (high logprobs), a wrong one is not.

@@ -38,7 +38,52 @@ std::string ready_path(UpstreamKind kind) {
   return kind == UpstreamKind::kLlamaCpp ? "/v1/models" : "/health";
 }
 
+// Counts the tokens of one streamed chat chunk from llama.cpp's server: each chunk with text carries one
+// token (several only when a multi-byte character spans tokens, counted once), and remembers its
+// id/created/model.
+void count_chunk_tokens(const std::string& data, int64_t& tokens, std::string& id, int64_t& created,
+                        std::string& model) {
+  auto j = nlohmann::json::parse(data, nullptr, false);
+  if (!j.is_object()) return;
+  if (j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
+  if (j.contains("created") && j["created"].is_number_integer()) created = j["created"].get<int64_t>();
+  if (j.contains("model") && j["model"].is_string()) model = j["model"].get<std::string>();
+  if (!j.contains("choices") || !j["choices"].is_array()) return;
+  for (const auto& choice : j["choices"]) {
+    if (!choice.is_object() || !choice.contains("delta") || !choice["delta"].is_object()) continue;
+    const auto& delta = choice["delta"];
+    if (delta.contains("content") && delta["content"].is_string() &&
+        !delta["content"].get<std::string>().empty())
+      ++tokens;
+  }
+}
+
 }  // namespace
+
+// The prompt's token count for a streamed request (llama.cpp's server reports usage only when not streaming):
+// the same request, not streamed, for one token. The server keeps the evaluated prompt in its cache, so the
+// streamed request that follows does not evaluate it again.
+common::Result<int64_t> OpenAiBackend::llama_cpp_prompt_tokens(const std::string& body,
+                                                               const Cancelled& cancelled) {
+  auto probe = nlohmann::json::parse(body, nullptr, false);
+  if (!probe.is_object()) return common::make_error(400, "request body is not a JSON object");
+  probe["stream"] = false;
+  probe["max_tokens"] = 1;
+  probe["n"] = 1;
+  for (const char* field : {"stream_options", "max_completion_tokens", "logprobs", "top_logprobs"})
+    probe.erase(field);
+  auto r = net::Client::request("POST", options_.upstream + "/v1/chat/completions", probe.dump(),
+                                options_.request_timeout, {{"content-type", "application/json"}}, cancelled);
+  if (!r.ok()) return common::make_error(502, "upstream prompt count failed: " + r.error->message);
+  if (r.response->status != 200)
+    return common::make_error(r.response->status / 100 == 4 ? static_cast<uint32_t>(r.response->status) : 502,
+                              fmt::format("upstream refused the request (status {})", r.response->status));
+  auto j = nlohmann::json::parse(r.response->body, nullptr, false);
+  if (!j.is_object() || !j.contains("usage") || !j["usage"].is_object() ||
+      !j["usage"].contains("prompt_tokens") || !j["usage"]["prompt_tokens"].is_number_unsigned())
+    return common::make_error(502, "upstream answered without usage.prompt_tokens");
+  return j["usage"]["prompt_tokens"].get<int64_t>();
+}
 
 OpenAiBackend::OpenAiBackend(OpenAiOptions options, Metrics& metrics)
     : options_(without_trailing_slash(std::move(options))), metrics_(metrics), process_(options_.pid_file) {
@@ -166,6 +211,20 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
     write_response(out, from_upstream(r, "chat completion"));
     return;
   }
+  // llama.cpp's server ignores stream_options.include_usage: mlnode adds the usage chunk itself (below).
+  const bool add_usage = options_.kind == UpstreamKind::kLlamaCpp && request.include_usage;
+  int64_t prompt_tokens = 0;
+  if (add_usage) {
+    auto counted = llama_cpp_prompt_tokens(body, cancelled);
+    if (!counted) {
+      if (!cancelled()) write_response(out, openai_error_response(counted.error()));
+      return;
+    }
+    prompt_tokens = *counted;
+  }
+  net::SseParser events;
+  int64_t completion_tokens = 0, created = 0;
+  std::string id, model;
   bool begun = false;
   auto r = net::Client::stream(
       "POST", url, body, options_.request_timeout,
@@ -174,7 +233,20 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
           begun = true;
           if (!out.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) return false;
         }
-        return out.write(data);
+        if (!add_usage) return out.write(data);
+        for (const auto& event : events.feed(data)) {
+          if (event.data == "[DONE]") {
+            metrics_.prompt_tokens += static_cast<uint64_t>(prompt_tokens);
+            metrics_.completion_tokens += static_cast<uint64_t>(completion_tokens);
+            if (!out.write(net::sse_event(
+                    "", usage_chunk(id, created, model, prompt_tokens, completion_tokens).dump())))
+              return false;
+          } else {
+            count_chunk_tokens(event.data, completion_tokens, id, created, model);
+          }
+          if (!out.write(net::sse_event("", event.data))) return false;
+        }
+        return true;
       },
       json_type, cancelled);
   if (begun || (!r.ok() && r.error->cancelled)) return;  // data already went to the client, or nobody waits

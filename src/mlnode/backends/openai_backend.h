@@ -55,6 +55,7 @@ class OpenAiBackend : public InferenceBackend {
   net::Response models() override;
 
  private:
+  common::Result<int64_t> llama_cpp_prompt_tokens(const std::string& body, const Cancelled& cancelled);
   common::Status start_llama_cpp(const std::string& model, const std::vector<std::string>& args);
   const OpenAiOptions options_;
   Metrics& metrics_;
