@@ -1,12 +1,21 @@
-// inferenced tx inference start-inference|finish-inference and
+// inferenced tx inference start-inference|finish-inference|sign-request and
 // inferenced query inference executor|inference|inference-counts|poc-slots|throughput (docs/schedule.md).
+#include "chain/types/address.h"
 #include "chain/x/inference/inference.h"
 #include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/requester_signature.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
 #include "node/cli/model_flags.h"
+#include "node/home.h"
+#include "node/keyring.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 
 namespace node::cli {
 
@@ -63,7 +72,8 @@ void register_inference_accounting(CommandTree& tree) {
   start->add_option("--prompt", so->prompt, "prompt text (only its SHA-256 goes on chain)");
   start->add_option("--prompt-hash", so->prompt_hash_hex, "prompt hash, hex");
   start->add_option("--requester", so->requester, "requester (default: the signer)");
-  start->add_option("--requester-signature", so->requester_signature_hex, "requester's signature, hex (if not the signer)");
+  start->add_option("--requester-signature", so->requester_signature_hex,
+                    "requester's signature, hex (if not the signer)");
   add_tx_options(start, *so);
   start->callback([so] {
     chain::x::infer::MsgStartInference msg;
@@ -80,13 +90,14 @@ void register_inference_accounting(CommandTree& tree) {
       if (!sig) throw std::runtime_error("--requester-signature must be hex");
       msg.set_requester_signature(*sig);
     }
-    std::exit(sign_and_broadcast(*so, {{std::string(chain::x::infer::kMsgStartInferenceUrl), msg.SerializeAsString()}}));
+    std::exit(sign_and_broadcast(
+        *so, {{std::string(chain::x::infer::kMsgStartInferenceUrl), msg.SerializeAsString()}}));
   });
 
   auto fo = std::make_shared<FinishOptions>();
-  auto* finish = tx_inf->add_subcommand(
-      "finish-inference",
-      "as executor, finish an inference and get paid: finish-inference ID --prompt-tokens N --completion-tokens M");
+  auto* finish = tx_inf->add_subcommand("finish-inference",
+                                        "as executor, finish an inference and get paid: finish-inference ID "
+                                        "--prompt-tokens N --completion-tokens M");
   finish->add_option("inference_id", fo->id, "inference id")->required();
   finish->add_option("--prompt-tokens", fo->prompt_tokens, "prompt tokens")->required();
   finish->add_option("--completion-tokens", fo->completion_tokens, "completion tokens")->required();
@@ -100,7 +111,69 @@ void register_inference_accounting(CommandTree& tree) {
     msg.set_prompt_tokens(fo->prompt_tokens);
     msg.set_completion_tokens(fo->completion_tokens);
     msg.set_response_hash(hash_arg(fo->response_hash_hex, fo->response, "--response-hash"));
-    std::exit(sign_and_broadcast(*fo, {{std::string(chain::x::infer::kMsgFinishInferenceUrl), msg.SerializeAsString()}}));
+    std::exit(sign_and_broadcast(
+        *fo, {{std::string(chain::x::infer::kMsgFinishInferenceUrl), msg.SerializeAsString()}}));
+  });
+
+  // A requester signs an inference request for a transfer agent (docs/requester-signature.md). Nothing is
+  // broadcast: it prints the HTTP headers to send with the body to that transfer agent's dapi.
+  struct SignRequestOptions : ClientOptions {
+    std::string from, body_file, transfer_agent, chain_id;
+    int64_t timestamp_ms = -1;
+  };
+  auto sr = std::make_shared<SignRequestOptions>();
+  auto* sign_request = tx_inf->add_subcommand(
+      "sign-request",
+      "as a requester, sign an inference request body for a transfer agent and print the headers: "
+      "sign-request --from KEY --body FILE --transfer-agent ADDRESS [--chain-id ID] [--timestamp-ms MS]");
+  sign_request->add_option("--from", sr->from, "requester key name or address in the keyring")->required();
+  sign_request->add_option("--body", sr->body_file, "file holding the exact HTTP body to send ('-': stdin)")
+      ->required();
+  sign_request->add_option("--transfer-agent", sr->transfer_agent, "bech32 address of the dapi's participant")
+      ->required();
+  sign_request->add_option("--chain-id", sr->chain_id, "chain id (default: asked from --node /status)");
+  sign_request->add_option("--timestamp-ms", sr->timestamp_ms, "unix time in ms (default: now)");
+  add_client_options(sign_request, *sr);
+  sign_request->callback([sr] {
+    std::string hrp = address_prefix(sr->home);
+    if (!chain::types::parse_address(hrp, sr->transfer_agent)) {
+      throw std::runtime_error("--transfer-agent must be a bech32 \"" + hrp + "1...\" address, got \"" +
+                               sr->transfer_agent + "\"");
+    }
+    std::string body;
+    if (sr->body_file == "-") {
+      body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream in(sr->body_file, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot read --body " + sr->body_file);
+      body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::string chain_id = sr->chain_id;
+    if (chain_id.empty()) {
+      auto status = NodeClient(*sr).get("/status");
+      if (!status) throw std::runtime_error("cannot ask the chain id: " + status.error().message);
+      chain_id = (*status)["chain_id"].get<std::string>();
+    }
+    int64_t ts = sr->timestamp_ms;
+    if (ts < 0) {
+      ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+    }
+    Keyring keyring(Home{sr->home}.keyring_file(), hrp);
+    auto key = keyring.private_key(sr->from);
+    std::string address = keyring.find(sr->from)->address;
+    std::string body_hash = common::sha256(body);
+    std::string sig = common::requester_signature::sign(key, chain_id, sr->transfer_agent,
+                                                        static_cast<uint64_t>(ts), body_hash);
+    namespace rs = common::requester_signature;
+    print_json({{"headers",
+                 {{std::string(rs::kHeaderRequester), address},
+                  {std::string(rs::kHeaderTimestamp), std::to_string(ts)},
+                  {std::string(rs::kHeaderSignature), common::to_hex(sig)}}},
+                {"chain_id", chain_id},
+                {"transfer_agent", sr->transfer_agent},
+                {"body_sha256", common::to_hex(body_hash)}});
   });
 
   auto* q_inf = subgroup(tree.query, "inference", "inference module queries");
@@ -108,7 +181,8 @@ void register_inference_accounting(CommandTree& tree) {
     std::string model, seed;
   };
   auto eo = std::make_shared<ExecutorOptions>();
-  auto* executor = q_inf->add_subcommand("executor", "random executor for a model: executor --model ID [--seed S]");
+  auto* executor =
+      q_inf->add_subcommand("executor", "random executor for a model: executor --model ID [--seed S]");
   executor->add_option("--model", eo->model, "model id")->required();
   executor->add_option("--seed", eo->seed, "seed (default: the committed height)");
   add_client_options(executor, *eo);

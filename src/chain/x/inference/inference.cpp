@@ -16,7 +16,7 @@
 #include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
 #include "common/hash.h"
-#include "common/secp256k1.h"
+#include "common/requester_signature.h"
 
 namespace chain::x::infer {
 
@@ -45,6 +45,13 @@ std::string done(uint64_t epoch, std::string_view id) {
   return std::string(kDonePrefix) + common::be64(epoch) + std::string(id);
 }
 constexpr std::string_view kPruneFloor = "inference/prune_floor";
+// Requester-signed requests already used, by timestamp (a replay index: entries older than the skew window
+// can never verify again and are pruned in EndBlock).
+constexpr std::string_view kRequestPrefix = "inference/req/";
+std::string request(uint64_t timestamp_ms, const types::Address& requester, std::string_view request_hash) {
+  return std::string(kRequestPrefix) + common::be64(timestamp_ms) + std::string(requester) +
+         std::string(request_hash);
+}
 }  // namespace keys
 
 namespace {
@@ -99,6 +106,17 @@ common::Status check_start(const MsgStartInference& msg, const types::Address& s
     return invalid("MsgStartInference: max_tokens must be in [1, " + std::to_string(kMaxTokens) + "]");
   }
   if (msg.prompt_hash().size() > 64) return invalid("MsgStartInference: prompt_hash is at most 64 bytes");
+  if (!msg.requester().empty() && msg.requester() != msg.creator()) {
+    if (msg.request_hash().size() != 32)
+      return invalid("MsgStartInference: request_hash must be the 32-byte SHA-256 of the signed body");
+    if (msg.requester_signature().size() != 64)
+      return invalid("MsgStartInference: requester_signature must be 64 bytes (r || s)");
+  } else if (!msg.request_hash().empty() || !msg.requester_signature().empty() ||
+             msg.request_timestamp_ms() != 0) {
+    return invalid(
+        "MsgStartInference: request_hash, request_timestamp_ms and requester_signature are only for "
+        "a requester other than the transfer agent");
+  }
   return {};
 }
 
@@ -115,6 +133,7 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   types::Address requester =
       msg.requester().empty() ? signer : *types::parse_address(ctx.hrp(), msg.requester());
   types::Address executor = *types::parse_address(ctx.hrp(), msg.executor());
+  std::string replay;  // the replay index entry of a requester-signed request, written on success
   if (requester != signer) {
     auto account = auth::get_account(st, requester);
     if (!account || account->public_key().empty()) {
@@ -122,12 +141,28 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
                                 "MsgStartInference: requester " + msg.requester() +
                                     " has no public key on chain (it must have signed a tx)");
     }
-    std::string hash = start_inference_sign_bytes(ctx.block().chain_id, msg, signer, executor);
-    if (!common::secp256k1::verify(account->public_key(), hash, msg.requester_signature())) {
+    const std::string& requester_bech32 = msg.requester();
+    if (!common::requester_signature::timestamp_fresh(msg.request_timestamp_ms(), ctx.block().time_unix_ms)) {
       return common::make_error(
           codes::kUnauthorized,
-          "MsgStartInference: requester_signature does not verify for " + msg.requester());
+          "MsgStartInference: request_timestamp_ms " + std::to_string(msg.request_timestamp_ms()) +
+              " is more than " + std::to_string(common::requester_signature::kMaxRequestSkewMs) +
+              " ms from the block time " + std::to_string(ctx.block().time_unix_ms) + " (stale or future)");
     }
+    if (!common::requester_signature::verify(account->public_key(), ctx.block().chain_id, msg.creator(),
+                                             msg.request_timestamp_ms(), msg.request_hash(),
+                                             msg.requester_signature())) {
+      return common::make_error(codes::kUnauthorized,
+                                "MsgStartInference: requester_signature does not verify for " +
+                                    requester_bech32 + " over (chain id, transfer agent " + msg.creator() +
+                                    ", request_timestamp_ms, request_hash) (docs/requester-signature.md)");
+    }
+    std::string replay_key = keys::request(msg.request_timestamp_ms(), requester, msg.request_hash());
+    if (st.has(replay_key)) {
+      return common::make_error(codes::kUnauthorized, "MsgStartInference: this signed request of " +
+                                                          requester_bech32 + " was already used (replay)");
+    }
+    replay = std::move(replay_key);
   }
   uint64_t epoch = epochs::effective_epoch_index(st);
   auto group = groups::get_group(st, epoch, msg.model());
@@ -198,6 +233,7 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   inf.set_expiry_height(ctx.height() + std::max<uint64_t>(1, params.inference_expiration_blocks()));
   inf.set_epoch_index(epoch);
   put_record(ctx.store(), inf);
+  if (!replay.empty()) ctx.store().set(replay, inf.id());
   ctx.store().set(keys::expiry(inf.expiry_height(), inf.id()), "");
   add_to_counter(ctx.store(), inf.model(), ctx.height(), 0, 0, 1);
   ctx.emit(types::Event{"inference_started",
@@ -306,18 +342,19 @@ types::Address escrow_address() {
   return types::module_address(kEscrowModule);
 }
 
-std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStartInference& msg,
-                                       const types::Address& transfer_agent, const types::Address& executor) {
-  std::string in = "inference/start";
-  in.push_back('\0');
-  in.append(chain_id).push_back('\0');
-  in.append(msg.inference_id()).push_back('\0');
-  in.append(msg.model()).push_back('\0');
-  in.append(common::be64(msg.max_tokens()));
-  in.append(transfer_agent).append(executor);
-  in.append(msg.executor_node()).push_back('\0');
-  in.append(msg.prompt_hash());
-  return common::sha256(in);
+size_t prune_used_requests(store::KvStore& state, int64_t block_time_ms, size_t max_entries) {
+  uint64_t skew = common::requester_signature::kMaxRequestSkewMs;
+  if (block_time_ms < 0 || static_cast<uint64_t>(block_time_ms) <= skew) return 0;
+  // Timestamps below this can never pass timestamp_fresh again.
+  uint64_t below = static_cast<uint64_t>(block_time_ms) - skew;
+  std::vector<std::string> old;
+  std::string end = std::string(keys::kRequestPrefix) + common::be64(below);
+  state.scan(keys::kRequestPrefix, end, [&](std::string_view key, std::string_view) {
+    old.emplace_back(key);
+    return old.size() < max_entries;
+  });
+  for (const auto& k : old) state.erase(k);
+  return old.size();
 }
 
 std::optional<Inference> get_inference(const store::KvReader& state, std::string_view id) {
@@ -441,6 +478,7 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
       prune_done_inferences_before(ctx.store(), effective - retention + 1, kMaxPrunedInferencesPerBlock);
     }
   }
+  prune_used_requests(ctx.store(), ctx.block().time_unix_ms, kMaxPrunedRequestsPerBlock);
   // Expiry index in height order: every entry with expiry_height <= h (normally exactly h).
   std::vector<std::string> due;
   std::string end = std::string(keys::kExpiryPrefix) + common::be64(ctx.height() + 1);

@@ -31,10 +31,13 @@ inline constexpr size_t kMaxInferenceIdLength = 128;
 inline constexpr uint64_t kMaxTokens = 100'000'000;
 
 types::Address escrow_address();
-// SHA-256 of what the requester signs: "inference/start" 0 chain_id 0 id 0 model 0 be64(max_tokens)
-// transfer_agent(20) executor(20) executor_node 0 prompt_hash.
-std::string start_inference_sign_bytes(std::string_view chain_id, const MsgStartInference& msg,
-                                       const types::Address& transfer_agent, const types::Address& executor);
+// A requester other than the transfer agent signs (common/requester_signature.h, docs/requester-signature.md)
+// the chain id, the transfer agent (creator), request_timestamp_ms and request_hash; the chain checks the
+// signature with the requester's on-chain public key, |block time - request_timestamp_ms| <=
+// kMaxRequestSkewMs (401-like kUnauthorized otherwise) and that the same signed request was never used
+// (replay index inference/req/<be64 ts><requester><request_hash>, pruned once older than the skew window).
+inline constexpr size_t kMaxPrunedRequestsPerBlock = 1000;
+size_t prune_used_requests(store::KvStore& state, int64_t block_time_ms, size_t max_entries);
 
 std::optional<Inference> get_inference(const store::KvReader& state, std::string_view id);
 // Σ over blocks [from, to] (inclusive) of one model's counters.

@@ -24,7 +24,8 @@ class InferenceFixture : public EpochsFixture {
 
   std::string start_tx(TestAccount& ta, const std::string& id, const std::string& model,
                        const TestAccount& executor, const std::string& node, uint64_t max_tokens,
-                       const std::string& requester = "", const std::string& signature = "") {
+                       const std::string& requester = "", const std::string& signature = "",
+                       const std::string& request_hash = "", uint64_t request_timestamp_ms = 0) {
     x::infer::MsgStartInference m;
     m.set_creator(ta.bech32);
     m.set_inference_id(id);
@@ -35,6 +36,8 @@ class InferenceFixture : public EpochsFixture {
     m.set_prompt_hash(std::string(32, 'p'));
     m.set_max_tokens(max_tokens);
     m.set_requester_signature(signature);
+    m.set_request_hash(request_hash);
+    m.set_request_timestamp_ms(request_timestamp_ms);
     return sign_tx(ta, {tx_message(x::infer::kMsgStartInferenceUrl, m)});
   }
   std::string finish_tx(TestAccount& who, const std::string& id, uint64_t prompt, uint64_t completion) {

@@ -5,6 +5,8 @@
 #include "chain/store/memory_store.h"
 #include "chain/store/overlay.h"
 #include "common/bytes.h"
+#include "common/hash.h"
+#include "common/requester_signature.h"
 #include "inference_accounting_util.h"
 
 using namespace chain;
@@ -115,26 +117,88 @@ TEST_F(InferenceFixture, ExpiryRefundsTheRequesterAndALateFinishIsRejected) {
   EXPECT_EQ(x::schedule::measure_model_throughput_for_blocks(chain->state(), k32B, 0, chain->height()), 0u);
 }
 
+// What a requester signs (issue 12 item 1): chain id, transfer agent, timestamp, body hash. Not the executor,
+// which the transfer agent picks after the request arrived.
 TEST_F(InferenceFixture, AnotherRequesterMustSignTheStart) {
   form_epoch_one();
   // dave gets a public key on chain by signing a send.
   ASSERT_EQ(chain->deliver(test::send_tx(dave, val, 1)).code, 0u);
-  x::infer::MsgStartInference m;
-  m.set_inference_id("for-dave");
-  m.set_model(k7B);
-  m.set_max_tokens(10);
-  m.set_executor_node("b-1");
-  m.set_prompt_hash(std::string(32, 'p'));
-  std::string hash = x::infer::start_inference_sign_bytes(test::kChainId, m, alice.address, bob.address);
-  std::string good = common::secp256k1::sign(dave.key, hash);
-  std::string bad = common::secp256k1::sign(carol.key, hash);
+  std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+  std::string body_hash = common::sha256(body);
+  auto next_block_ms = [&] { return test::block_at(chain->height() + 1).time_unix_ms; };
+  auto signed_start = [&](const std::string& id, const test::TestAccount& signer, uint64_t ts,
+                          const std::string& transfer_agent, const std::string& hash) {
+    std::string sig = common::requester_signature::sign(signer.key, test::kChainId, transfer_agent, ts, hash);
+    return start_tx(alice, id, k7B, bob, "b-1", 10, dave.bech32, sig, body_hash, ts);
+  };
   uint64_t dave0 = balance(dave);
-  auto r = chain->block({start_tx(alice, "for-dave", k7B, bob, "b-1", 10, dave.bech32, bad)});
-  EXPECT_EQ(only(r).code, codes::kUnauthorized);
-  EXPECT_EQ(balance(dave), dave0);
-  r = chain->block({start_tx(alice, "for-dave", k7B, bob, "b-1", 10, dave.bech32, good)});
+  auto refused = [&](const std::string& tx, const std::string& why) {
+    auto r = chain->block({tx});
+    EXPECT_EQ(only(r).code, codes::kUnauthorized) << why << ": " << only(r).log;
+    EXPECT_EQ(balance(dave), dave0) << why;
+  };
+  uint64_t now = static_cast<uint64_t>(next_block_ms());
+  refused(signed_start("bad-key", carol, now, alice.bech32, body_hash), "another key");
+  refused(signed_start("bad-ta", dave, now + 1000, carol.bech32, body_hash),
+          "signed for another transfer agent");
+  refused(signed_start("bad-hash", dave, now + 2000, alice.bech32, common::sha256("other")), "another body");
+  {
+    // Signed for another chain.
+    std::string sig =
+        common::requester_signature::sign(dave.key, "other-chain", alice.bech32, now, body_hash);
+    refused(start_tx(alice, "bad-chain", k7B, bob, "b-1", 10, dave.bech32, sig, body_hash, now),
+            "other chain");
+  }
+  uint64_t skew = common::requester_signature::kMaxRequestSkewMs;
+  uint64_t stale = static_cast<uint64_t>(next_block_ms()) - skew - 1;
+  refused(signed_start("stale", dave, stale, alice.bech32, body_hash), "stale");
+  uint64_t future = static_cast<uint64_t>(next_block_ms()) + skew + 1;
+  refused(signed_start("future", dave, future, alice.bech32, body_hash), "future");
+  EXPECT_FALSE(x::infer::get_inference(chain->state(), "stale"));
+
+  // The right signature, just at the edge of the window, is accepted and dave pays.
+  uint64_t edge = static_cast<uint64_t>(next_block_ms()) - skew;
+  std::string good = signed_start("for-dave", dave, edge, alice.bech32, body_hash);
+  auto r = chain->block({good});
   ASSERT_EQ(only(r).code, 0u) << only(r).log;
   EXPECT_EQ(balance(dave), dave0 - 10 * price(k7B));
+  auto inf = x::infer::get_inference(chain->state(), "for-dave");
+  ASSERT_TRUE(inf);
+  EXPECT_EQ(inf->requester(), dave.address);
+  EXPECT_EQ(inf->transfer_agent(), alice.address);
+
+  // The same signed request again under a new inference id is a replay.
+  uint64_t dave1 = balance(dave);
+  r = chain->block(
+      {start_tx(alice, "again", k7B, bob, "b-1", 10, dave.bech32,
+                common::requester_signature::sign(dave.key, test::kChainId, alice.bech32, edge, body_hash),
+                body_hash, edge)});
+  EXPECT_NE(only(r).code, 0u);  // stale by now or a replay: never accepted twice
+  EXPECT_EQ(balance(dave), dave1);
+  uint64_t fresh = static_cast<uint64_t>(next_block_ms());
+  ASSERT_TRUE(only_ok(chain->block({signed_start("fresh-1", dave, fresh, alice.bech32, body_hash)})));
+  r = chain->block({signed_start("fresh-2", dave, fresh, alice.bech32, body_hash)});
+  EXPECT_EQ(only(r).code, codes::kUnauthorized);
+  EXPECT_NE(only(r).log.find("replay"), std::string::npos) << only(r).log;
+  EXPECT_FALSE(x::infer::get_inference(chain->state(), "fresh-2"));
+
+  // Request fields without a separate requester are malformed.
+  r = chain->block({start_tx(alice, "own", k7B, bob, "b-1", 10, "", "", body_hash, fresh)});
+  EXPECT_NE(only(r).code, 0u);
+}
+
+TEST(RequesterSignature, UsedRequestsArePrunedOnceOutsideTheWindow) {
+  store::MemoryStore base;
+  store::Overlay s(base);
+  std::string who(20, 'd');
+  for (uint64_t ts : {1000u, 2000u, 3000u}) {
+    s.set("inference/req/" + common::be64(ts) + who + std::string(32, 'h'), "id");
+  }
+  int64_t skew = static_cast<int64_t>(common::requester_signature::kMaxRequestSkewMs);
+  EXPECT_EQ(x::infer::prune_used_requests(s, 2000 + skew, 1000), 1u);  // only ts 1000 < 2000 is out
+  EXPECT_EQ(x::infer::prune_used_requests(s, 10'000 + skew, 1), 1u);   // bounded per call
+  EXPECT_EQ(x::infer::prune_used_requests(s, 10'000 + skew, 1000), 1u);
+  EXPECT_FALSE(s.get("inference/req/" + common::be64(3000) + who + std::string(32, 'h')));
 }
 
 // Issue 13 fault 7: finished inferences leave state once inference_retention_epochs (2) newer epochs are
