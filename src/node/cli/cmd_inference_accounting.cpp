@@ -22,8 +22,9 @@ namespace node::cli {
 namespace {
 
 struct StartOptions : TxOptions {
-  std::string id, model, executor, node, prompt, prompt_hash_hex, requester, requester_signature_hex;
-  uint64_t max_tokens = 0;
+  std::string id, model, executor, node, prompt, prompt_hash_hex, requester, requester_signature_hex,
+      request_hash_hex;
+  uint64_t max_tokens = 0, request_timestamp_ms = 0;
 };
 struct FinishOptions : TxOptions {
   std::string id, response, response_hash_hex;
@@ -74,6 +75,10 @@ void register_inference_accounting(CommandTree& tree) {
   start->add_option("--requester", so->requester, "requester (default: the signer)");
   start->add_option("--requester-signature", so->requester_signature_hex,
                     "requester's signature, hex (if not the signer)");
+  start->add_option("--request-hash", so->request_hash_hex,
+                    "SHA-256 of the body the requester signed, hex (with --requester-signature)");
+  start->add_option("--request-timestamp-ms", so->request_timestamp_ms,
+                    "the requester's signed timestamp (with --requester-signature)");
   add_tx_options(start, *so);
   start->callback([so] {
     chain::x::infer::MsgStartInference msg;
@@ -89,6 +94,10 @@ void register_inference_accounting(CommandTree& tree) {
       auto sig = common::from_hex(so->requester_signature_hex);
       if (!sig) throw std::runtime_error("--requester-signature must be hex");
       msg.set_requester_signature(*sig);
+      auto hash = common::from_hex(so->request_hash_hex);
+      if (!hash || hash->size() != 32) throw std::runtime_error("--request-hash must be 64 hex digits");
+      msg.set_request_hash(*hash);
+      msg.set_request_timestamp_ms(so->request_timestamp_ms);
     }
     std::exit(sign_and_broadcast(
         *so, {{std::string(chain::x::infer::kMsgStartInferenceUrl), msg.SerializeAsString()}}));
