@@ -71,7 +71,8 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
     assert get_json(node.inference_url + "/health")[0] == 200
 
     client = openai.OpenAI(base_url=f"{node.inference_url}/v1", api_key="unused", max_retries=0, timeout=60)
-    done = client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0)
+    done = client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0,
+                                          logprobs=True, top_logprobs=3)
     answer = done.choices[0].message.content
     print(f"non-streamed answer: {answer!r} usage {done.usage}")
     assert "paris" in answer.lower(), answer
@@ -103,6 +104,12 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
     tokens = choice["logprobs"]["content"]
     assert "".join(t["token"] for t in tokens).startswith(answer[:5]) and len(tokens) >= 1
     assert all(t["logprob"] <= 0 and len(t["top_logprobs"]) == 3 for t in tokens)
+    # The validator sees the executor's tokens with (nearly) the executor's own log-probabilities.
+    executed = done.choices[0].logprobs.content
+    assert [t["token"] for t in tokens] == [t.token for t in executed]
+    worst = max(abs(a["logprob"] - b.logprob) for a, b in zip(tokens, executed))
+    print(f"{len(tokens)} tokens scored; largest logprob difference to the executor's: {worst:.2e}")
+    assert worst < 0.05
     own = sum(t["logprob"] for t in tokens) / len(tokens)
     status, wrong = post_json(node.inference_url + "/v1/chat/completions",
                               {"model": MODEL, "messages": QUESTION, "enforced_str": "Bananas are purple on Tuesdays.",
