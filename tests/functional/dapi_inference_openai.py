@@ -13,7 +13,8 @@ and max_tokens above the context window, 413 body too large, 402 short balance) 
 executor refuses an unsigned forward. The read API answers from the chain (models, pricing, governance models and
 pricing, epoch, participants, the record); every completion reports its cost. Every MLNode runs with
 max_concurrent 1: concurrent streams beyond the nodes get 429 with Retry-After. A stream whose executing MLNode
-is killed in the middle ends with an error event, is not finished on chain and expires with the whole escrow back. Epochs of 150 blocks at 200 ms: first PoC at 150, switch at 167, inference until 300."""
+is killed in the middle ends with an error event, is not finished on chain and expires with the whole escrow back. When bob's dapi is killed, requests through alice fail over to
+another executor. Epochs of 180 blocks at 200 ms: first PoC at 180, switch at 197, inference until 360."""
 import json
 import os
 import threading
@@ -31,7 +32,7 @@ Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
 BOB_KEY = "sk-test-bob-0123456789"
 MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name three colours."}]
-EPOCH_LENGTH = 150
+EPOCH_LENGTH = 180
 BLOCK_MS = 200
 # Paced builtin generation (first token after 600 ms, then 40 tokens/s) so that requests overlap and a stream can
 # be interrupted in the middle.
@@ -254,10 +255,18 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     # An MLNode dies in the middle of a stream: an error event ends it, nothing is finished, the escrow comes back.
     before = (node.balance(bob.address), node.balance(alice.address))
     mlnodes = dict(zip(alice_p.node_ids + bob_p.node_ids, alice_p.mlnodes + bob_p.mlnodes))
-    stream = bob_client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=64, stream=True)
-    chunks = iter(stream)
-    first = next(chunks)
-    rec = record(node, first.id)
+    for _ in range(12):  # until bob executes it (alice's only MLNode must survive for the failover below)
+        stream = bob_client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=64, stream=True)
+        chunks = iter(stream)
+        first = next(chunks)
+        rec = record(node, first.id)
+        if rec["executor_node"] in bob_p.node_ids:
+            break
+        for _ in chunks:
+            pass
+        wait_until(lambda: record(node, first.id)["status"] == "FINISHED", timeout=30, what="alice's stream")
+        before = (node.balance(bob.address), node.balance(alice.address))
+    assert rec["executor_node"] in bob_p.node_ids, rec
     mlnodes[rec["executor_node"]].process.kill9()
     with pytest.raises(openai.APIError):
         for _ in chunks:
@@ -266,3 +275,13 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     rec = record(node, first.id)
     assert rec["completion_tokens"] == 0 and rec["cost"] == "0", rec
     assert (node.balance(bob.address), node.balance(alice.address)) == before
+
+    # Failover: bob's dapi is gone; whenever the chain picks bob, alice's dapi tries another executor before any byte
+    # reached the client, so every request through alice succeeds (run by alice).
+    bob.kill9()
+    for _ in range(10):
+        done = client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=16)
+        assert done.choices[0].message.content and record(node, done.id)["executor"] == alice.address, done
+        if alice.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") > 0:
+            break
+    assert alice.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") > 0

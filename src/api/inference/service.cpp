@@ -240,47 +240,69 @@ struct InferenceService::Impl {
                         std::to_string(max_tokens) + " max) tokens x " + std::to_string(price) + " is " +
                         std::to_string(*escrow) + o.denom};
     }
-    json exec = query_or_refuse(
-        "/inference/executor?model=" + percent_encode(r->model) + "&seed=" + random_hex(8), "the executor");
-    std::string executor = str(exec, "participant"), executor_node = str(exec, "node_id");
-    std::string executor_url = trim_slash(str(exec, "url"));
-    if (executor.empty() || executor_node.empty()) {
-      throw Refusal{503, "no_executor", "the chain named no executor for " + r->model};
-    }
     // What the executor runs: the client's body with the completion budget made explicit.
     json body = r->body;
     body.erase("max_completion_tokens");
     body["max_tokens"] = max_tokens;
     std::string forwarded = body.dump();
-    std::string id = "chatcmpl-" + random_hex(16);
-
-    ::inference::inference::MsgStartInference msg;
-    msg.set_creator(d.address);
-    msg.set_inference_id(id);
-    msg.set_model(r->model);
-    msg.set_executor(executor);
-    msg.set_executor_node(executor_node);
-    msg.set_prompt_hash(common::sha256(forwarded));
-    msg.set_max_tokens(prompt + max_tokens);
-    auto sent = d.sender->send_and_wait({common::tx::TxMessage{kStartUrl, msg.SerializeAsString()}});
-    uint32_t code = sent ? sent->code : sent.error().code;
-    if (!sent || sent->code != 0) {
-      std::string why = sent ? sent->log : sent.error().message;
-      spdlog::warn("inference {}: MsgStartInference refused or not included: {}", id, why);
-      if (code == common::tx::codes::kInsufficientFunds) throw Refusal{402, "insufficient_quota", why};
-      throw Refusal{503, "start_failed", "MsgStartInference failed: " + why};
+    // Failover: an executor that cannot be reached or answers 5xx before its first byte is replaced by
+    // another draw of the executor query, with a new inference (the abandoned one expires with a refund).
+    std::string last_failure;
+    std::set<std::string> failed;
+    for (int attempt = 1; attempt <= o.executor_attempts; ++attempt) {
+      // Another executor than those that failed: a few more draws of the query (no tx) when it names one
+      // again.
+      json exec;
+      std::string executor, executor_node, executor_url;
+      for (int draw = 0; draw < 8; ++draw) {
+        exec = query_or_refuse(
+            "/inference/executor?model=" + percent_encode(r->model) + "&seed=" + random_hex(8),
+            "the executor");
+        executor = str(exec, "participant");
+        executor_node = str(exec, "node_id");
+        executor_url = trim_slash(str(exec, "url"));
+        if (!failed.count(executor)) break;
+      }
+      if (executor.empty() || executor_node.empty()) {
+        throw Refusal{503, "no_executor", "the chain named no executor for " + r->model};
+      }
+      std::string id = "chatcmpl-" + random_hex(16);
+      ::inference::inference::MsgStartInference msg;
+      msg.set_creator(d.address);
+      msg.set_inference_id(id);
+      msg.set_model(r->model);
+      msg.set_executor(executor);
+      msg.set_executor_node(executor_node);
+      msg.set_prompt_hash(common::sha256(forwarded));
+      msg.set_max_tokens(prompt + max_tokens);
+      auto sent = d.sender->send_and_wait({common::tx::TxMessage{kStartUrl, msg.SerializeAsString()}});
+      uint32_t code = sent ? sent->code : sent.error().code;
+      if (!sent || sent->code != 0) {
+        std::string why = sent ? sent->log : sent.error().message;
+        spdlog::warn("inference {}: MsgStartInference refused or not included: {}", id, why);
+        if (code == common::tx::codes::kInsufficientFunds) throw Refusal{402, "insufficient_quota", why};
+        throw Refusal{503, "start_failed", "MsgStartInference failed: " + why};
+      }
+      spdlog::info(
+          "inference {}: started at height {} (model {}, executor {} node {}, prompt {} + max {} tokens, "
+          "escrow {}, attempt {})",
+          id, sent->height, r->model, executor, executor_node, prompt, max_tokens, *escrow, attempt);
+      if (executor == d.address) {
+        ChatRequest local = *r;
+        local.body = body;
+        execute(local, id, executor_node, price, w, "transfer_agent");
+        return;
+      }
+      auto failure = forward(*r, id, executor, executor_url, forwarded, w);
+      if (!failure) return;
+      last_failure = *failure;
+      failed.insert(executor);
+      count("transfer_agent", "failover");
+      spdlog::warn("inference {}: {} before the first byte; {}", id, last_failure,
+                   attempt < o.executor_attempts ? "trying another executor" : "giving up");
+      if (w.closed()) return;
     }
-    spdlog::info(
-        "inference {}: started at height {} (model {}, executor {} node {}, prompt {} + max {} tokens, "
-        "escrow {})",
-        id, sent->height, r->model, executor, executor_node, prompt, max_tokens, *escrow);
-    if (executor == d.address) {
-      ChatRequest local = *r;
-      local.body = std::move(body);
-      execute(local, id, executor_node, price, w, "transfer_agent");
-      return;
-    }
-    forward(*r, id, executor, executor_url, forwarded, w);
+    throw Refusal{502, "executor_unreachable", last_failure};
   }
 
   // The executor's whole answer as it is: status, content type, Retry-After (a 429) and body.
@@ -292,8 +314,12 @@ struct InferenceService::Impl {
     w.write(r.body);
   }
 
-  void forward(const ChatRequest& r, const std::string& id, const std::string& executor,
-               const std::string& url_base, const std::string& body, net::ResponseWriter& w) {
+  // Relays the executor's answer. Returns why it failed when nothing was sent to the client yet and another
+  // executor may be tried (the connection failed, or a 5xx came back before the first byte); nullopt
+  // otherwise.
+  std::optional<std::string> forward(const ChatRequest& r, const std::string& id, const std::string& executor,
+                                     const std::string& url_base, const std::string& body,
+                                     net::ResponseWriter& w) {
     auto headers = sign_forward(d.key, d.address, id, now_ms(), executor, body);
     headers["content-type"] = "application/json";
     std::string url = url_base + "/v1/chat/completions";
@@ -302,12 +328,17 @@ struct InferenceService::Impl {
       auto res = net::Client::request("POST", url, body, o.forward_timeout, headers, cancelled);
       if (!res.ok()) {
         count("transfer_agent", "executor_unreachable");
-        throw Refusal{res.error->timed_out ? 504 : 502, "executor_unreachable",
-                      "executor " + executor + " at " + url_base + ": " + res.error->message};
+        std::string why = "executor " + executor + " at " + url_base + ": " + res.error->message;
+        if (res.error->timed_out) throw Refusal{504, "executor_timeout", why};  // it may be generating
+        return why;
+      }
+      if (res.response->status / 100 == 5) {
+        return "executor " + executor + " answered " + std::to_string(res.response->status) + ": " +
+               res.response->body.substr(0, 300);
       }
       relay_answer(*res.response, w);
       count("transfer_agent", res.response->status / 100 == 2 ? "ok" : "executor_error");
-      return;
+      return std::nullopt;
     }
     bool begun = false;
     auto res = net::Client::stream(
@@ -321,24 +352,31 @@ struct InferenceService::Impl {
         },
         headers, cancelled);
     if (!res.ok()) {
-      if (!begun) {
-        throw Refusal{res.error->timed_out ? 504 : 502, "executor_unreachable",
-                      "executor " + executor + " at " + url_base + ": " + res.error->message};
+      if (!begun && !res.error->cancelled) {
+        count("transfer_agent", "executor_unreachable");
+        std::string why = "executor " + executor + " at " + url_base + ": " + res.error->message;
+        if (res.error->timed_out) throw Refusal{504, "executor_timeout", why};
+        return why;
       }
       if (!res.error->cancelled) {
         w.write("data: " + openai_error_body("server_error", "executor_stream_failed", res.error->message) +
                 "\n\n");
       }
       count("transfer_agent", "stream_interrupted");
-      return;
+      return std::nullopt;
+    }
+    if (res.response->status / 100 == 5 && !begun) {
+      return "executor " + executor + " answered " + std::to_string(res.response->status) + ": " +
+             res.response->body.substr(0, 300);
     }
     if (res.response->status / 100 != 2) {
       relay_answer(*res.response, w);
       count("transfer_agent", "executor_error");
-      return;
+      return std::nullopt;
     }
     if (!begun) w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}});
     count("transfer_agent", "ok");
+    return std::nullopt;
   }
 
   // ---------------------------------------------------------------- executor

@@ -7,7 +7,9 @@
 //   escrow = (prompt + max_tokens) × per-token price of the epoch snapshot, 402 when the balance is short →
 //   executor from the chain's executor query (during PoC only POC_SLOT nodes) → MsgStartInference, waited
 //   for until committed (the escrow is held before any work) → run locally when we are the executor, else
-//   forward to the executor's dapi with signed headers (hop_signature.h) and relay its answer.
+//   forward to the executor's dapi with signed headers (hop_signature.h) and relay its answer. An executor
+//   that cannot be reached or answers 5xx before its first byte is replaced (executor_attempts draws, each a
+//   new inference; the abandoned one expires with a refund); never after a byte reached the client.
 // Executor (a request with the X-Inference-Id headers): verify the signature, the on-chain record (started,
 //   names this participant as executor and the signer as transfer agent, same model) and single use (409 on
 //   a replay) → a local MLNode of the model in this epoch (least loaded below max_concurrent; during PoC
@@ -47,7 +49,8 @@ struct InferenceOptions {
   milliseconds forward_idle_timeout{60000};  // streamed: connect, first byte and every gap
   milliseconds max_clock_skew{30000};        // executor: |now - X-Timestamp|
   int retry_after_seconds = 1;               // 429 when every node is busy
-  std::string denom = "nicoin";              // the chain's base denom (balances, escrow)
+  int executor_attempts = 3;  // executors tried when one fails before its first byte (transport error, 5xx)
+  std::string denom = "nicoin";  // the chain's base denom (balances, escrow)
 };
 
 struct InferenceDeps {
