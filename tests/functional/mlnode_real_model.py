@@ -79,6 +79,10 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
     assert done.usage.prompt_tokens > 5 and done.usage.completion_tokens > 0
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
 
+    # `logprobs: true` alone gives one log-probability per token (llama-cpp-python needs top_logprobs; mlnode adds 0).
+    short = client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=5, temperature=0, logprobs=True)
+    assert short.usage.completion_tokens == 5 and len(short.choices[0].logprobs.content) == 5
+
     # Streamed: the same greedy answer; llama.cpp's server has no stream usage, mlnode adds the usage chunk.
     pieces, usage = [], None
     for chunk in client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=40, temperature=0,

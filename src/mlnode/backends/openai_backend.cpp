@@ -189,8 +189,16 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
   const std::string url = options_.upstream + "/v1/chat/completions";
   const net::Headers json_type = {{"content-type", "application/json"}};
   const bool enforced = options_.kind == UpstreamKind::kLlamaCpp && request.enforced_str.has_value();
-  const std::string body =
-      enforced ? llama_cpp_enforced_body(request.raw, *request.enforced_str).dump() : raw_body;
+  std::string body = raw_body;
+  if (enforced) {
+    body = llama_cpp_enforced_body(request.raw, *request.enforced_str).dump();
+  } else if (options_.kind == UpstreamKind::kLlamaCpp && request.logprobs &&
+             !request.raw.contains("top_logprobs")) {
+    // llama-cpp-python returns no logprobs for `logprobs: true` alone (it keys them on top_logprobs).
+    auto with_top = request.raw;
+    with_top["top_logprobs"] = 0;
+    body = with_top.dump();
+  }
   if (!request.stream) {
     auto r = net::Client::request("POST", url, body, options_.request_timeout, json_type, cancelled);
     if (!r.ok() && r.error->cancelled)
