@@ -215,10 +215,11 @@ def formed_group(node, epoch):
     return g if g and g["sub_group_models"] else None
 
 
-def check_epoch_group(node, parts, epoch, model):
+def check_epoch_group(node, parts, epoch, model, slot_nodes=()):
     """Waits for the group of `epoch`, then checks: every participant has weight > 0; each of its nodes has its
-    MLNodeInfo in `model`'s sub-group; a node without POC_SLOT has poc_weight = the distinct nonces of its batches
-    on chain (= the chain's node_weight) > 0. Returns the parent group."""
+    MLNodeInfo in `model`'s sub-group; a node that mined has poc_weight = the distinct nonces of its batches on chain
+    (= the chain's node_weight) > 0; a node in `slot_nodes` (POC_SLOT during this PoC) mined nothing and kept a
+    poc_weight > 0. Returns the parent group."""
     parent = wait_until(lambda: formed_group(node, epoch), timeout=90, interval=0.2, what=f"epoch {epoch}'s group")
     weights = {m["member_address"]: m for m in parent["validation_weights"]}
     sub = epoch_group(node, epoch, model)
@@ -236,8 +237,9 @@ def check_epoch_group(node, parts, epoch, model):
             assert len(info["timeslot_allocation"]) == 2 and info["throughput"] >= 0
             body = node.query(f"/inference/poc-batches/{epoch}/{p.address}/{nid}")
             distinct = len({n for b in body["batches"] for n in b["nonces"]})
-            if info["timeslot_allocation"][1]:
-                continue  # a POC_SLOT node mined nothing and kept its previous weight
+            if nid in slot_nodes:
+                assert distinct == 0 and info["poc_weight"] > 0, (epoch, nid, info, distinct)
+                continue
             assert info["poc_weight"] == distinct == body["node_weight"] > 0, (epoch, nid, info, distinct, body["node_weight"])
             total += info["poc_weight"]
         assert member["weight"] >= total, (member, total)
