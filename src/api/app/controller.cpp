@@ -341,6 +341,7 @@ void Controller::start_validation(const dispatch::Duty& d, const dispatch::Epoch
       in.own_address = "";
       in.poc_start_height = frame.stages.poc_start;
       in.block_hash = block->hash;
+      in.sample_size = deps_.validation_sample_size;
       std::set<std::string> others;
       for (const auto& b : in.batches) others.insert(b.participant);
       for (const auto& p : others) {

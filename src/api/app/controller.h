@@ -47,6 +47,7 @@ struct ControllerDeps {
   std::string callback_url;  // base URL our MLNodes call back (…/v1/poc-batches is appended)
   std::string mlnode_version;
   std::chrono::milliseconds recheck_interval{5000};
+  size_t validation_sample_size = 200;  // config poc.validation_sample_size
 };
 
 // The dispatcher's frame for `height` given the frame the chain reports now: while catching up after a

@@ -256,6 +256,7 @@ struct Dapi::Impl {
     cd.callback_url = cfg.callback_url;
     cd.mlnode_version = *version;
     cd.recheck_interval = milliseconds(cfg.reconcile_interval_ms);
+    cd.validation_sample_size = cfg.poc_validation_sample_size;
     controller = std::make_unique<Controller>(std::move(cd));
     nodes->on_change([this] {
       joiner->wake();

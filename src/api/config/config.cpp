@@ -195,7 +195,7 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   c.home = home;
   TRY_STATUS(only_keys(root, "",
                        {"chain_node", "key", "public_url", "servers", "admin", "api_keys", "state_dir",
-                        "log_level", "timing", "nodes"}));
+                        "log_level", "timing", "poc", "nodes"}));
   for (const char* required : {"chain_node", "key", "public_url"}) {
     if (!root[required]) return bad(required, "is required");
   }
@@ -262,6 +262,13 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
     if (!levels.count(c.log_level))
       return bad("log_level", "must be one of " + kinds(levels) + ", got \"" + c.log_level + "\"");
+  }
+  if (const auto& poc = root["poc"]) {
+    TRY_STATUS(only_keys(poc, "poc", {"validation_sample_size"}));
+    if (poc["validation_sample_size"]) {
+      TRY_ASSIGN(c.poc_validation_sample_size,
+                 unsigned_in(poc["validation_sample_size"], "poc.validation_sample_size", 1, 100000));
+    }
   }
   if (const auto& timing = root["timing"]) {
     TRY_STATUS(only_keys(timing, "timing",
@@ -348,6 +355,7 @@ std::string render_init_config(const InitOptions& o) {
        "adds more\n";
   s += "# state_dir: data/state\n";
   s += "# log_level: info   # trace|debug|info|warn|error\n";
+  s += "# poc: {validation_sample_size: 200}   # nonces per participant recomputed when validating PoC\n";
   s += "# timing: {reconcile_interval_ms: 5000, hardware_sync_interval_ms: 5000, chain_retry_ms: 1000}\n\n";
   s += "# MLNodes. Each model must be a governance model (GET /inference/governance/models on the chain "
        "node).\n";

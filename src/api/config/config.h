@@ -76,6 +76,9 @@ struct Config {
   uint64_t hardware_sync_interval_ms = 5000;
   uint64_t chain_retry_ms = 1000;
 
+  // poc
+  uint64_t poc_validation_sample_size = 200;  // nonces of each participant recomputed in PoC validation
+
   std::vector<NodeConfig> nodes;
 };
 

@@ -68,6 +68,9 @@ class Dapi:
             "admin": {"token": self.token},
             "log_level": "debug",
             "timing": {"reconcile_interval_ms": 1000, "hardware_sync_interval_ms": 500, "chain_retry_ms": 200},
+            # Validation windows of localnet epochs are a few blocks: a small sample keeps the MLNodes' recomputation
+            # within them on a loaded test machine.
+            "poc": {"validation_sample_size": 48},
             "nodes": list(nodes),
         }
         self.settings.update(extra)

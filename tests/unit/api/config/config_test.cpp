@@ -87,6 +87,8 @@ TEST(Config, RefusesBadValuesNamingTheFieldAndWhatIsAllowed) {
       {"log_level: loud\n", "log_level: must be one of"},
       {"timing: {reconcile_interval_ms: 5}\n",
        "timing.reconcile_interval_ms: must be an integer in [100, 600000]"},
+      {"poc: {validation_sample_size: 0}\n", "poc.validation_sample_size: must be an integer in [1, 100000]"},
+      {"poc: {sample: 3}\n", "poc.sample: unknown key; allowed: validation_sample_size"},
   };
   for (const auto& c : cases) {
     auto r = parse(with(c.yaml), "/h");
