@@ -184,4 +184,22 @@ common::Status check_llama_cpp_enforced_answer(const json& answer, const std::st
   return {};
 }
 
+// id/created/model.
+void count_llama_cpp_chunk(const std::string& data, int64_t& tokens, std::string& id, int64_t& created,
+                           std::string& model) {
+  auto j = nlohmann::json::parse(data, nullptr, false);
+  if (!j.is_object()) return;
+  if (j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
+  if (j.contains("created") && j["created"].is_number_integer()) created = j["created"].get<int64_t>();
+  if (j.contains("model") && j["model"].is_string()) model = j["model"].get<std::string>();
+  if (!j.contains("choices") || !j["choices"].is_array()) return;
+  for (const auto& choice : j["choices"]) {
+    if (!choice.is_object() || !choice.contains("delta") || !choice["delta"].is_object()) continue;
+    const auto& delta = choice["delta"];
+    if (delta.contains("content") && delta["content"].is_string() &&
+        !delta["content"].get<std::string>().empty())
+      ++tokens;
+  }
+}
+
 }  // namespace mlnode::backends

@@ -51,4 +51,11 @@ nlohmann::json llama_cpp_enforced_body(const nlohmann::json& raw, const std::str
 // whose logprobs are present; otherwise a 502 error naming what differs.
 common::Status check_llama_cpp_enforced_answer(const nlohmann::json& answer, const std::string& enforced_str);
 
+// Stream usage (llama-cpp-python ignores stream_options.include_usage): counts the tokens of one streamed
+// chat.completion.chunk's `data` into `tokens` — each chunk with non-empty delta text carries one token (a
+// multi-byte character split over tokens arrives as one chunk and counts once) — and keeps the chunk's id,
+// created and model for the usage chunk. Data that is not such a chunk changes nothing.
+void count_llama_cpp_chunk(const std::string& data, int64_t& tokens, std::string& id, int64_t& created,
+                           std::string& model);
+
 }  // namespace mlnode::backends

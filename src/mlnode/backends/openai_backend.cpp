@@ -38,26 +38,6 @@ std::string ready_path(UpstreamKind kind) {
   return kind == UpstreamKind::kLlamaCpp ? "/v1/models" : "/health";
 }
 
-// Counts the tokens of one streamed chat chunk from llama.cpp's server: each chunk with text carries one
-// token (several only when a multi-byte character spans tokens, counted once), and remembers its
-// id/created/model.
-void count_chunk_tokens(const std::string& data, int64_t& tokens, std::string& id, int64_t& created,
-                        std::string& model) {
-  auto j = nlohmann::json::parse(data, nullptr, false);
-  if (!j.is_object()) return;
-  if (j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
-  if (j.contains("created") && j["created"].is_number_integer()) created = j["created"].get<int64_t>();
-  if (j.contains("model") && j["model"].is_string()) model = j["model"].get<std::string>();
-  if (!j.contains("choices") || !j["choices"].is_array()) return;
-  for (const auto& choice : j["choices"]) {
-    if (!choice.is_object() || !choice.contains("delta") || !choice["delta"].is_object()) continue;
-    const auto& delta = choice["delta"];
-    if (delta.contains("content") && delta["content"].is_string() &&
-        !delta["content"].get<std::string>().empty())
-      ++tokens;
-  }
-}
-
 }  // namespace
 
 // The prompt's token count for a streamed request (llama.cpp's server reports usage only when not streaming):
@@ -250,7 +230,7 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
                     "", usage_chunk(id, created, model, prompt_tokens, completion_tokens).dump())))
               return false;
           } else {
-            count_chunk_tokens(event.data, completion_tokens, id, created, model);
+            count_llama_cpp_chunk(event.data, completion_tokens, id, created, model);
           }
           if (!out.write(net::sse_event("", event.data))) return false;
         }

@@ -100,3 +100,35 @@ TEST(LlamaCppEnforcedAnswer, AcceptsOnlyTheExactTextWithLogprobs) {
 
 }  // namespace
 }  // namespace mlnode::backends
+
+namespace mlnode::backends {
+namespace {
+
+TEST(CountLlamaCppChunk, CountsChunksWithTextAndKeepsTheirIdentity) {
+  int64_t tokens = 0, created = 0;
+  std::string id, model;
+  count_llama_cpp_chunk(
+      R"({"id":"c1","created":7,"model":"M","choices":[{"index":0,"delta":{"role":"assistant"}}]})", tokens,
+      id, created, model);
+  EXPECT_EQ(tokens, 0);
+  count_llama_cpp_chunk(R"({"id":"c1","created":7,"model":"M","choices":[{"delta":{"content":"Par"}}]})",
+                        tokens, id, created, model);
+  count_llama_cpp_chunk(R"({"id":"c1","created":7,"model":"M","choices":[{"delta":{"content":"is"}}]})",
+                        tokens, id, created, model);
+  count_llama_cpp_chunk(R"({"id":"c1","choices":[{"delta":{"content":""},"finish_reason":"stop"}]})", tokens,
+                        id, created, model);
+  EXPECT_EQ(tokens, 2);
+  EXPECT_EQ(id, "c1");
+  EXPECT_EQ(created, 7);
+  EXPECT_EQ(model, "M");
+  for (const char* junk :
+       {"not json", "[1,2]", R"({"choices":"x"})", R"({"choices":[{"delta":{"content":5}}]})",
+        R"({"choices":[7]})", R"({"id":5,"created":"x"})"})
+    count_llama_cpp_chunk(junk, tokens, id, created, model);
+  EXPECT_EQ(tokens, 2);
+  EXPECT_EQ(id, "c1");
+  EXPECT_EQ(created, 7);
+}
+
+}  // namespace
+}  // namespace mlnode::backends
