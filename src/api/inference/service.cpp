@@ -15,6 +15,7 @@
 #include "api/inference/node_pool.h"
 #include "api/inference/openai_error.h"
 #include "api/inference/relay.h"
+#include "api/inference/requester_auth.h"
 #include "api/mlnode/mlnode_client.h"
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -101,6 +102,51 @@ struct InferenceService::Impl {
   NodePool pool;
   std::mutex seen_mu;
   std::set<std::string> seen;
+  RequestReplayCache requester_replays;  // requester-signed requests of the last window (409 on a replay)
+  std::mutex chain_id_mu;
+  std::string chain_id;  // read once from the chain's /status
+
+  std::string chain_id_or_refuse() {
+    std::lock_guard lock(chain_id_mu);
+    if (chain_id.empty()) {
+      auto st = d.chain->status();
+      if (!st || st->chain_id.empty()) {
+        throw Refusal{503, "chain_unavailable",
+                      "cannot read the chain id: " + (st ? std::string("empty") : st.error().message)};
+      }
+      chain_id = st->chain_id;
+    }
+    return chain_id;
+  }
+
+  // A requester-signed request (docs/requester-signature.md): 400 malformed headers, 401 stale or future
+  // timestamp / bad signature / no public key on chain, 409 a replay. Returns the requester (it pays).
+  SignedRequester authenticate_requester(const net::Request& req) {
+    RequestError err;
+    auto r = parse_requester_headers(req, err);
+    if (!r) throw Refusal{err.status, err.code, err.message};
+    auto account = d.chain->account(r->address);
+    if (!account) {
+      count("transfer_agent", "invalid_signature");
+      throw Refusal{401, "invalid_signature",
+                    "the requester account " + r->address +
+                        " cannot be read from the chain (unknown or unfunded: " + account.error().message +
+                        ")"};
+    }
+    const std::string& public_key = account->public_key;
+    auto e = check_signed_request(*r, public_key, chain_id_or_refuse(), d.address, now_ms());
+    if (e.status != 0) {
+      count("transfer_agent", e.code);
+      throw Refusal{e.status, e.code, e.message};
+    }
+    if (!requester_replays.remember(*r, now_ms())) {
+      count("transfer_agent", "replayed_request");
+      throw Refusal{409, "replayed_request",
+                    "this signed request (requester " + r->address + ", timestamp " +
+                        std::to_string(r->timestamp_ms) + ") was already received; sign each request anew"};
+    }
+    return *r;
+  }
   std::deque<std::string> seen_order;
 
   Impl(InferenceDeps deps, InferenceOptions options) : d(std::move(deps)), o(options) {}
@@ -195,13 +241,20 @@ struct InferenceService::Impl {
   }
 
   void transfer_agent(const net::Request& req, net::ResponseWriter& w) {
-    std::string key = bearer_token(req.header("authorization"));
-    if (key.empty()) {
+    // A requester-signed request is paid by its signer; otherwise an API key makes this participant pay.
+    std::optional<SignedRequester> signed_by;
+    std::string requester = d.address;
+    if (has_requester_headers(req)) {
+      signed_by = authenticate_requester(req);
+      requester = signed_by->address;
+    }
+    std::string key = signed_by ? std::string() : bearer_token(req.header("authorization"));
+    if (!signed_by && key.empty()) {
       throw Refusal{401, "missing_api_key",
                     "You didn't provide an API key: send Authorization: Bearer <key> (a key from this dapi's "
                     "config)"};
     }
-    if (!api_key_allowed(key, d.api_keys))
+    if (!signed_by && !api_key_allowed(key, d.api_keys))
       throw Refusal{401, "invalid_api_key", "Incorrect API key provided"};
     RequestError err;
     auto r = parse_chat_request(req.body, err);
@@ -230,12 +283,12 @@ struct InferenceService::Impl {
     uint64_t price = uoc * unit_price;
     auto escrow = escrow_amount(prompt, max_tokens, price);
     if (!escrow) throw Refusal{400, "invalid_value", "max_tokens x the per-token price overflows"};
-    auto balance = d.chain->balance(d.address, o.denom);
+    auto balance = d.chain->balance(requester, o.denom);
     if (!balance)
       throw Refusal{503, "chain_unavailable", "cannot read the balance: " + balance.error().message};
     if (*balance < *escrow) {
       throw Refusal{402, "insufficient_quota",
-                    "the requester " + d.address + " has " + std::to_string(*balance) + o.denom +
+                    "the requester " + requester + " has " + std::to_string(*balance) + o.denom +
                         "; the escrow of (" + std::to_string(prompt) + " prompt + " +
                         std::to_string(max_tokens) + " max) tokens x " + std::to_string(price) + " is " +
                         std::to_string(*escrow) + o.denom};
@@ -249,7 +302,9 @@ struct InferenceService::Impl {
     // another draw of the executor query, with a new inference (the abandoned one expires with a refund).
     std::string last_failure;
     std::set<std::string> failed;
-    for (int attempt = 1; attempt <= o.executor_attempts; ++attempt) {
+    // The chain accepts a signed request once: no second executor for it.
+    int attempts = signed_by ? 1 : o.executor_attempts;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
       // Another executor than those that failed: a few more draws of the query (no tx) when it names one
       // again.
       json exec;
@@ -275,12 +330,23 @@ struct InferenceService::Impl {
       msg.set_executor_node(executor_node);
       msg.set_prompt_hash(common::sha256(forwarded));
       msg.set_max_tokens(prompt + max_tokens);
+      if (signed_by) {
+        msg.set_requester(signed_by->address);
+        msg.set_request_hash(signed_by->body_hash);
+        msg.set_request_timestamp_ms(signed_by->timestamp_ms);
+        msg.set_requester_signature(signed_by->signature);
+      }
       auto sent = d.sender->send_and_wait({common::tx::TxMessage{kStartUrl, msg.SerializeAsString()}});
       uint32_t code = sent ? sent->code : sent.error().code;
       if (!sent || sent->code != 0) {
         std::string why = sent ? sent->log : sent.error().message;
         spdlog::warn("inference {}: MsgStartInference refused or not included: {}", id, why);
         if (code == common::tx::codes::kInsufficientFunds) throw Refusal{402, "insufficient_quota", why};
+        if (signed_by && code == common::tx::codes::kUnauthorized) {
+          // The chain judges the signed request by the block time and its own replay index.
+          bool replay = why.find("replay") != std::string::npos;
+          throw Refusal{replay ? 409 : 401, replay ? "replayed_request" : "invalid_signature", why};
+        }
         throw Refusal{503, "start_failed", "MsgStartInference failed: " + why};
       }
       spdlog::info(
@@ -299,7 +365,7 @@ struct InferenceService::Impl {
       failed.insert(executor);
       count("transfer_agent", "failover");
       spdlog::warn("inference {}: {} before the first byte; {}", id, last_failure,
-                   attempt < o.executor_attempts ? "trying another executor" : "giving up");
+                   attempt < attempts ? "trying another executor" : "giving up");
       if (w.closed()) return;
     }
     throw Refusal{502, "executor_unreachable", last_failure};
