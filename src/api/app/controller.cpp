@@ -336,9 +336,10 @@ void Controller::start_validation(const dispatch::Duty& d, const dispatch::Epoch
       in.batches = *batches;
       // Every participant's batches are validated, ours included (as Gonka does, api-node-facts §3.5): the
       // chain accepts a participant only with verdicts of more than half of the current weight, so with few
-      // participants (the genesis validator alone holds epoch 0's weight) leaving ourselves out would make
-      // our own acceptance impossible.
-      in.own_address = "";
+      // participants (the genesis validator alone holds epoch 0's weight) leaving ourselves out would make our
+      // own acceptance impossible.
+      in.own_address = deps_.address;
+      in.include_own = true;
       in.poc_start_height = frame.stages.poc_start;
       in.block_hash = block->hash;
       in.sample_size = deps_.validation_sample_size;
