@@ -1,10 +1,12 @@
 """kill -9 of a dapi during PoC generation, then a restart (issue 11 must-show 2): the dapi resumes following the
 chain from the height it persisted (no block skipped: its height metric catches up with the chain), its participant
 still gets weight in the epoch being formed, and the chain holds no batch twice (per node, the nonces of all its
-batches are distinct: a batch the MLNode re-posts after the crash keeps its id and is not sent again)."""
+batches are distinct: a batch the MLNode re-posts after the crash keeps its id and is not sent again).
+Malformed MLNode callbacks (not JSON, a foreign public key, an unknown node index, oversized) get 4xx and queue
+nothing (issue 11 "bad input changes nothing")."""
 import re
 
-from framework import wait_until
+from framework import http_request, wait_until
 from framework.dapi import formed_group, start_network
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
@@ -44,3 +46,23 @@ def test_dapi_killed_during_poc_generation_resumes(workdir, procs):
         nonces = [n for b in batches for n in b["nonces"]]
         assert batches and len(set(ids)) == len(ids), ids
         assert len(set(nonces)) == len(nonces), f"{nid}: a nonce appears in two batches"
+
+
+def test_malformed_callbacks_queue_nothing(workdir, procs):
+    node, (validator,) = start_network(procs, workdir, ["validator"], [Q7B], block_ms=BLOCK_MS)
+    d = validator.dapi
+    wait_until(lambda: d.metric("dapi_tx_messages_queued_total", kind="poc_batch") > 0, timeout=60,
+               what="the first PoC batch")
+    p = node.query("/inference/epoch")["stages"]["poc_start"]
+    batch = {"public_key": "02" + "11" * 32, "block_hash": "AB" * 32, "block_height": p, "node_id": 0,
+             "nonces": [1, 2], "dist": [0.5, 0.6]}
+    url = d.callback_url + "/v1/poc-batches/generated"
+    wait_until(lambda: formed_group(node, 1), timeout=60, what="epoch 1's group (no more batches of this PoC)")
+    queued = d.metric("dapi_tx_messages_queued_total", kind="poc_batch")
+    assert http_request("POST", url, b"{not json")[0] == 400
+    assert http_request("POST", url, dict(batch, nonces=[1], dist=[0.5, 0.6]))[0] == 400
+    assert http_request("POST", url, batch)[0] == 403  # someone else's key
+    status, body = http_request("POST", d.callback_url + "/v1/poc-batches/validated", {"public_key": 7})
+    assert status == 400, body
+    assert http_request("POST", url, b"[" + b"1," * (5 * 1024 * 1024) + b"1]", timeout=30)[0] == 413
+    assert d.metric("dapi_tx_messages_queued_total", kind="poc_batch") == queued

@@ -6,8 +6,6 @@
 - the admin API needs the token; a node with an unknown model gets 400 listing unknown and registered ids and
   nothing reaches the chain; duplicate ids and host:port get 409; valid POST/PUT/DELETE reach the chain's hardware
   record; enable/disable show in the listing; admin changes survive a restart; /metrics follows the chain."""
-import json
-
 from framework import wait_until
 from framework.chain import ChainNode
 from framework.dapi import Dapi
@@ -123,4 +121,3 @@ def test_dapi_joins_and_administers_nodes(workdir, procs):
     h = node.height()
     wait_until(lambda: dapi.metric("dapi_block_height") >= h, timeout=30, what="the follower to reach the chain")
     assert dapi.metric("dapi_tx_messages_included_total", kind="new_participant") == 0  # already registered
-    json.dumps(nodes)
