@@ -8,7 +8,8 @@ Checked: a signed request is answered; its chain record names dave as requester 
 balance fell by exactly the record's cost = (prompt + completion) x price (the escrow remainder came back). The
 same signed request again is 409; a timestamp 10 minutes old or ahead is 401; a signature for another transfer
 agent, over another body or by another key is 401; none of these starts anything on chain. The openai client with
-the signing hook gets a completion paid by dave the same way. Epochs of 100 blocks at 200 ms."""
+the signing hook gets a completion paid by dave the same way. GET /v1/governance/pricing prices every registered
+model at the next formation's unit price. Epochs of 100 blocks at 200 ms."""
 import hashlib
 import json
 import os
@@ -62,6 +63,15 @@ def test_signed_request_is_paid_by_the_signer(workdir, procs):
     wait_until(lambda: (mlnode_state(alice_p.mlnodes[0]) or {}).get("state") == "INFERENCE", timeout=30,
                what="the MLNode serving the model")
     chain_id = node.status()["chain_id"]
+    # The governance pricing (seed 3.7) through dapi is the chain's: every registered model at the unit price of
+    # the next formation (the epoch params).
+    status, gov = http_request("GET", alice.public_url + "/v1/governance/pricing")
+    gov = json.loads(gov)
+    unit = node.query("/inference/epoch-params")["params"]["default_unit_of_compute_price"]
+    registry = node.query("/inference/governance/models")["models"]
+    assert status == 200 and gov["unit_of_compute_price"] == unit, gov
+    assert [(m["id"], int(m["price_per_token"])) for m in gov["models"]] == \
+        [(m["id"], m["units_of_compute_per_token"] * unit) for m in registry], (gov, registry)
     url = alice.public_url + "/v1/chat/completions"
 
     def sign(body, transfer_agent=None, ts=None, key="dave"):

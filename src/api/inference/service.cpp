@@ -788,20 +788,19 @@ net::Response InferenceService::governance_models(const net::Request&) {
 }
 
 net::Response InferenceService::governance_pricing(const net::Request&) {
-  auto g = impl_->query("/inference/governance/models");
-  auto parent = impl_->query("/inference/epoch-groups/current");
-  if (!g || !parent)
-    return openai_error(503, "chain_unavailable", "cannot read the governance models or the epoch");
-  uint64_t unit = u64((*parent)["epoch_group"], "unit_of_compute_price");
+  // The chain prices every registered model at the unit price the next epoch formation uses (seed 3.7).
+  auto g = impl_->query("/inference/governance/pricing");
+  if (!g)
+    return openai_error(503, "chain_unavailable", "cannot read the governance pricing: " + g.error().message);
   json models = json::array();
   for (const auto& m : (*g).value("models", json::array())) {
-    uint64_t uoc = u64(m, "units_of_compute_per_token");
-    bool overflow = uoc != 0 && unit > std::numeric_limits<uint64_t>::max() / uoc;
-    models.push_back({{"id", str(m, "id")},
-                      {"units_of_compute_per_token", uoc},
-                      {"price_per_token", overflow ? json(nullptr) : json(std::to_string(uoc * unit))}});
+    models.push_back(
+        {{"id", str(m, "id")},
+         {"units_of_compute_per_token", u64(m, "units_of_compute_per_token")},
+         {"price_per_token", m.contains("price_per_token") ? m["price_per_token"] : json(nullptr)}});
   }
-  return net::json_response(200, json{{"unit_of_compute_price", unit},
+  return net::json_response(200, json{{"unit_of_compute_price", u64(*g, "unit_of_compute_price")},
+                                      {"for_epoch_index", u64(*g, "for_epoch_index")},
                                       {"denom", impl_->o.denom},
                                       {"dynamic_pricing_enabled", false},
                                       {"models", models}}

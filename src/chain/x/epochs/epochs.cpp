@@ -4,9 +4,11 @@
 #include <stdexcept>
 
 #include "chain/types/codes.h"
+#include "chain/types/coins.h"
 #include "chain/types/int128.h"
 #include "chain/x/gov/authority.h"
 #include "chain/x/groups/groups.h"
+#include "chain/x/models/models.h"
 #include "chain/x/record.h"
 #include "chain/x/weights/weights.h"
 #include "common/bytes.h"
@@ -440,6 +442,27 @@ void EpochsModule::register_queries(app::QueryRouter& router) {
                         {"stages", stages_to_json(stages)},
                         {"params", params_to_json(latest.params())}};
     return j;
+  });
+  // The governance pricing (seed 3.7): every registered model at the unit_of_compute_price the next epoch
+  // formation will use — the upcoming epoch's params once its PoC started, else the governance params. The
+  // served price of the current epoch is its snapshot (/inference/epoch-groups/current), not this.
+  router.add("/inference/governance/pricing", [](const QueryRequest& req) -> Json {
+    uint64_t effective = effective_epoch_index(req.state);
+    auto u = get_epoch(req.state, effective + 1);
+    uint64_t unit = u ? u->params().default_unit_of_compute_price()
+                      : get_params(req.state).default_unit_of_compute_price();
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : models::get_governance_models(req.state)) {
+      auto price = types::checked_mul(m.units_of_compute_per_token(), unit);
+      models.push_back(
+          {{"id", m.id()},
+           {"units_of_compute_per_token", m.units_of_compute_per_token()},
+           {"price_per_token", price ? nlohmann::json(std::to_string(*price)) : nlohmann::json(nullptr)}});
+    }
+    return nlohmann::json{{"unit_of_compute_price", unit},
+                          {"for_epoch_index", effective + 1},
+                          {"source", u ? "upcoming_epoch_params" : "governance_params"},
+                          {"models", models}};
   });
   router.add("/inference/epochs/{index}", [](const QueryRequest& req) -> Json {
     auto index = parse_index(req.param("index"));

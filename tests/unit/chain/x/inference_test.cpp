@@ -243,3 +243,28 @@ TEST(InferencePruning, IsBoundedPerBlockAndNeverTouchesRunningInferences) {
   EXPECT_TRUE(s.get("inference/inf/running").has_value());
   EXPECT_FALSE(s.get("inference/inf/i4").has_value());
 }
+
+// Seed 3.7: the governance pricing is every registered model at the unit price the next formation uses.
+TEST_F(InferenceFixture, GovernancePricingQueryPricesEveryRegisteredModelForTheNextEpoch) {
+  form_epoch_one();
+  auto q = chain->app.query("/inference/governance/pricing", {});
+  ASSERT_TRUE(q) << q.error().message;
+  auto params = chain->app.query("/inference/epoch-params", {});
+  ASSERT_TRUE(params);
+  uint64_t unit = (*params)["params"]["default_unit_of_compute_price"].get<uint64_t>();
+  EXPECT_EQ((*q)["unit_of_compute_price"].get<uint64_t>(), unit);
+  // Unchanged by governance: the upcoming epoch's params (once its PoC started) equal the governance ones.
+  EXPECT_TRUE((*q)["source"] == "governance_params" || (*q)["source"] == "upcoming_epoch_params") << q->dump();
+  auto models = chain->app.query("/inference/governance/models", {});
+  ASSERT_TRUE(models);
+  ASSERT_EQ((*q)["models"].size(), (*models)["models"].size());
+  ASSERT_GE((*q)["models"].size(), 2u);
+  for (size_t i = 0; i < (*q)["models"].size(); ++i) {
+    const auto& m = (*q)["models"][i];
+    const auto& g = (*models)["models"][i];
+    EXPECT_EQ(m["id"], g["id"]);
+    uint64_t uoc = g["units_of_compute_per_token"].get<uint64_t>();
+    EXPECT_EQ(m["units_of_compute_per_token"].get<uint64_t>(), uoc);
+    EXPECT_EQ(m["price_per_token"], std::to_string(uoc * unit));
+  }
+}
