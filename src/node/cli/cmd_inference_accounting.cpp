@@ -124,6 +124,28 @@ void register_inference_accounting(CommandTree& tree) {
         *fo, {{std::string(chain::x::infer::kMsgFinishInferenceUrl), msg.SerializeAsString()}}));
   });
 
+  struct ValidateOptions : TxOptions {
+    std::string id, verdict;
+  };
+  auto vo = std::make_shared<ValidateOptions>();
+  auto* validate = tx_inf->add_subcommand(
+      "validate-inference",
+      "as another participant, report the re-run of a sampled inference: validate-inference ID valid|invalid "
+      "(docs/inference-validation.md)");
+  validate->add_option("inference_id", vo->id, "inference id")->required();
+  validate->add_option("verdict", vo->verdict, "valid or invalid")
+      ->required()
+      ->check(CLI::IsMember({"valid", "invalid"}));
+  add_tx_options(validate, *vo);
+  validate->callback([vo] {
+    chain::x::infer::MsgValidateInference msg;
+    msg.set_creator(resolve_address(vo->home, vo->from));
+    msg.set_inference_id(vo->id);
+    msg.set_valid(vo->verdict == "valid");
+    std::exit(sign_and_broadcast(
+        *vo, {{std::string(chain::x::infer::kMsgValidateInferenceUrl), msg.SerializeAsString()}}));
+  });
+
   // A requester signs an inference request for a transfer agent (docs/requester-signature.md). Nothing is
   // broadcast: it prints the HTTP headers to send with the body to that transfer agent's dapi.
   struct SignRequestOptions : ClientOptions {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "chain/rng/rng.h"
 #include "chain/types/codes.h"
 #include "chain/types/coins.h"
 #include "chain/types/int128.h"
@@ -45,6 +46,11 @@ std::string done(uint64_t epoch, std::string_view id) {
   return std::string(kDonePrefix) + common::be64(epoch) + std::string(id);
 }
 constexpr std::string_view kPruneFloor = "inference/prune_floor";
+// Sampled inferences awaiting validation, by deadline height.
+constexpr std::string_view kValidationPrefix = "inference/val/";
+std::string validation(uint64_t deadline, std::string_view id) {
+  return std::string(kValidationPrefix) + common::be64(deadline) + std::string(id);
+}
 // Requester-signed requests already used, by timestamp (a replay index: entries older than the skew window
 // can never verify again and are pruned in EndBlock).
 constexpr std::string_view kRequestPrefix = "inference/req/";
@@ -284,8 +290,17 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
   }
   uint64_t cost = static_cast<uint64_t>(tokens * inf->per_token_price());  // ≤ escrow, which fits
   uint64_t refund = inf->escrow() - cost;
-  if (cost > 0)
+  auto params = schedule::get_params(ctx.reader());
+  bool sampled = sampled_for_validation(ctx.block().chain_id, ctx.height(), ctx.block().last_block_hash,
+                                        inf->id(), params.inference_validation_rate_ppm());
+  if (sampled) {
+    // The cost waits in escrow for a validation vote or the deadline (docs/inference-validation.md).
+    inf->set_validation(::inference::inference::INFERENCE_VALIDATION_PENDING);
+    inf->set_validation_deadline(ctx.height() + std::max<uint64_t>(1, params.inference_expiration_blocks()));
+    ctx.store().set(keys::validation(inf->validation_deadline(), inf->id()), "");
+  } else if (cost > 0) {
     TRY_STATUS(bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), cost}));
+  }
   if (refund > 0)
     TRY_STATUS(bank::send(ctx, escrow_address(), inf->requester(), {std::string(types::kBaseDenom), refund}));
   ctx.store().erase(keys::expiry(inf->expiry_height(), inf->id()));
@@ -311,7 +326,52 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
                          {"model", inf->model()},
                          {"tokens", std::to_string(static_cast<uint64_t>(tokens))},
                          {"cost", std::to_string(cost)},
-                         {"refund", std::to_string(refund)}}});
+                         {"refund", std::to_string(refund)},
+                         {"validation", sampled ? "sampled" : "not_sampled"}}});
+  return {};
+}
+
+common::Status check_validate(const MsgValidateInference& msg, const types::Address& signer,
+                              const std::string& hrp) {
+  auto creator = types::parse_address(hrp, msg.creator());
+  if (!creator || *creator != signer)
+    return common::make_error(codes::kUnauthorized, "MsgValidateInference: creator must be the signer");
+  return validate_inference_id(msg.inference_id());
+}
+
+common::Status validate(app::Context& ctx, const MsgValidateInference& msg, const types::Address& signer) {
+  const auto& st = ctx.reader();
+  if (!nodes::get_participant(st, signer)) {
+    return common::make_error(codes::kUnauthorized,
+                              "MsgValidateInference: " + msg.creator() + " is not a registered participant");
+  }
+  auto inf = get_inference(st, msg.inference_id());
+  if (!inf) {
+    return common::make_error(
+        codes::kNotFound, "MsgValidateInference: inference \"" + msg.inference_id() + "\" does not exist");
+  }
+  if (inf->executor() == signer) {
+    return common::make_error(codes::kUnauthorized,
+                              "MsgValidateInference: the executor cannot validate its own inference");
+  }
+  if (inf->validation() != ::inference::inference::INFERENCE_VALIDATION_PENDING) {
+    return invalid("MsgValidateInference: inference \"" + inf->id() +
+                   "\" is not awaiting validation (not sampled, not finished, or already decided)");
+  }
+  ctx.store().erase(keys::validation(inf->validation_deadline(), inf->id()));
+  types::Address payee = msg.valid() ? inf->executor() : inf->requester();
+  if (inf->cost() > 0)
+    TRY_STATUS(bank::send(ctx, escrow_address(), payee, {std::string(types::kBaseDenom), inf->cost()}));
+  inf->set_validation(msg.valid() ? ::inference::inference::INFERENCE_VALIDATION_VALID
+                                  : ::inference::inference::INFERENCE_VALIDATION_INVALID);
+  inf->set_validated_by(signer);
+  put_record(ctx.store(), *inf);
+  ctx.emit(types::Event{"inference_validated",
+                        {{"inference_id", inf->id()},
+                         {"valid", msg.valid() ? "true" : "false"},
+                         {"validator", msg.creator()},
+                         {"paid_to", types::to_bech32(ctx.hrp(), payee)},
+                         {"amount", std::to_string(inf->cost())}}});
   return {};
 }
 
@@ -321,6 +381,21 @@ common::Result<uint64_t> parse_u64(const std::string& name, const std::string& t
     return invalid(name + " must be a non-negative integer, got \"" + text + "\"");
   }
   return std::stoull(text);
+}
+
+std::string_view validation_name(::inference::inference::InferenceValidation v) {
+  switch (v) {
+    case ::inference::inference::INFERENCE_VALIDATION_PENDING:
+      return "PENDING";
+    case ::inference::inference::INFERENCE_VALIDATION_VALID:
+      return "VALID";
+    case ::inference::inference::INFERENCE_VALIDATION_INVALID:
+      return "INVALID";
+    case ::inference::inference::INFERENCE_VALIDATION_UNCHALLENGED:
+      return "UNCHALLENGED";
+    default:
+      return "NOT_SAMPLED";
+  }
 }
 
 std::string_view status_name(InferenceStatus s) {
@@ -337,6 +412,15 @@ std::string_view status_name(InferenceStatus s) {
 }
 
 }  // namespace
+
+bool sampled_for_validation(std::string_view chain_id, uint64_t height, std::string_view last_block_hash,
+                            std::string_view inference_id, uint64_t rate_ppm) {
+  if (rate_ppm == 0) return false;
+  if (rate_ppm >= 1'000'000) return true;
+  std::string seed = rng::seed(kValidationSampleDomain, chain_id, height,
+                               std::string(last_block_hash) + std::string(inference_id));
+  return rng::draw(seed, 0) % 1'000'000 < rate_ppm;
+}
 
 types::Address escrow_address() {
   return types::module_address(kEscrowModule);
@@ -406,12 +490,16 @@ nlohmann::json inference_to_json(const Inference& inf, const std::string& hrp) {
           {"start_height", inf.start_height()},
           {"finish_height", inf.finish_height()},
           {"expiry_height", inf.expiry_height()},
-          {"epoch_index", inf.epoch_index()}};
+          {"epoch_index", inf.epoch_index()},
+          {"validation", validation_name(inf.validation())},
+          {"validation_deadline", inf.validation_deadline()},
+          {"validated_by", inf.validated_by().empty() ? "" : types::to_bech32(hrp, inf.validated_by())}};
 }
 
 void InferenceModule::register_messages(app::MsgRouter& router) {
   router.add_typed<MsgStartInference>(std::string(kMsgStartInferenceUrl), check_start, start);
   router.add_typed<MsgFinishInference>(std::string(kMsgFinishInferenceUrl), check_finish, finish);
+  router.add_typed<MsgValidateInference>(std::string(kMsgValidateInferenceUrl), check_validate, validate);
 }
 
 void InferenceModule::register_queries(app::QueryRouter& router) {
@@ -479,6 +567,29 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
     }
   }
   prune_used_requests(ctx.store(), ctx.block().time_unix_ms, kMaxPrunedRequestsPerBlock);
+  // Sampled inferences nobody voted on by their deadline are paid (abstaining never counts as invalid).
+  {
+    std::vector<std::string> unchallenged;
+    std::string end = std::string(keys::kValidationPrefix) + common::be64(ctx.height() + 1);
+    ctx.reader().scan(keys::kValidationPrefix, end, [&](std::string_view key, std::string_view) {
+      unchallenged.emplace_back(key.substr(keys::kValidationPrefix.size() + 8));
+      return true;
+    });
+    for (const auto& id : unchallenged) {
+      auto inf = get_inference(ctx.reader(), id);
+      if (!inf) continue;
+      ctx.store().erase(keys::validation(inf->validation_deadline(), id));
+      if (inf->validation() != ::inference::inference::INFERENCE_VALIDATION_PENDING) continue;
+      if (inf->cost() > 0) {
+        auto st =
+            bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), inf->cost()});
+        if (!st) throw std::logic_error("inference escrow cannot pay \"" + id + "\": " + st.error().message);
+      }
+      inf->set_validation(::inference::inference::INFERENCE_VALIDATION_UNCHALLENGED);
+      put_record(ctx.store(), *inf);
+      ctx.emit(types::Event{"inference_validation_unchallenged", {{"inference_id", id}}});
+    }
+  }
   // Expiry index in height order: every entry with expiry_height <= h (normally exactly h).
   std::vector<std::string> due;
   std::string end = std::string(keys::kExpiryPrefix) + common::be64(ctx.height() + 1);

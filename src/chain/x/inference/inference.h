@@ -23,10 +23,22 @@ using InferenceStatus = ::inference::inference::InferenceStatus;
 using MsgStartInference = ::inference::inference::MsgStartInference;
 using MsgFinishInference = ::inference::inference::MsgFinishInference;
 using TokenCounter = ::inference::inference::TokenCounter;
+using MsgValidateInference = ::inference::inference::MsgValidateInference;
 
 inline constexpr std::string_view kMsgStartInferenceUrl = "/inference.inference.MsgStartInference";
 inline constexpr std::string_view kMsgFinishInferenceUrl = "/inference.inference.MsgFinishInference";
+inline constexpr std::string_view kMsgValidateInferenceUrl = "/inference.inference.MsgValidateInference";
 inline constexpr std::string_view kEscrowModule = "inference_escrow";
+// Validation of finished inferences (issue 12 item 6; docs/inference-validation.md). At finish an inference
+// is sampled iff rate_ppm > 0 and draw 0 of rng::seed(kValidationSampleDomain, chain_id, finish height,
+// last_block_hash || inference_id) mod 10^6 < rate_ppm (rate 10^6: every one). A sampled inference's cost
+// stays in escrow; the first MsgValidateInference of a registered participant other than the executor
+// decides: valid -> the executor is paid, invalid -> the cost goes back to the requester and the executor is
+// not paid. With no vote by finish height + inference_expiration_blocks the executor is paid (abstentions
+// never count as invalid).
+inline constexpr std::string_view kValidationSampleDomain = "inference/validation_sample";
+bool sampled_for_validation(std::string_view chain_id, uint64_t height, std::string_view last_block_hash,
+                            std::string_view inference_id, uint64_t rate_ppm);
 inline constexpr size_t kMaxInferenceIdLength = 128;
 inline constexpr uint64_t kMaxTokens = 100'000'000;
 

@@ -60,7 +60,8 @@ common::Result<uint64_t> parse_u64(const std::string& name, const std::string& t
 nlohmann::json params_to_json(const ScheduleParams& p) {
   return {{"inference_expiration_blocks", p.inference_expiration_blocks()},
           {"scale_preserved_weight_by_throughput", p.scale_preserved_weight_by_throughput()},
-          {"poc_slot_max_capacity_bps", p.poc_slot_max_capacity_bps()}};
+          {"poc_slot_max_capacity_bps", p.poc_slot_max_capacity_bps()},
+          {"inference_validation_rate_ppm", p.inference_validation_rate_ppm()}};
 }
 
 // The effective epoch's record if the next PoC starts at `height` + 1 (and there is no upcoming epoch yet).
@@ -120,6 +121,10 @@ void set_params(store::KvStore& state, const ScheduleParams& p) {
 common::Status validate_params(const ScheduleParams& p) {
   if (p.inference_expiration_blocks() == 0 || p.inference_expiration_blocks() > 1'000'000) {
     return invalid("schedule params: inference_expiration_blocks must be in [1, 1000000]");
+  }
+  if (p.inference_validation_rate_ppm() > 1'000'000) {
+    return invalid(
+        "schedule params: inference_validation_rate_ppm must be at most 1000000 (every inference)");
   }
   if (p.poc_slot_max_capacity_bps() > 5000) {
     return invalid(
@@ -381,6 +386,8 @@ common::Status ScheduleModule::init_genesis(app::Context& ctx, const nlohmann::j
     }
     if (j.contains("poc_slot_max_capacity_bps"))
       p.set_poc_slot_max_capacity_bps(j.at("poc_slot_max_capacity_bps").get<uint64_t>());
+    if (j.contains("inference_validation_rate_ppm"))
+      p.set_inference_validation_rate_ppm(j.at("inference_validation_rate_ppm").get<uint64_t>());
   }
   if (auto st = validate_params(p); !st) return invalid("genesis " + st.error().message);
   set_params(ctx.store(), p);
