@@ -9,7 +9,9 @@ balance fell by exactly the record's cost = (prompt + completion) x price (the e
 same signed request again is 409; a timestamp 10 minutes old or ahead is 401; a signature for another transfer
 agent, over another body or by another key is 401; none of these starts anything on chain. The openai client with
 the signing hook gets a completion paid by dave the same way. GET /v1/governance/pricing prices every registered
-model at the next formation's unit price. Epochs of 100 blocks at 200 ms."""
+model at the next formation's unit price. Every inference is sampled for validation (rate 10^6 ppm): the first one,
+voted invalid by another participant, is not paid to the executor and dave gets the cost back; the last one, with
+no vote, is paid at its deadline. Epochs of 100 blocks at 200 ms."""
 import hashlib
 import json
 import os
@@ -40,6 +42,8 @@ def test_signed_request_is_paid_by_the_signer(workdir, procs):
     with open(genesis_file) as f:
         genesis = json.load(f)
     genesis["app_state"]["epochs"]["params"].update(epoch_length=EPOCH_LENGTH, epoch_shift=0)
+    # Every finished inference is sampled for validation (docs/inference-validation.md).
+    genesis["app_state"].setdefault("schedule", {}).setdefault("params", {})["inference_validation_rate_ppm"] = 10**6
     with open(genesis_file, "w") as f:
         json.dump(genesis, f)
     node.start(procs)
@@ -49,6 +53,11 @@ def test_signed_request_is_paid_by_the_signer(workdir, procs):
     alice_p.dapi.configure([node_entry(alice_p.node_ids[0], alice_p.mlnodes[0], [Q7B])],
                            api_keys=["sk-test-alice-0123456789"]).start()
     alice = alice_p.dapi
+    # carol: a participant without MLNodes, the validator of this test (her dapi registers her).
+    carol_p = Participant(procs, workdir, node, "carol", version, n_mlnodes=0)
+    carol_p.fund()
+    carol_p.dapi.configure([]).start()
+    carol = carol_p.dapi
     # dave: a funded account with a public key on chain (it signed a send), no node.
     dave = node.add_key("dave")
     node.send("validator", dave, "100000000000nicoin")
@@ -110,6 +119,22 @@ def test_signed_request_is_paid_by_the_signer(workdir, procs):
     status, done = post(body, headers)
     assert status == 200 and done["choices"][0]["message"]["content"], done
     check_paid(done["id"], done["usage"], dave0)
+    # Sampled: the cost waits in escrow. Another participant (carol) finds it invalid: the cost
+    # goes back to dave and alice, the executor, is not paid.
+    rec = node.query(f"/inference/inferences/{done['id']}")["inference"]
+    assert rec["validation"] == "PENDING", rec
+    alice_before = node.balance(alice.address)
+    wait_until(lambda: http_request("GET", f"{node.url}/inference/participants/{carol.address}")[0] == 200,
+               timeout=30, what="carol registered")
+    # carol's key is in her dapi's home (the same keyring layout as inferenced's).
+    node.cli("tx", "inference", "validate-inference", done["id"], "invalid", "--from", "carol", "--home", carol.home,
+             "--node", node.url)
+    rec = node.query(f"/inference/inferences/{done['id']}")["inference"]
+    assert rec["validation"] == "INVALID" and rec["validated_by"] == carol.address, rec
+    assert node.balance(dave) == dave0 and node.balance(alice.address) == alice_before
+    code, _, _ = node.cli("tx", "inference", "validate-inference", done["id"], "valid", "--from", "carol", "--home",
+                          carol.home, "--node", node.url, check=False)
+    assert code != 0  # decided once
 
     # Refusals: nothing starts on chain.
     started = started_count(node)
@@ -139,3 +164,6 @@ def test_signed_request_is_paid_by_the_signer(workdir, procs):
     r = client.chat.completions.create(model=Q7B, messages=[{"role": "user", "content": "Say hi."}], max_tokens=24)
     assert r.choices[0].message.content and r.usage.completion_tokens > 0, r
     check_paid(r.id, r.usage.to_dict(), dave2)
+    # Nobody votes on this one: at its deadline the executor is paid (abstaining never makes it invalid).
+    wait_until(lambda: node.query(f"/inference/inferences/{r.id}")["inference"]["validation"] == "UNCHALLENGED",
+               timeout=30, what="the validation deadline")
