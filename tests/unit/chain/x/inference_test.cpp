@@ -254,7 +254,8 @@ TEST_F(InferenceFixture, GovernancePricingQueryPricesEveryRegisteredModelForTheN
   uint64_t unit = (*params)["params"]["default_unit_of_compute_price"].get<uint64_t>();
   EXPECT_EQ((*q)["unit_of_compute_price"].get<uint64_t>(), unit);
   // Unchanged by governance: the upcoming epoch's params (once its PoC started) equal the governance ones.
-  EXPECT_TRUE((*q)["source"] == "governance_params" || (*q)["source"] == "upcoming_epoch_params") << q->dump();
+  EXPECT_TRUE((*q)["source"] == "governance_params" || (*q)["source"] == "upcoming_epoch_params")
+      << q->dump();
   auto models = chain->app.query("/inference/governance/models", {});
   ASSERT_TRUE(models);
   ASSERT_EQ((*q)["models"].size(), (*models)["models"].size());
