@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.h"
 #include "net/http.h"
 
 namespace net {
@@ -13,7 +14,7 @@ Response json_error(int status, const std::string& code, const std::string& mess
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   // Messages may echo request bytes (a percent-decoded path) that are not UTF-8: replace them instead of
   // throwing.
-  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return json_response(status, common::json_dump(body));
 }
 
 Response json_response(int status, const std::string& json_body) {

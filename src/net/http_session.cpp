@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json_text.h"
 #include "net/fields.h"
 #include "net/uri.h"
 
@@ -44,13 +45,34 @@ std::optional<Response> failure_response(const ServerOptions& options, const Req
     call();
     return std::nullopt;
   } catch (const std::exception& e) {
-    spdlog::error("{}: {} {} failed: {}", options.name, request.method, request.path, e.what());
+    spdlog::error("{}: {} {} failed: {}", options.name, request.method, common::printable(request.path),
+                  e.what());
     return json_error(500, "internal", e.what());
   } catch (...) {
     spdlog::error("{}: {} {} failed with a non-standard exception", options.name, request.method,
-                  request.path);
+                  common::printable(request.path));
     return json_error(500, "internal", "unknown error");
   }
+}
+
+// Paths and query parameters are text: once percent-decoded they must be UTF-8. Anything else (a "%FF") is
+// refused here, before any route sees it, so no handler has to echo bytes it cannot put into JSON.
+std::optional<Response> refuse_undecodable(const Request& request) {
+  if (!common::is_valid_utf8(request.path)) {
+    return json_error(
+        400, "invalid_path",
+        "the request path is not UTF-8 once percent-decoded: " + common::printable(request.path) +
+            "; encode path segments as UTF-8 and percent-escape them");
+  }
+  for (const auto& [key, value] : request.query) {
+    if (!common::is_valid_utf8(key) || !common::is_valid_utf8(value)) {
+      return json_error(
+          400, "invalid_query",
+          "query parameter " + common::printable(key) + "=" + common::printable(value) +
+              " is not UTF-8 once percent-decoded; encode values as UTF-8 and percent-escape them");
+    }
+  }
+  return std::nullopt;
 }
 
 class StreamWriter final : public ResponseWriter {
@@ -150,6 +172,7 @@ void Session::on_request(beast::error_code ec) {
 void Session::dispatch() {
   bool keep_alive = parser_->get().keep_alive();
   Request request = make_request(parser_->get(), remote_address_);
+  if (auto refused = refuse_undecodable(request)) return send(std::move(*refused), keep_alive, nullptr);
   Router::Match match = context_.router().match(request.method, request.path);
   if (!match.handler && !match.stream) {
     Response response =

@@ -16,6 +16,7 @@
 #include "chain/x/upgrade/upgrade.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/json_text.h"
 
 namespace chain::app {
 
@@ -48,7 +49,8 @@ App::App(store::CommitStore& store) : store_(store) {
   modules_.push_back(std::make_unique<x::groups::GroupsModule>());
   // Rewards of the finished epoch at the settlement stage (after the epoch switch in the epochs EndBlock).
   modules_.push_back(std::make_unique<x::settle::SettleModule>());
-  // MLNode version switch at the upgrade height; before gov, so an upgrade executed this block never applies in it.
+  // MLNode version switch at the upgrade height; before gov, so an upgrade executed this block never applies
+  // in it.
   modules_.push_back(std::make_unique<x::upgrade::UpgradeModule>());
   // Last: its EndBlock executes passed proposals through the router, after the other modules' EndBlock.
   modules_.push_back(std::make_unique<x::gov::GovModule>(messages_));
@@ -111,7 +113,8 @@ common::Result<std::string> App::init_chain(const Genesis& genesis) {
 common::Result<common::tx::DecodedTx> App::decode_and_check(std::string_view tx_bytes) const {
   if (tx_bytes.size() > max_tx_bytes_) {
     return common::make_error(codes::kTxTooLarge, "tx too large: " + std::to_string(tx_bytes.size()) +
-                                                      " bytes, the limit is " + std::to_string(max_tx_bytes_));
+                                                      " bytes, the limit is " +
+                                                      std::to_string(max_tx_bytes_));
   }
   auto decoded = common::tx::decode_tx(tx_bytes);
   if (!decoded) return decoded.error();
@@ -120,17 +123,18 @@ common::Result<common::tx::DecodedTx> App::decode_and_check(std::string_view tx_
     const auto& any = decoded->body.messages(i);
     const MsgHandler* handler = messages_.find(any.type_url());
     if (!handler) {
-      return common::make_error(codes::kUnknownRequest, "message " + std::to_string(i) + ": unknown type \"" +
-                                                            any.type_url() + "\"");
+      return common::make_error(codes::kUnknownRequest,
+                                "message " + std::to_string(i) + ": unknown type \"" + any.type_url() + "\"");
     }
     auto st = handler->check(any.value(), signer, hrp_);
-    if (!st) return common::make_error(st.error().code, "message " + std::to_string(i) + ": " + st.error().message);
+    if (!st)
+      return common::make_error(st.error().code, "message " + std::to_string(i) + ": " + st.error().message);
   }
   return decoded;
 }
 
-bool App::verify_signature_cached(std::string_view tx_bytes, const std::string& public_key, const std::string& hash,
-                                  const std::string& signature) {
+bool App::verify_signature_cached(std::string_view tx_bytes, const std::string& public_key,
+                                  const std::string& hash, const std::string& signature) {
   std::string memo_key = common::sha256(tx_bytes);
   if (verified_.count(memo_key)) return true;
   if (!common::secp256k1::verify(public_key, hash, signature)) return false;
@@ -151,23 +155,23 @@ common::Result<App::Ante> App::ante(store::KvStore& state, std::string_view tx_b
   }
   auto account = x::auth::get_account(state, a.signer);
   if (!account) {
-    return common::make_error(codes::kUnknownAddress,
-                              "account " + signer_text + " does not exist; send it some nicoin before it signs");
+    return common::make_error(
+        codes::kUnknownAddress,
+        "account " + signer_text + " does not exist; send it some nicoin before it signs");
   }
   if (!account->public_key().empty() && account->public_key() != auth.public_key()) {
     return common::make_error(codes::kInvalidPubKey, "public key does not match account " + signer_text);
   }
   if (auth.sequence() != account->sequence()) {
-    return common::make_error(codes::kWrongSequence, "account sequence mismatch for " + signer_text + ": expected " +
-                                                         std::to_string(account->sequence()) + ", got " +
-                                                         std::to_string(auth.sequence()));
+    return common::make_error(codes::kWrongSequence, "account sequence mismatch for " + signer_text +
+                                                         ": expected " + std::to_string(account->sequence()) +
+                                                         ", got " + std::to_string(auth.sequence()));
   }
   if (!verify_signature_cached(tx_bytes, auth.public_key(),
                                common::tx::sign_hash(chain_id_, decoded.tx.body(), auth.sequence()),
                                decoded.tx.signature())) {
-    return common::make_error(codes::kUnauthorized,
-                              "signature verification failed for " + signer_text + " (wrong key or chain id \"" +
-                                  chain_id_ + "\"?)");
+    return common::make_error(codes::kUnauthorized, "signature verification failed for " + signer_text +
+                                                        " (wrong key or chain id \"" + chain_id_ + "\"?)");
   }
   account->set_public_key(auth.public_key());
   account->set_sequence(account->sequence() + 1);
@@ -258,9 +262,22 @@ store::CommitInfo App::commit(const store::WriteSet& aux) {
   return info;
 }
 
-common::Result<nlohmann::json> App::query(const std::string& path, std::map<std::string, std::string> params) const {
+common::Result<nlohmann::json> App::query(const std::string& path,
+                                          std::map<std::string, std::string> params) const {
+  // Paths and parameters are text a stranger chose: refuse bytes that are not UTF-8 before any handler can
+  // echo them into JSON (issue 13 fault 1).
+  if (!common::is_valid_utf8(path)) {
+    return common::make_error(codes::kInvalidRequest, "query path is not UTF-8: " + common::printable(path));
+  }
+  for (const auto& [key, value] : params) {
+    if (!common::is_valid_utf8(key) || !common::is_valid_utf8(value)) {
+      return common::make_error(codes::kInvalidRequest, "query parameter " + common::printable(key) + "=" +
+                                                            common::printable(value) + " is not UTF-8");
+    }
+  }
   const QueryHandler* handler = queries_.match(path, params);
-  if (!handler) return common::make_error(codes::kUnknownRequest, "unknown query path " + path);
+  if (!handler)
+    return common::make_error(codes::kUnknownRequest, "unknown query path " + common::printable(path));
   // Height-dependent answers (the epoch phase) use the committed height unless the caller names one.
   params.emplace("height", std::to_string(store_.last_commit().height));
   auto snapshot = store_.snapshot();

@@ -7,6 +7,7 @@
 namespace common::tx::codes {
 
 inline constexpr uint32_t kOk = 0;
+inline constexpr uint32_t kInternal = 1;  // the node failed, not the input (Cosmos: undefined codespace, 1)
 inline constexpr uint32_t kTxDecode = 2;
 inline constexpr uint32_t kUnauthorized = 4;
 inline constexpr uint32_t kInsufficientFunds = 5;
@@ -17,6 +18,7 @@ inline constexpr uint32_t kUnknownAddress = 9;
 inline constexpr uint32_t kInvalidCoins = 10;
 inline constexpr uint32_t kInvalidRequest = 18;
 inline constexpr uint32_t kTxTooLarge = 21;
+inline constexpr uint32_t kInvalidHeight = 26;
 inline constexpr uint32_t kInvalidChainId = 28;
 inline constexpr uint32_t kTxTimeoutHeight = 30;
 inline constexpr uint32_t kWrongSequence = 32;

@@ -9,6 +9,7 @@
 #include "abci/types.pb.h"
 #include "chain/types/codes.h"
 #include "common/bytes.h"
+#include "common/json_text.h"
 #include "common/tx/tx_codec.h"
 
 namespace node::abci {
@@ -21,7 +22,9 @@ int64_t unix_ms(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000 + t.nanos() / 1000000;
 }
 
-std::string hex(std::string_view bytes) { return common::to_hex(bytes); }
+std::string hex(std::string_view bytes) {
+  return common::to_hex(bytes);
+}
 
 // Bytes a tx takes in the block's Data: field tag, length prefix and the tx (how CometBFT's mempool counts).
 int64_t proto_tx_size(std::size_t n) {
@@ -32,12 +35,14 @@ int64_t proto_tx_size(std::size_t n) {
 
 // CometBFT's indexers own the composite keys tx.hash, tx.height and block.height and refuse to index a block
 // whose events use them (the whole block's txs then go unindexed). CometBFT fills them itself, so such
-// attributes are left out of the ABCI response; the node's own block records keep the app's events as they are.
+// attributes are left out of the ABCI response; the node's own block records keep the app's events as they
+// are.
 bool reserved_by_cometbft(const std::string& type, const std::string& key) {
   return (type == "tx" && (key == "hash" || key == "height")) || (type == "block" && key == "height");
 }
 
-void copy_events(const std::vector<chain::types::Event>& from, google::protobuf::RepeatedPtrField<ab::Event>* to) {
+void copy_events(const std::vector<chain::types::Event>& from,
+                 google::protobuf::RepeatedPtrField<ab::Event>* to) {
   for (const auto& e : from) {
     auto* pe = to->Add();
     pe->set_type(e.type);
@@ -62,7 +67,8 @@ class CommittedView final : public chain::store::CommitStore {
     snapshot_->scan(start, end, fn);
   }
   chain::store::CommitInfo last_commit() const override { return info_; }
-  void commit(const chain::store::WriteSet&, const chain::store::CommitInfo&, const chain::store::WriteSet&) override {
+  void commit(const chain::store::WriteSet&, const chain::store::CommitInfo&,
+              const chain::store::WriteSet&) override {
     throw std::logic_error("CommittedView is read-only");
   }
   std::optional<std::string> get_aux(std::string_view key) const override { return base_.get_aux(key); }
@@ -100,25 +106,48 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// Logs go to CometBFT as strings (and from there into its JSON RPC): bytes that are not UTF-8 are shown as
+// \xNN.
+std::string safe_log(const std::string& log) {
+  return common::is_valid_utf8(log) ? log : common::printable(log, log.size());
+}
+
 const char* request_name(ab::Request::ValueCase c) {
   switch (c) {
-    case ab::Request::kEcho: return "Echo";
-    case ab::Request::kFlush: return "Flush";
-    case ab::Request::kInfo: return "Info";
-    case ab::Request::kInitChain: return "InitChain";
-    case ab::Request::kQuery: return "Query";
-    case ab::Request::kCheckTx: return "CheckTx";
-    case ab::Request::kCommit: return "Commit";
-    case ab::Request::kListSnapshots: return "ListSnapshots";
-    case ab::Request::kOfferSnapshot: return "OfferSnapshot";
-    case ab::Request::kLoadSnapshotChunk: return "LoadSnapshotChunk";
-    case ab::Request::kApplySnapshotChunk: return "ApplySnapshotChunk";
-    case ab::Request::kPrepareProposal: return "PrepareProposal";
-    case ab::Request::kProcessProposal: return "ProcessProposal";
-    case ab::Request::kExtendVote: return "ExtendVote";
-    case ab::Request::kVerifyVoteExtension: return "VerifyVoteExtension";
-    case ab::Request::kFinalizeBlock: return "FinalizeBlock";
-    case ab::Request::VALUE_NOT_SET: break;
+    case ab::Request::kEcho:
+      return "Echo";
+    case ab::Request::kFlush:
+      return "Flush";
+    case ab::Request::kInfo:
+      return "Info";
+    case ab::Request::kInitChain:
+      return "InitChain";
+    case ab::Request::kQuery:
+      return "Query";
+    case ab::Request::kCheckTx:
+      return "CheckTx";
+    case ab::Request::kCommit:
+      return "Commit";
+    case ab::Request::kListSnapshots:
+      return "ListSnapshots";
+    case ab::Request::kOfferSnapshot:
+      return "OfferSnapshot";
+    case ab::Request::kLoadSnapshotChunk:
+      return "LoadSnapshotChunk";
+    case ab::Request::kApplySnapshotChunk:
+      return "ApplySnapshotChunk";
+    case ab::Request::kPrepareProposal:
+      return "PrepareProposal";
+    case ab::Request::kProcessProposal:
+      return "ProcessProposal";
+    case ab::Request::kExtendVote:
+      return "ExtendVote";
+    case ab::Request::kVerifyVoteExtension:
+      return "VerifyVoteExtension";
+    case ab::Request::kFinalizeBlock:
+      return "FinalizeBlock";
+    case ab::Request::VALUE_NOT_SET:
+      break;
   }
   return "unknown";
 }
@@ -147,8 +176,9 @@ void append_validator_updates(const std::vector<chain::app::ValidatorUpdate>& up
   std::map<std::string, int64_t> last_power;
   for (const auto& u : updates) {
     if (u.pub_key.size() != 32 || u.power < 0) {
-      throw std::logic_error("app returned an invalid validator update (key of " + std::to_string(u.pub_key.size()) +
-                             " bytes, power " + std::to_string(u.power) + ")");
+      throw std::logic_error("app returned an invalid validator update (key of " +
+                             std::to_string(u.pub_key.size()) + " bytes, power " + std::to_string(u.power) +
+                             ")");
     }
     last_power[u.pub_key] = u.power;
   }
@@ -170,8 +200,8 @@ common::Result<chain::app::Genesis> genesis_from_init_chain(const ab::RequestIni
   chain::app::Genesis g = base.value_or(chain::app::Genesis{});
   if (req.chain_id().empty()) return bad("CometBFT sent an empty chain_id");
   if (base && !base->chain_id.empty() && base->chain_id != req.chain_id()) {
-    return bad("CometBFT's genesis is for chain \"" + req.chain_id() + "\" but inferenced's genesis.json is for \"" +
-               base->chain_id + "\"");
+    return bad("CometBFT's genesis is for chain \"" + req.chain_id() +
+               "\" but inferenced's genesis.json is for \"" + base->chain_id + "\"");
   }
   g.chain_id = req.chain_id();
   if (req.initial_height() > 1) {
@@ -181,16 +211,19 @@ common::Result<chain::app::Genesis> genesis_from_init_chain(const ab::RequestIni
 
   if (!req.app_state_bytes().empty()) {
     auto parsed = nlohmann::json::parse(req.app_state_bytes(), nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded() || !parsed.is_object()) return bad("app_state in CometBFT's genesis is not a JSON object");
+    if (parsed.is_discarded() || !parsed.is_object())
+      return bad("app_state in CometBFT's genesis is not a JSON object");
     g.app_state = std::move(parsed);
   }
 
   std::vector<chain::app::GenesisValidator> validators;
   for (const auto& v : req.validators()) {
-    if (v.pub_key().sum_case() != tendermint::crypto::PublicKey::kEd25519 || v.pub_key().ed25519().size() != 32) {
+    if (v.pub_key().sum_case() != tendermint::crypto::PublicKey::kEd25519 ||
+        v.pub_key().ed25519().size() != 32) {
       return bad("genesis validator keys must be ed25519 (32 bytes)");
     }
-    if (v.power() <= 0) return bad("genesis validator " + common::to_base64(v.pub_key().ed25519()) + " has power 0");
+    if (v.power() <= 0)
+      return bad("genesis validator " + common::to_base64(v.pub_key().ed25519()) + " has power 0");
     chain::app::GenesisValidator gv;
     gv.pub_key = v.pub_key().ed25519();
     gv.power = v.power();
@@ -214,7 +247,8 @@ common::Result<chain::app::Genesis> genesis_from_init_chain(const ab::RequestIni
     std::sort(ours.begin(), ours.end());
     std::sort(theirs.begin(), theirs.end());
     if (ours != theirs) {
-      std::string msg = "the validators in CometBFT's genesis differ from inferenced's genesis.json; CometBFT has";
+      std::string msg =
+          "the validators in CometBFT's genesis differ from inferenced's genesis.json; CometBFT has";
       for (const auto& [k, p] : theirs) msg += " " + common::to_base64(k) + ":" + std::to_string(p);
       msg += ", inferenced has";
       for (const auto& [k, p] : ours) msg += " " + common::to_base64(k) + ":" + std::to_string(p);
@@ -286,12 +320,82 @@ void AppHandler::handle(const ab::Request& request, ab::Response& response) {
         break;
     }
   } catch (const std::exception& e) {
-    failure = std::string(request_name(request.value_case())) + " failed: " + e.what();
+    if (!answer_failure(request, response, e.what())) {
+      failure = std::string(request_name(request.value_case())) + " failed: " + e.what();
+    }
   }
   if (failure) {
-    spdlog::error("abci: {}", *failure);
-    response.mutable_exception()->set_error(*failure);
+    // Only the methods that execute or persist blocks get here (halts_on_failure): going on would diverge.
+    std::string message =
+        "broken invariant, the node stops so it does not diverge: " + common::printable(*failure, 4096);
+    spdlog::critical("abci: {}", message);
+    response.mutable_exception()->set_error(message);
   }
+}
+
+bool AppHandler::halts_on_failure(int value_case) {
+  switch (static_cast<ab::Request::ValueCase>(value_case)) {
+    case ab::Request::kInfo:           // the last committed height: no honest answer without the store
+    case ab::Request::kInitChain:      // the genesis state
+    case ab::Request::kFinalizeBlock:  // block execution
+    case ab::Request::kCommit:         // persisting it
+    case ab::Request::VALUE_NOT_SET:   // not CometBFT v0.38: nothing sensible to answer
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool AppHandler::answer_failure(const ab::Request& request, ab::Response& response, const std::string& what) {
+  if (halts_on_failure(request.value_case())) return false;
+  const std::string name = request_name(request.value_case());
+  spdlog::error("abci: {} failed, answered with an error and carrying on: {}", name,
+                common::printable(what, 1024));
+  response.Clear();
+  const std::string log = name + " failed inside the node: " + common::printable(what, 1024);
+  switch (request.value_case()) {
+    case ab::Request::kQuery:
+      response.mutable_query()->set_code(chain::codes::kInternal);
+      response.mutable_query()->set_log(log);
+      break;
+    case ab::Request::kCheckTx:
+      response.mutable_check_tx()->set_code(chain::codes::kInternal);
+      response.mutable_check_tx()->set_log(log);
+      break;
+    case ab::Request::kPrepareProposal:
+      response.mutable_prepare_proposal();  // an empty block is always a valid proposal
+      break;
+    case ab::Request::kProcessProposal:
+      response.mutable_process_proposal()->set_status(ab::ResponseProcessProposal::REJECT);
+      break;
+    case ab::Request::kEcho:
+      response.mutable_echo();
+      break;
+    case ab::Request::kFlush:
+      response.mutable_flush();
+      break;
+    case ab::Request::kListSnapshots:
+      response.mutable_list_snapshots();
+      break;
+    case ab::Request::kOfferSnapshot:
+      response.mutable_offer_snapshot()->set_result(ab::ResponseOfferSnapshot::ABORT);
+      break;
+    case ab::Request::kLoadSnapshotChunk:
+      response.mutable_load_snapshot_chunk();
+      break;
+    case ab::Request::kApplySnapshotChunk:
+      response.mutable_apply_snapshot_chunk()->set_result(ab::ResponseApplySnapshotChunk::ABORT);
+      break;
+    case ab::Request::kExtendVote:
+      response.mutable_extend_vote();
+      break;
+    case ab::Request::kVerifyVoteExtension:
+      response.mutable_verify_vote_extension()->set_status(ab::ResponseVerifyVoteExtension::REJECT);
+      break;
+    default:
+      return false;
+  }
+  return true;
 }
 
 void AppHandler::info(const ab::RequestInfo& req, ab::ResponseInfo& res) {
@@ -305,11 +409,12 @@ void AppHandler::info(const ab::RequestInfo& req, ab::ResponseInfo& res) {
   res.set_app_version(options_.app_version);
   res.set_last_block_height(static_cast<int64_t>(last.height));
   res.set_last_block_app_hash(last.app_hash);
-  spdlog::debug("abci: Info from CometBFT {} (abci {}): height {}, app hash {}", req.version(), req.abci_version(),
-                last.height, hex(last.app_hash));
+  spdlog::debug("abci: Info from CometBFT {} (abci {}): height {}, app hash {}", req.version(),
+                req.abci_version(), last.height, hex(last.app_hash));
 }
 
-std::optional<std::string> AppHandler::init_chain(const ab::RequestInitChain& req, ab::ResponseInitChain& res) {
+std::optional<std::string> AppHandler::init_chain(const ab::RequestInitChain& req,
+                                                  ab::ResponseInitChain& res) {
   auto genesis = genesis_from_init_chain(req, options_.genesis);
   if (!genesis) return genesis.error().message;
   std::lock_guard lock(mu_);
@@ -330,7 +435,7 @@ void AppHandler::check_tx(const ab::RequestCheckTx& req, ab::ResponseCheckTx& re
     out = app_.check_tx(req.tx());
   }
   res.set_code(out.code);
-  res.set_log(out.log);
+  res.set_log(safe_log(out.log));
   res.set_data(out.data);
   res.set_gas_used(out.gas_used);
 }
@@ -342,7 +447,8 @@ void AppHandler::query(const ab::RequestQuery& req, ab::ResponseQuery& res) {
   if (!req.data().empty()) {
     auto extra = nlohmann::json::parse(req.data(), nullptr, /*allow_exceptions=*/false);
     if (extra.is_object()) {
-      for (const auto& [k, v] : extra.items()) params[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      for (const auto& [k, v] : extra.items())
+        params[k] = v.is_string() ? v.get<std::string>() : common::json_dump(v);
     }
   }
   common::Result<nlohmann::json> answer = nlohmann::json();
@@ -356,10 +462,10 @@ void AppHandler::query(const ab::RequestQuery& req, ab::ResponseQuery& res) {
   res.set_key(path);
   if (!answer) {
     res.set_code(answer.error().code);
-    res.set_log(answer.error().message);
+    res.set_log(safe_log(answer.error().message));
     return;
   }
-  res.set_value(answer->dump());
+  res.set_value(common::json_dump(*answer));
 }
 
 void AppHandler::prepare_proposal(const ab::RequestPrepareProposal& req, ab::ResponsePrepareProposal& res) {
@@ -390,8 +496,9 @@ void AppHandler::prepare_proposal(const ab::RequestPrepareProposal& req, ab::Res
     res.add_txs(tx);
   }
   if (dropped_invalid + dropped_size > 0) {
-    spdlog::info("abci: PrepareProposal at height {}: kept {} txs, dropped {} failing CheckTx and {} over {} bytes",
-                 req.height(), res.txs_size(), dropped_invalid, dropped_size, req.max_tx_bytes());
+    spdlog::info(
+        "abci: PrepareProposal at height {}: kept {} txs, dropped {} failing CheckTx and {} over {} bytes",
+        req.height(), res.txs_size(), dropped_invalid, dropped_size, req.max_tx_bytes());
   }
 }
 
@@ -401,8 +508,8 @@ void AppHandler::process_proposal(const ab::RequestProcessProposal& req, ab::Res
   for (int i = 0; i < req.txs_size(); ++i) {
     auto decoded = common::tx::decode_tx(req.txs(i));
     if (!decoded) {
-      spdlog::warn("abci: rejecting proposal {} at height {} from {}: tx {} does not decode: {}", hex(req.hash()),
-                   req.height(), hex(req.proposer_address()), i, decoded.error().message);
+      spdlog::warn("abci: rejecting proposal {} at height {} from {}: tx {} does not decode: {}",
+                   hex(req.hash()), req.height(), hex(req.proposer_address()), i, decoded.error().message);
       res.set_status(ab::ResponseProcessProposal::REJECT);
       return;
     }
@@ -437,7 +544,7 @@ std::optional<std::string> AppHandler::finalize_block(const ab::RequestFinalizeB
     auto* tr = res.add_tx_results();
     tr->set_code(r.code);
     tr->set_data(r.data);
-    tr->set_log(r.log);
+    tr->set_log(safe_log(r.log));
     tr->set_gas_used(r.gas_used);
     copy_events(r.events, tr->mutable_events());
   }

@@ -1,7 +1,7 @@
-// Maps ABCI 2.0 requests onto chain::app::App (ARCHITECTURE §4): Info reports the last commit, InitChain builds
-// the genesis from CometBFT's request, FinalizeBlock computes, Commit persists (with the node's block records),
-// CheckTx/Query go to the app, PrepareProposal drops txs that would fail CheckTx. Every call into the app holds
-// `app_mutex`, which the node's own RPC shares, so the app sees one request at a time.
+// Maps ABCI 2.0 requests onto chain::app::App (ARCHITECTURE §4): Info reports the last commit, InitChain
+// builds the genesis from CometBFT's request, FinalizeBlock computes, Commit persists (with the node's block
+// records), CheckTx/Query go to the app, PrepareProposal drops txs that would fail CheckTx. Every call into
+// the app holds `app_mutex`, which the node's own RPC shares, so the app sees one request at a time.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +35,8 @@ class ResponseCommit;
 
 namespace node::abci {
 
-// Aux record holding CometBFT's hash of the last committed block; it becomes BlockInfo::last_block_hash of the
-// next block, so it must survive restarts exactly like the state it is committed with.
+// Aux record holding CometBFT's hash of the last committed block; it becomes BlockInfo::last_block_hash of
+// the next block, so it must survive restarts exactly like the state it is committed with.
 inline constexpr std::string_view kLastBlockHashKey = "abci/last_block_hash";
 
 struct AppHandlerOptions {
@@ -52,7 +52,14 @@ class AppHandler final : public RequestHandler {
   AppHandler(chain::app::App& app, chain::store::CommitStore& store, std::mutex& app_mutex, NodeHooks* hooks,
              AppHandlerOptions options = {});
 
+  // Never throws. A failure in Info, InitChain, FinalizeBlock or Commit (the block's execution and its
+  // persistence) is a broken invariant: the answer is an ABCI exception, and CometBFT and the node stop
+  // rather than diverge. Every other method answers a failure with an error (Query and CheckTx: code
+  // kInternal and the reason in the log; PrepareProposal: no txs; ProcessProposal: REJECT), so no input from
+  // a stranger (an abci_query path, a tx) can stop the node (issue 13 fault 1).
   void handle(const tendermint::abci::Request& request, tendermint::abci::Response& response) override;
+  // True for the request kinds (ab::Request::ValueCase) whose failure halts the node.
+  static bool halts_on_failure(int value_case);
 
   // Building blocks of handle(), public for tests.
   void info(const tendermint::abci::RequestInfo& req, tendermint::abci::ResponseInfo& res);
@@ -70,6 +77,10 @@ class AppHandler final : public RequestHandler {
   std::optional<std::string> commit(tendermint::abci::ResponseCommit& res);
 
  private:
+  // Fills `response` with the error answer of a non-halting request kind; false for the halting ones.
+  bool answer_failure(const tendermint::abci::Request& request, tendermint::abci::Response& response,
+                      const std::string& what);
+
   chain::app::App& app_;
   chain::store::CommitStore& store_;
   std::mutex& mu_;

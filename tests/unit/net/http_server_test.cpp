@@ -260,5 +260,45 @@ TEST(HttpServer, StartFailsClearlyWhenThePortIsTaken) {
   }
 }
 
+TEST(HttpServer, PathsAndQueriesThatAreNotUtf8AreRefusedWith400Json) {
+  // Issue 13 fault 1 (RPC part): "%FF" decoded to a byte that JSON cannot hold; a route echoing it answered
+  // 500.
+  Router router = basic_routes();
+  router.add("GET", "/{rest...}", [](const Request& request) {
+    return json_error(404, "not_found",
+                      "nothing at " + request.path);  // echoes the path, as the node's RPC does
+  });
+  router.add("POST", "/{rest...}",
+             [](const Request& request) { return json_error(404, "not_found", request.path); });
+  TestServer server(std::move(router));
+  struct Case {
+    std::string method, target, code;
+  };
+  for (const Case& c : std::vector<Case>{{"GET", "/%FF", "invalid_path"},
+                                         {"POST", "/%FF", "invalid_path"},
+                                         {"GET", "/files/%FF%FE", "invalid_path"},
+                                         {"GET", "/files/%C3", "invalid_path"},
+                                         {"GET", "/files/%ED%A0%80", "invalid_path"},  // a UTF-16 surrogate
+                                         {"GET", "/files/x?name=%FF", "invalid_query"},
+                                         {"GET", "/files/x?%C0%80=1", "invalid_query"}}) {
+    ClientResult r =
+        Client::request(c.method, server.url(c.target), c.method == "POST" ? "{}" : "", kTimeout);
+    ASSERT_TRUE(r.ok()) << c.target << ": " << r.error->message;
+    EXPECT_EQ(r.response->status, 400) << c.target << ": " << r.response->body;
+    EXPECT_EQ(error_of(r).at("code"), c.code) << c.target;
+  }
+  // Valid UTF-8 still reaches the route, and a handler echoing it answers normally.
+  ClientResult ok = Client::get(server.url("/files/%C3%A9t%C3%A9?q=%E2%82%AC"), kTimeout);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.response->status, 200);
+  EXPECT_EQ(json::parse(ok.response->body).at("name"), "\xc3\xa9t\xc3\xa9");
+}
+
+TEST(HttpServer, JsonErrorNeverThrowsOnBytesThatAreNotUtf8) {
+  Response r = json_error(400, "x", std::string("bad \xff\xfe byte"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body).at("error").at("message"), "bad \xef\xbf\xbd\xef\xbf\xbd byte");
+}
+
 }  // namespace
 }  // namespace net

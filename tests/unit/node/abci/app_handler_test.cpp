@@ -11,6 +11,7 @@
 #include "chain/store/memory_store.h"
 #include "chain/types/codes.h"
 #include "common/hash.h"
+#include "common/json_text.h"
 #include "wire.h"
 
 namespace node::abci {
@@ -40,7 +41,8 @@ class AbciMethods : public ::testing::Test {
   // RequestInitChain, field by field:
   //   1 time             Timestamp{seconds = 1700000000}
   //   2 chain_id         "test-chain"
-  //   3 consensus_params ConsensusParams{block: BlockParams{max_bytes = 22020096, max_gas = -1}} (ignored by us;
+  //   3 consensus_params ConsensusParams{block: BlockParams{max_bytes = 22020096, max_gas = -1}} (ignored by
+  //   us;
   //                      -1 as int64 is the 10-byte varint ff ff ff ff ff ff ff ff ff 01)
   //   4 validators       ValidatorUpdate{pub_key: PublicKey{ed25519 = 32 bytes}, power = 10}
   //   5 app_state_bytes  the genesis app_state JSON
@@ -49,13 +51,16 @@ class AbciMethods : public ::testing::Test {
   std::string init_chain_request(const chain::app::Genesis& g) const {
     std::string params = lfield(1, vfield(1, 22020096) + hex("10 ff ff ff ff ff ff ff ff ff 01"));
     std::string body = lfield(1, vfield(1, kGenesisSeconds)) + lfield(2, g.chain_id) + lfield(3, params);
-    for (const auto& v : g.validators) body += lfield(4, lfield(1, lfield(1, v.pub_key)) + vfield(2, v.power));
+    for (const auto& v : g.validators)
+      body += lfield(4, lfield(1, lfield(1, v.pub_key)) + vfield(2, v.power));
     body += lfield(5, g.app_state.dump()) + vfield(6, 1);
     return lfield(5, body);
   }
 
-  // RequestFinalizeBlock: 1 txs (repeated), 4 hash, 5 height, 6 time, 8 proposer_address; wrapped in field 20.
-  static std::string finalize_request(const std::vector<std::string>& txs, const std::string& hash, int64_t height) {
+  // RequestFinalizeBlock: 1 txs (repeated), 4 hash, 5 height, 6 time, 8 proposer_address; wrapped in
+  // field 20.
+  static std::string finalize_request(const std::vector<std::string>& txs, const std::string& hash,
+                                      int64_t height) {
     std::string body;
     for (const auto& tx : txs) body += lfield(1, tx);
     body += lfield(4, hash) + vfield(5, static_cast<uint64_t>(height)) +
@@ -113,7 +118,8 @@ TEST_F(AbciMethods, InitChainReturnsTheGenesisAppHash) {
   chain::app::App ref(ref_store);
   auto ref_hash = ref.init_chain(genesis);
   ASSERT_TRUE(ref_hash.ok());
-  // Response{init_chain: {app_hash: 32 bytes}}: 32 22 | 1a 20 <hash>. No validators: keep CometBFT's genesis set.
+  // Response{init_chain: {app_hash: 32 bytes}}: 32 22 | 1a 20 <hash>. No validators: keep CometBFT's genesis
+  // set.
   EXPECT_EQ(roundtrip(init_chain_request(genesis)), hex("32 22 1a 20") + *ref_hash);
   EXPECT_TRUE(app.has_genesis());
   EXPECT_EQ(app.info().height, 0u);  // nothing is persisted before the first Commit
@@ -180,12 +186,13 @@ TEST_F(AbciMethods, FinalizeBlockExecutesTxsInOrderAndReturnsTheAppHash) {
   EXPECT_NE(fb.tx_results(1).code(), 0u);
   EXPECT_EQ(fb.tx_results(1).log(), ref_result.tx_results[1].log);
   ASSERT_FALSE(fb.tx_results(0).events().empty());
-  // The app's "tx" event keeps its attributes except "hash": tx.hash is reserved by CometBFT's indexer (it would
-  // refuse to index the block) and CometBFT provides it itself.
+  // The app's "tx" event keeps its attributes except "hash": tx.hash is reserved by CometBFT's indexer (it
+  // would refuse to index the block) and CometBFT provides it itself.
   const auto& tx_event = fb.tx_results(0).events(0);
   EXPECT_EQ(tx_event.type(), "tx");
   ASSERT_EQ(ref_result.tx_results[0].events[0].attributes[0].first, "hash");
-  ASSERT_EQ(tx_event.attributes_size(), static_cast<int>(ref_result.tx_results[0].events[0].attributes.size()) - 1);
+  ASSERT_EQ(tx_event.attributes_size(),
+            static_cast<int>(ref_result.tx_results[0].events[0].attributes.size()) - 1);
   for (const auto& a : tx_event.attributes()) {
     EXPECT_NE(a.key(), "hash");
     EXPECT_TRUE(a.index());
@@ -199,8 +206,8 @@ TEST_F(AbciMethods, CommitPersistsAndInfoReportsIt) {
   auto committed = app.info();
   ASSERT_EQ(committed.height, 1u);
   // Response{info}: 22 39 | 0a 0a "inferenced" | 12 05 "0.1.0" | 18 01 | 20 01 (height 1) | 2a 20 <app hash>
-  std::string expected =
-      hex("22 39 0a 0a") + "inferenced" + hex("12 05") + "0.1.0" + hex("18 01 20 01 2a 20") + committed.app_hash;
+  std::string expected = hex("22 39 0a 0a") + "inferenced" + hex("12 05") + "0.1.0" +
+                         hex("18 01 20 01 2a 20") + committed.app_hash;
   EXPECT_EQ(roundtrip(hex("1a 00")), expected);
   // The block hash is kept for the next block's BlockInfo::last_block_hash.
   EXPECT_EQ(store.get_aux(kLastBlockHashKey), block1_hash);
@@ -211,7 +218,7 @@ TEST_F(AbciMethods, CommitWithoutFinalizeBlockIsAnException) {
   tendermint::abci::Response res;
   ASSERT_TRUE(res.ParseFromString(roundtrip(hex("5a 00"))));
   ASSERT_TRUE(res.has_exception());
-  EXPECT_EQ(res.exception().error(), "Commit without a finalized block");
+  EXPECT_NE(res.exception().error().find("Commit without a finalized block"), std::string::npos);
 }
 
 TEST_F(AbciMethods, FinalizeBlockAtTheWrongHeightIsAnException) {
@@ -242,12 +249,15 @@ TEST_F(AbciMethods, QueryAnswersFromCommittedState) {
   std::string path = "/bank/balances/" + bob.bech32;
   // Request{query: {path}}: 32 LEN | 12 LEN path.
   // Response{query}: 3a LEN | 32 LEN path (key) | 3a LEN json (value) | 48 01 (height 1).
-  std::string json = R"({"address":")" + bob.bech32 + R"(","balances":[{"amount":"1000010","denom":"nicoin"}]})";
-  EXPECT_EQ(roundtrip(lfield(6, lfield(2, path))), lfield(7, lfield(6, path) + lfield(7, json) + vfield(9, 1)));
+  std::string json =
+      R"({"address":")" + bob.bech32 + R"(","balances":[{"amount":"1000010","denom":"nicoin"}]})";
+  EXPECT_EQ(roundtrip(lfield(6, lfield(2, path))),
+            lfield(7, lfield(6, path) + lfield(7, json) + vfield(9, 1)));
   // Unknown path: code 6 (field 1) and the log (field 3).
   std::string log = "unknown query path /nope";
   EXPECT_EQ(roundtrip(lfield(6, lfield(2, "/nope"))),
-            lfield(7, vfield(1, chain::codes::kUnknownRequest) + lfield(3, log) + lfield(6, "/nope") + vfield(9, 1)));
+            lfield(7, vfield(1, chain::codes::kUnknownRequest) + lfield(3, log) + lfield(6, "/nope") +
+                          vfield(9, 1)));
 }
 
 TEST_F(AbciMethods, QueryTakesParametersFromThePathOrFromJsonData) {
@@ -272,13 +282,125 @@ TEST_F(AbciMethods, QueryWithAPathThatIsNotUtf8IsAnsweredNotFatal) {
   EXPECT_EQ(res.query().code(), chain::codes::kUnknownRequest);
 }
 
+TEST_F(AbciMethods, QueryWhoseRouteEchoesANonUtf8PathIsAnErrorNotAnException) {
+  // The repro of issue 13 fault 1: "/inference/throughput/{model_id...}" matched a model id of byte 0xff, the
+  // handler echoed it into its JSON answer and serialising that answer threw, which stopped CometBFT.
+  run_block_one();
+  tendermint::abci::Response res;
+  ASSERT_TRUE(res.ParseFromString(roundtrip(lfield(6, lfield(2, "/inference/throughput/\xff")))));
+  EXPECT_FALSE(res.has_exception()) << res.exception().error();
+  EXPECT_EQ(res.query().code(), chain::codes::kInvalidRequest);
+  EXPECT_NE(res.query().log().find("/inference/throughput/\\xff"), std::string::npos) << res.query().log();
+  EXPECT_TRUE(common::is_valid_utf8(res.query().log()));
+  // The same byte in a query parameter (in the path's query string, percent-encoded, or in the JSON data).
+  ASSERT_TRUE(res.ParseFromString(roundtrip(lfield(6, lfield(2, "/inference/executor?model=%FF")))));
+  EXPECT_FALSE(res.has_exception());
+  EXPECT_EQ(res.query().code(), chain::codes::kInvalidRequest);
+}
+
+TEST_F(AbciMethods, EveryQueryPathAnswersWithoutAnExceptionWhateverTheBytes) {
+  run_block_one();
+  std::vector<std::string> paths = {"",
+                                    "/",
+                                    "\xff",
+                                    "/bank/balances/\xc3",
+                                    "/gov/proposals/\xed\xa0\x80",
+                                    "/inference/epochs/99999999999999999999999",
+                                    "/inference/epoch-groups/-1",
+                                    std::string("/bank/balances/\0x", 17),
+                                    "/inference/inferences/%",
+                                    "/inference/executor?model=&model=%ZZ",
+                                    std::string(5000, '/')};
+  for (const auto& pattern : app.query_paths()) {
+    std::string p = pattern;
+    for (auto open = p.find('{'); open != std::string::npos; open = p.find('{')) {
+      p.replace(open, p.find('}', open) - open + 1, "\xfe\xff");
+    }
+    paths.push_back(p);
+  }
+  for (const auto& path : paths) {
+    tendermint::abci::Response res;
+    ASSERT_TRUE(res.ParseFromString(roundtrip(lfield(6, lfield(2, path))))) << path;
+    EXPECT_FALSE(res.has_exception()) << common::printable(path) << ": " << res.exception().error();
+    EXPECT_TRUE(res.has_query()) << common::printable(path);
+    EXPECT_TRUE(common::is_valid_utf8(res.query().log())) << common::printable(path);
+  }
+}
+
+// A store whose reads can be made to fail, for the node's answer when the app throws.
+class FailingStore final : public chain::store::CommitStore {
+ public:
+  std::optional<std::string> get(std::string_view key) const override {
+    check();
+    return base.get(key);
+  }
+  void scan(std::string_view start, std::string_view end, const chain::store::ScanFn& fn) const override {
+    check();
+    base.scan(start, end, fn);
+  }
+  chain::store::CommitInfo last_commit() const override { return base.last_commit(); }
+  void commit(const chain::store::WriteSet& state, const chain::store::CommitInfo& info,
+              const chain::store::WriteSet& aux) override {
+    base.commit(state, info, aux);
+  }
+  std::optional<std::string> get_aux(std::string_view key) const override { return base.get_aux(key); }
+  void scan_aux(std::string_view start, std::string_view end, const chain::store::ScanFn& fn) const override {
+    base.scan_aux(start, end, fn);
+  }
+  std::unique_ptr<chain::store::KvReader> snapshot() const override {
+    check();
+    return base.snapshot();
+  }
+  void check() const {
+    if (failing) throw std::runtime_error("disk read error \xff");
+  }
+  chain::store::MemoryStore base;
+  bool failing = false;
+};
+
+TEST_F(AbciMethods, AnAppFailureInQueryOrCheckTxIsAnErrorCodeButInFinalizeBlockHalts) {
+  FailingStore failing;
+  chain::app::App failing_app{failing};
+  AppHandler h{failing_app, failing, mu, nullptr, AppHandlerOptions{genesis, "0.1.0", 1}};
+  auto call = [&](const std::string& bytes) {
+    tendermint::abci::Request req;
+    EXPECT_TRUE(req.ParseFromString(bytes));
+    tendermint::abci::Response res;
+    h.handle(req, res);
+    return res;
+  };
+  ASSERT_FALSE(call(init_chain_request(genesis)).has_exception());
+  ASSERT_FALSE(call(finalize_request({}, block1_hash, 1)).has_exception());
+  ASSERT_FALSE(call(hex("5a 00")).has_exception());
+  failing.failing = true;
+
+  auto q = call(lfield(6, lfield(2, "/bank/balances/" + bob.bech32)));
+  EXPECT_FALSE(q.has_exception());
+  EXPECT_EQ(q.query().code(), chain::codes::kInternal);
+  EXPECT_NE(q.query().log().find("disk read error \\xff"), std::string::npos) << q.query().log();
+
+  auto c = call(lfield(8, lfield(1, chain::test::send_tx(alice, bob, 1))));  // Request{check_tx: {tx}}
+  EXPECT_FALSE(c.has_exception());
+  EXPECT_EQ(c.check_tx().code(), chain::codes::kInternal);
+
+  auto p =
+      call(lfield(16, vfield(1, 1 << 20) + lfield(2, chain::test::send_tx(alice, bob, 1)) + vfield(5, 2)));
+  EXPECT_FALSE(p.has_exception());
+  EXPECT_EQ(p.prepare_proposal().txs_size(), 0);  // an empty proposal instead of a crash
+
+  auto f = call(finalize_request({chain::test::send_tx(alice, bob, 1)}, common::sha256("block 2"), 2));
+  ASSERT_TRUE(f.has_exception());
+  EXPECT_NE(f.exception().error().find("broken invariant"), std::string::npos) << f.exception().error();
+  EXPECT_TRUE(common::is_valid_utf8(f.exception().error()));
+}
+
 TEST_F(AbciMethods, PeerFilterQueriesAcceptEveryPeer) {
   // CometBFT with filter_peers asks /p2p/filter/addr/<ip:port>; code 0 accepts. Empty ResponseQuery: 3a 00.
   EXPECT_EQ(roundtrip(lfield(6, lfield(2, "/p2p/filter/id/abcdef"))), hex("3a 00"));
 }
 
 TEST_F(AbciMethods, PrepareProposalDropsTxsThatFailCheckTx) {
-  run_block_one();  // alice's sequence 0 is used
+  run_block_one();                                  // alice's sequence 0 is used
   auto next = chain::test::send_tx(alice, bob, 1);  // sequence 1: valid
   alice.sequence = 1;
   auto replay = chain::test::send_tx(alice, bob, 2);  // sequence 1 again: fails after `next`
@@ -331,15 +453,15 @@ TEST_F(AbciMethods, ProcessProposalAcceptsDecodableTxsAndRejectsGarbage) {
 }
 
 TEST_F(AbciMethods, SnapshotMethodsAnswerThatThereAreNoSnapshots) {
-  EXPECT_EQ(roundtrip(hex("62 00")), hex("6a 00"));              // ListSnapshots -> empty list
-  EXPECT_EQ(roundtrip(hex("6a 00")), hex("72 02 08 02"));        // OfferSnapshot -> ABORT
+  EXPECT_EQ(roundtrip(hex("62 00")), hex("6a 00"));                    // ListSnapshots -> empty list
+  EXPECT_EQ(roundtrip(hex("6a 00")), hex("72 02 08 02"));              // OfferSnapshot -> ABORT
   EXPECT_EQ(roundtrip(hex("72 06 08 05 10 01 18 00")), hex("7a 00"));  // LoadSnapshotChunk{5,1,0} -> empty
-  EXPECT_EQ(roundtrip(hex("7a 00")), hex("82 01 02 08 02"));     // ApplySnapshotChunk -> ABORT
+  EXPECT_EQ(roundtrip(hex("7a 00")), hex("82 01 02 08 02"));           // ApplySnapshotChunk -> ABORT
 }
 
 TEST_F(AbciMethods, VoteExtensionsAreEmptyAndAccepted) {
-  EXPECT_EQ(roundtrip(hex("92 01 00")), hex("9a 01 00"));            // ExtendVote -> no extension
-  EXPECT_EQ(roundtrip(hex("9a 01 00")), hex("a2 01 02 08 01"));      // VerifyVoteExtension -> ACCEPT
+  EXPECT_EQ(roundtrip(hex("92 01 00")), hex("9a 01 00"));        // ExtendVote -> no extension
+  EXPECT_EQ(roundtrip(hex("9a 01 00")), hex("a2 01 02 08 01"));  // VerifyVoteExtension -> ACCEPT
 }
 
 TEST_F(AbciMethods, UnknownRequestIsAnException) {
