@@ -1,5 +1,7 @@
 #include "common/json_text.h"
 
+#include <vector>
+
 namespace common {
 
 namespace {
@@ -68,6 +70,43 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
 
 std::string json_dump(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+template <typename Keys>
+std::optional<std::string> first_unknown(const nlohmann::json& object, const Keys& known,
+                                         std::string_view where) {
+  if (!object.is_object()) return std::nullopt;
+  for (const auto& [key, value] : object.items()) {
+    bool found = false;
+    for (const auto& k : known) found = found || std::string_view(k) == key;
+    if (found) continue;
+    std::string message =
+        "unknown key \"" + printable(key, 64) + "\" in " + std::string(where) + "; known keys:";
+    bool first = true;
+    for (const auto& k : known) {
+      message += (first ? " " : ", ") + std::string(k);
+      first = false;
+    }
+    return message;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> unknown_key_error(const nlohmann::json& object,
+                                             std::initializer_list<std::string_view> known,
+                                             std::string_view where) {
+  return first_unknown(object, known, where);
+}
+
+std::optional<std::string> unknown_key_error(const nlohmann::json& object, const nlohmann::json& known_object,
+                                             std::string_view where) {
+  std::vector<std::string> keys;
+  if (known_object.is_object()) {
+    for (const auto& [key, value] : known_object.items()) keys.push_back(key);
+  }
+  return first_unknown(object, keys, where);
 }
 
 }  // namespace common

@@ -5,6 +5,8 @@
 // so the reader sees exactly which bytes were sent (issue 13 fault 1).
 #pragma once
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +24,17 @@ std::string printable(std::string_view text, std::size_t max_bytes = 256);
 
 // value.dump(indent) that never throws: invalid UTF-8 in strings becomes U+FFFD.
 std::string json_dump(const nlohmann::json& value, int indent = -1);
+
+// Readers of config, genesis and params refuse keys they do not know, so a misspelled key is an error instead
+// of a silently kept default (issue 13 fault 11). Returns nullopt when every key of `object` is in `known`
+// (or `object` is not an object), else a message naming the first unknown key, where it is and the known
+// ones:
+//   unknown key "inference_expiration_blockz" in app_state.schedule.params; known keys: a, b, c
+std::optional<std::string> unknown_key_error(const nlohmann::json& object,
+                                             std::initializer_list<std::string_view> known,
+                                             std::string_view where);
+// The same with the keys of `known_object` (e.g. params_to_json(default_params()), which writes every field).
+std::optional<std::string> unknown_key_error(const nlohmann::json& object, const nlohmann::json& known_object,
+                                             std::string_view where);
 
 }  // namespace common

@@ -4,12 +4,17 @@
 
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/tx/codes.h"
 
 namespace node {
 
 namespace keys {
-std::string block(uint64_t height) { return "blk/" + common::be64(height); }
-std::string tx(const std::string& hash_hex) { return "tx/" + hash_hex; }
+std::string block(uint64_t height) {
+  return "blk/" + common::be64(height);
+}
+std::string tx(const std::string& hash_hex) {
+  return "tx/" + hash_hex;
+}
 }  // namespace keys
 
 namespace {
@@ -75,7 +80,8 @@ std::optional<BlockRecord> load_block(const chain::store::CommitStore& store, ui
   auto raw = store.get_aux(keys::block(height));
   if (!raw) return std::nullopt;
   BlockRecord rec;
-  if (!rec.ParseFromString(*raw)) throw std::runtime_error("corrupt block record at height " + std::to_string(height));
+  if (!rec.ParseFromString(*raw))
+    throw std::runtime_error("corrupt block record at height " + std::to_string(height));
   return rec;
 }
 
@@ -105,6 +111,7 @@ nlohmann::json tx_result_json(const BlockRecord& block, uint32_t index) {
           {"height", block.header().height()},
           {"index", index},
           {"code", r.code()},
+          {"codespace", std::string(common::tx::codes::codespace_of(r.code()))},
           {"log", r.log()},
           {"gas_used", r.gas_used()},
           {"events", events_json(r.events())}};

@@ -22,6 +22,13 @@ ChainNode::ChainNode(std::unique_ptr<chain::store::CommitStore> store, chain::ap
       options_(options),
       app_(std::make_unique<chain::app::App>(*store_)),
       mempool_(options.mempool_max_txs, options.mempool_max_bytes) {
+  if (options_.block_max_bytes < genesis_.max_tx_bytes) {
+    throw std::runtime_error("the block byte limit (" + std::to_string(options_.block_max_bytes) +
+                             ") is below the genesis max_tx_bytes (" + std::to_string(genesis_.max_tx_bytes) +
+                             "): a tx of the maximum size could never be included");
+  }
+  if (options_.block_max_txs == 0) throw std::runtime_error("the block tx limit must be at least 1");
+  app_->set_mempool_limits(options_.per_sender);
   if (app_->has_genesis() && app_->chain_id() != genesis_.chain_id) {
     throw std::runtime_error("the state in this home belongs to chain \"" + app_->chain_id() +
                              "\" but genesis.json says \"" + genesis_.chain_id + "\"");
@@ -72,7 +79,8 @@ BlockRecord ChainNode::produce_block(int64_t now_unix_ms) {
     } else if (info.height == 0) {
       header.time_unix_ms = std::max(now_unix_ms, genesis_.genesis_time_unix_ms);
     }
-    if (!genesis_.validators.empty()) header.proposer_address = genesis_.validators.front().pub_key.substr(0, 20);
+    if (!genesis_.validators.empty())
+      header.proposer_address = genesis_.validators.front().pub_key.substr(0, 20);
     auto txs = mempool_.reap(options_.block_max_bytes, options_.block_max_txs);
     chain::app::BlockInfo block{header.chain_id, header.height, header.time_unix_ms, header.last_block_hash,
                                 header.proposer_address};
@@ -93,17 +101,19 @@ void ChainNode::recheck_mempool_locked() {
 }
 
 common::Result<nlohmann::json> ChainNode::query(const std::string& path,
-                                                std::map<std::string, std::string> params) const {
-  return app_->query(path, std::move(params));
+                                                std::map<std::string, std::string> params,
+                                                uint64_t* answered_height) const {
+  return app_->query(path, std::move(params), answered_height);
 }
 
-uint64_t ChainNode::height() const { return store_->last_commit().height; }
+uint64_t ChainNode::height() const {
+  return store_->last_commit().height;
+}
 
 nlohmann::json ChainNode::status() const {
   auto info = store_->last_commit();
-  nlohmann::json s{{"chain_id", genesis_.chain_id},
-                   {"height", info.height},
-                   {"app_hash", upper_hex(info.app_hash)}};
+  nlohmann::json s{
+      {"chain_id", genesis_.chain_id}, {"height", info.height}, {"app_hash", upper_hex(info.app_hash)}};
   if (auto b = load_block(*store_, info.height)) {
     s["latest_block_time_unix_ms"] = b->header().time_unix_ms();
     s["latest_block_hash"] = upper_hex(b->hash());

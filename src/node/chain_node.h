@@ -20,8 +20,12 @@ namespace node {
 struct ChainNodeOptions {
   size_t mempool_max_txs = 50000;
   size_t mempool_max_bytes = 256u << 20;
+  // Solo mode's block limits (under CometBFT its consensus param block.max_bytes bounds blocks). A block
+  // never holds more than this many bytes of txs; must be at least the genesis max_tx_bytes.
   size_t block_max_txs = 10000;
   size_t block_max_bytes = 16u << 20;
+  // Each sender's share of the mempool, in both modes (CheckTx): chain::app::MempoolLimits.
+  chain::app::MempoolLimits per_sender;
 };
 
 struct SubmitResult {
@@ -43,7 +47,9 @@ class ChainNode {
   // Solo mode: runs InitChain on an empty chain, then finalizes and commits one block of mempool txs.
   BlockRecord produce_block(int64_t now_unix_ms);
 
-  common::Result<nlohmann::json> query(const std::string& path, std::map<std::string, std::string> params) const;
+  // App::query: params["height"] selects a kept past state; `answered_height` receives the height answered.
+  common::Result<nlohmann::json> query(const std::string& path, std::map<std::string, std::string> params,
+                                       uint64_t* answered_height = nullptr) const;
   nlohmann::json status() const;
   uint64_t height() const;
   std::optional<BlockRecord> block(uint64_t height) const { return load_block(*store_, height); }

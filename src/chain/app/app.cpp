@@ -1,5 +1,8 @@
 #include "chain/app/app.h"
 
+#include <charconv>
+#include <cstdint>
+
 #include "chain/store/app_hash.h"
 #include "chain/types/codes.h"
 #include "chain/x/auth/auth.h"
@@ -15,6 +18,7 @@
 #include "chain/x/settle/settle.h"
 #include "chain/x/upgrade/upgrade.h"
 #include "common/bytes.h"
+#include "common/events.h"
 #include "common/hash.h"
 #include "common/json_text.h"
 
@@ -25,6 +29,18 @@ constexpr std::string_view kKeyChainId = "app/chain_id";
 constexpr std::string_view kKeyHrp = "app/address_prefix";
 constexpr std::string_view kKeyMaxTxBytes = "app/max_tx_bytes";
 constexpr size_t kMaxVerifiedMemo = 200000;
+
+// A height as a stranger writes it: 1 to 20 decimal digits that fit in 64 bits.
+std::optional<uint64_t> parse_height(const std::string& text) {
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return std::nullopt;  // out of range: above 2^64-1
+  return v;
+}
 
 TxOutcome failure(const common::Error& e) {
   TxOutcome out;
@@ -88,6 +104,21 @@ common::Result<std::string> App::init_chain(const Genesis& genesis) {
   if (store_.last_commit().height != 0) {
     return common::make_error(codes::kInvalidRequest, "init_chain called on a chain that already has blocks");
   }
+  // A section for a module this chain does not have is a mistake (a misspelled module name), not something to
+  // skip.
+  if (!genesis.app_state.is_object())
+    return common::make_error(codes::kInvalidRequest, "genesis app_state must be an object");
+  for (const auto& [section, value] : genesis.app_state.items()) {
+    bool known = false;
+    for (const auto& m : modules_) known = known || m->name() == section;
+    if (!known) {
+      std::string names;
+      for (const auto& m : modules_) names += (names.empty() ? "" : ", ") + std::string(m->name());
+      return common::make_error(codes::kInvalidRequest, "genesis app_state has a section \"" +
+                                                            common::printable(section, 64) +
+                                                            "\" for no module; the modules are " + names);
+    }
+  }
   auto overlay = std::make_unique<store::Overlay>(store_);
   overlay->set(kKeyChainId, genesis.chain_id);
   overlay->set(kKeyHrp, genesis.address_prefix);
@@ -107,6 +138,7 @@ common::Result<std::string> App::init_chain(const Genesis& genesis) {
   genesis_app_hash_ = store::next_app_hash("", store::write_set_hash(overlay->writes()));
   genesis_ = std::move(overlay);
   check_ = std::make_unique<store::Overlay>(*genesis_);
+  pending_bytes_.clear();
   return genesis_app_hash_;
 }
 
@@ -184,8 +216,27 @@ TxOutcome App::check_tx(std::string_view tx_bytes) {
   auto decoded = decode_and_check(tx_bytes);
   if (!decoded) return failure(decoded.error());
   uint64_t next_height = (block_ ? block_height_ : store_.last_commit().height) + 1;
+  // The sender's share of the mempool: txs it has waiting = its mempool-view sequence minus its committed
+  // one.
+  const types::Address sender = types::address_from_public_key(decoded->tx.auth_info().public_key());
+  if (auto in_view = x::auth::get_account(*check_, sender)) {
+    auto committed = x::auth::get_account(pending_base(), sender);
+    const uint64_t waiting = in_view->sequence() - (committed ? committed->sequence() : 0);
+    const uint64_t bytes = pending_bytes_.count(sender) ? pending_bytes_.at(sender) : 0;
+    if (waiting >= mempool_limits_.max_txs_per_sender ||
+        bytes + tx_bytes.size() > mempool_limits_.max_bytes_per_sender) {
+      return failure({codes::kMempoolFull, "sender " + types::to_bech32(hrp_, sender) + " already has " +
+                                               std::to_string(waiting) + " txs (" + std::to_string(bytes) +
+                                               " bytes) waiting for a block; the limit per sender is " +
+                                               std::to_string(mempool_limits_.max_txs_per_sender) +
+                                               " txs and " +
+                                               std::to_string(mempool_limits_.max_bytes_per_sender) +
+                                               " bytes: send more after the next block"});
+    }
+  }
   auto a = ante(*check_, tx_bytes, next_height, *decoded);
   if (!a) return failure(a.error());
+  pending_bytes_[sender] += tx_bytes.size();
   TxOutcome out;
   out.signer = types::to_bech32(hrp_, a->signer);
   out.sequence = a->sequence;
@@ -219,7 +270,7 @@ TxOutcome App::deliver_tx(const BlockInfo& block, std::string_view tx_bytes) {
   msg_branch.write_to(ante_branch);
   ante_branch.write_to(*block_);
   out.events = std::move(events);
-  out.events.insert(out.events.begin(), types::Event{"tx",
+  out.events.insert(out.events.begin(), types::Event{common::events::kTx,
                                                      {{"hash", common::tx::tx_hash_hex(tx_bytes)},
                                                       {"signer", out.signer},
                                                       {"sequence", std::to_string(out.sequence)}}});
@@ -259,11 +310,12 @@ store::CommitInfo App::commit(const store::WriteSet& aux) {
   block_.reset();
   genesis_.reset();
   check_ = std::make_unique<store::Overlay>(store_);
+  pending_bytes_.clear();
   return info;
 }
 
-common::Result<nlohmann::json> App::query(const std::string& path,
-                                          std::map<std::string, std::string> params) const {
+common::Result<nlohmann::json> App::query(const std::string& path, std::map<std::string, std::string> params,
+                                          uint64_t* answered_height) const {
   // Paths and parameters are text a stranger chose: refuse bytes that are not UTF-8 before any handler can
   // echo them into JSON (issue 13 fault 1).
   if (!common::is_valid_utf8(path)) {
@@ -278,10 +330,37 @@ common::Result<nlohmann::json> App::query(const std::string& path,
   const QueryHandler* handler = queries_.match(path, params);
   if (!handler)
     return common::make_error(codes::kUnknownRequest, "unknown query path " + common::printable(path));
-  // Height-dependent answers (the epoch phase) use the committed height unless the caller names one.
-  params.emplace("height", std::to_string(store_.last_commit().height));
-  auto snapshot = store_.snapshot();
-  QueryRequest req{*snapshot, hrp_, std::move(params)};
+  // "height" names the committed state to answer from (absent or 0: the latest). A height this node does not
+  // keep is refused with the range it keeps; the answer is never taken from another height (issue 13 fault
+  // 9).
+  uint64_t asked = 0;
+  if (auto it = params.find("height"); it != params.end()) {
+    auto h = parse_height(it->second);
+    if (!h) {
+      return common::make_error(
+          codes::kInvalidHeight,
+          "height must be a non-negative decimal integer, got \"" + common::printable(it->second) + "\"");
+    }
+    asked = *h;
+  }
+  auto view = store_.state_at(asked);
+  if (!view) {
+    const uint64_t latest = store_.last_commit().height;
+    if (asked > latest) {
+      return common::make_error(codes::kInvalidHeight, "height " + std::to_string(asked) +
+                                                           " is not committed yet; the latest height is " +
+                                                           std::to_string(latest));
+    }
+    return common::make_error(codes::kInvalidHeight, "the state at height " + std::to_string(asked) +
+                                                         " is not kept by this node; it answers heights " +
+                                                         std::to_string(store_.oldest_kept_height()) +
+                                                         " to " + std::to_string(latest) +
+                                                         " (inferenced start --query-history-blocks)");
+  }
+  // Height-dependent answers (the epoch phase) use the height answered.
+  params["height"] = std::to_string(view->height);
+  if (answered_height) *answered_height = view->height;
+  QueryRequest req{*view->reader, hrp_, std::move(params)};
   try {
     return (*handler)(req);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 // The replicated state machine behind an ABCI-shaped interface. The same object is driven by the embedded
-// solo producer and by CometBFT: Info, InitChain, CheckTx, FinalizeBlock (computes), Commit (persists), Query.
-// Not thread-safe: the node serialises calls; queries read a committed snapshot and may run concurrently.
+// solo producer and by CometBFT: Info, InitChain, CheckTx, FinalizeBlock (computes), Commit (persists),
+// Query. Not thread-safe: the node serialises calls; queries read a committed snapshot and may run
+// concurrently.
 #pragma once
 
 #include <memory>
@@ -38,6 +39,14 @@ struct FinalizeResult {
   std::string app_hash;
 };
 
+// Node policy for CheckTx (not consensus: FinalizeBlock never looks at it). A sender's txs accepted by
+// CheckTx and not yet committed count against these limits; a tx beyond them gets code kMempoolFull (issue 13
+// fault 7).
+struct MempoolLimits {
+  uint64_t max_txs_per_sender = 200;
+  uint64_t max_bytes_per_sender = 8u << 20;
+};
+
 class App {
  public:
   explicit App(store::CommitStore& store);
@@ -54,8 +63,12 @@ class App {
   // Writes the genesis state (uncommitted until the first Commit) and returns app_hash(0).
   common::Result<std::string> init_chain(const Genesis& genesis);
 
-  // Stateless checks plus signature, account and sequence against the mempool's view of state.
+  // Stateless checks plus signature, account and sequence against the mempool's view of state, and the
+  // sender's share of the mempool (MempoolLimits). The view and the shares start again at every commit (the
+  // node re-checks the txs still waiting then, as CometBFT's recheck does).
   TxOutcome check_tx(std::string_view tx_bytes);
+  void set_mempool_limits(MempoolLimits limits) { mempool_limits_ = limits; }
+  const MempoolLimits& mempool_limits() const { return mempool_limits_; }
 
   FinalizeResult finalize_block(const BlockInfo& block, const std::vector<std::string>& txs);
 
@@ -63,8 +76,11 @@ class App {
   // and resets the mempool view to the new state.
   store::CommitInfo commit(const store::WriteSet& aux = {});
 
-  // Answers a query against the last committed state.
-  common::Result<nlohmann::json> query(const std::string& path, std::map<std::string, std::string> params) const;
+  // Answers a query against the committed state at params["height"] (absent or "0": the last commit), as far
+  // as the store keeps it (CommitStore::state_at); otherwise code kInvalidHeight naming the heights kept.
+  // `answered_height`, when given, receives the height of the state the answer comes from.
+  common::Result<nlohmann::json> query(const std::string& path, std::map<std::string, std::string> params,
+                                       uint64_t* answered_height = nullptr) const;
   std::vector<std::string> query_paths() const { return queries_.patterns(); }
 
  private:
@@ -79,8 +95,8 @@ class App {
   common::Result<Ante> ante(store::KvStore& state, std::string_view tx_bytes, uint64_t height,
                             const common::tx::DecodedTx& decoded);
   TxOutcome deliver_tx(const BlockInfo& block, std::string_view tx_bytes);
-  bool verify_signature_cached(std::string_view tx_bytes, const std::string& public_key, const std::string& hash,
-                               const std::string& signature);
+  bool verify_signature_cached(std::string_view tx_bytes, const std::string& public_key,
+                               const std::string& hash, const std::string& signature);
   void load_params();
   const store::KvReader& pending_base() const;
 
@@ -94,10 +110,12 @@ class App {
 
   std::unique_ptr<store::Overlay> genesis_;  // InitChain writes not yet committed
   std::string genesis_app_hash_;
-  std::unique_ptr<store::Overlay> block_;    // the finalized, not yet committed block
+  std::unique_ptr<store::Overlay> block_;  // the finalized, not yet committed block
   uint64_t block_height_ = 0;
   std::string block_app_hash_;
-  std::unique_ptr<store::Overlay> check_;    // mempool view over committed state
+  std::unique_ptr<store::Overlay> check_;  // mempool view over committed state
+  MempoolLimits mempool_limits_;
+  std::map<types::Address, uint64_t> pending_bytes_;  // per sender, txs accepted into check_ since the commit
 
   // Memo of tx hashes whose signature verified; the result is a pure function of the bytes.
   std::unordered_set<std::string> verified_;  // determinism-ok: lookups only, never iterated

@@ -2,12 +2,22 @@
 
 #include "chain/types/codes.h"
 #include "common/bytes.h"
+#include "common/json_text.h"
 
 namespace chain::app {
 
 common::Result<Genesis> Genesis::from_json(const nlohmann::json& j) {
-  auto bad = [](const std::string& what) { return common::make_error(codes::kInvalidRequest, "invalid genesis: " + what); };
+  auto bad = [](const std::string& what) {
+    return common::make_error(codes::kInvalidRequest, "invalid genesis: " + what);
+  };
   try {
+    if (!j.is_object()) return bad("the genesis must be a JSON object");
+    if (auto e = common::unknown_key_error(
+            j,
+            {"chain_id", "address_prefix", "genesis_time_unix_ms", "max_tx_bytes", "validators", "app_state"},
+            "the genesis")) {
+      return bad(*e);
+    }
     Genesis g;
     g.chain_id = j.at("chain_id").get<std::string>();
     if (g.chain_id.empty() || g.chain_id.size() > 50) return bad("chain_id must be 1-50 characters");
@@ -17,6 +27,10 @@ common::Result<Genesis> Genesis::from_json(const nlohmann::json& j) {
     g.max_tx_bytes = j.value("max_tx_bytes", g.max_tx_bytes);
     if (g.max_tx_bytes < 1024) return bad("max_tx_bytes must be at least 1024");
     for (const auto& v : j.value("validators", nlohmann::json::array())) {
+      if (auto e = common::unknown_key_error(v, {"name", "operator_address", "pub_key", "power"},
+                                             "a genesis validator")) {
+        return bad(*e);
+      }
       GenesisValidator gv;
       gv.name = v.value("name", "");
       gv.operator_address = v.at("operator_address").get<std::string>();
@@ -29,6 +43,7 @@ common::Result<Genesis> Genesis::from_json(const nlohmann::json& j) {
     }
     if (g.validators.empty()) return bad("at least one validator is required");
     g.app_state = j.value("app_state", nlohmann::json::object());
+    if (!g.app_state.is_object()) return bad("app_state must be a JSON object");
     return g;
   } catch (const nlohmann::json::exception& e) {
     return bad(e.what());

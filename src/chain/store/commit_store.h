@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "chain/store/kv.h"
@@ -25,6 +26,18 @@ class CommitStore : public KvReader {
   virtual void scan_aux(std::string_view start, std::string_view end, const ScanFn& fn) const = 0;
   // A consistent read-only view of committed state for queries running beside block execution.
   virtual std::unique_ptr<KvReader> snapshot() const = 0;
+
+  // The state as committed at `height` (0: the last commit, read atomically with its height), for queries
+  // that name a past height (issue 13 fault 9), or nullopt when this store does not keep that height. A store
+  // keeps the last `history` commits before the latest (node configuration, not consensus: docs/rpc.md); it
+  // never returns a view of another height than the one asked.
+  struct StateView {
+    uint64_t height = 0;
+    std::shared_ptr<const KvReader> reader;
+  };
+  virtual std::optional<StateView> state_at(uint64_t height) const = 0;
+  // The oldest height state_at() answers now (the last committed height when no history is kept).
+  virtual uint64_t oldest_kept_height() const = 0;
 };
 
 }  // namespace chain::store

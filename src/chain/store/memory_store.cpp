@@ -1,5 +1,7 @@
 #include "chain/store/memory_store.h"
 
+#include <algorithm>
+
 namespace chain::store {
 
 namespace {
@@ -61,6 +63,24 @@ void MemoryStore::commit(const WriteSet& state, const CommitInfo& info, const Wr
     }
   }
   info_ = info;
+  if (history_ > 0) {
+    kept_[info.height] = std::make_shared<MapSnapshot>(state_);
+    while (kept_.size() > history_ + 1) kept_.erase(kept_.begin());
+  }
+}
+
+std::optional<CommitStore::StateView> MemoryStore::state_at(uint64_t height) const {
+  std::lock_guard lock(mu_);
+  if (height == 0 || height == info_.height)
+    return StateView{info_.height, std::make_shared<MapSnapshot>(state_)};
+  auto it = kept_.find(height);
+  if (it == kept_.end()) return std::nullopt;
+  return StateView{height, it->second};
+}
+
+uint64_t MemoryStore::oldest_kept_height() const {
+  std::lock_guard lock(mu_);
+  return kept_.empty() ? info_.height : std::min(kept_.begin()->first, info_.height);
 }
 
 std::optional<std::string> MemoryStore::get_aux(std::string_view key) const {

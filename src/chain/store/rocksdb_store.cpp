@@ -3,6 +3,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -70,6 +72,13 @@ struct RocksDbStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   mutable std::mutex info_mu;
   CommitInfo info;  // mirror of the committed metadata, so hot paths need no database read
+  uint64_t history = 0;
+  // height -> snapshot taken right after that commit (under info_mu, so no other commit lies between).
+  std::map<uint64_t, std::shared_ptr<const KvReader>> kept;
+  void keep_current_locked() {
+    kept[info.height] = std::make_shared<SnapshotReader>(db.get());
+    while (kept.size() > history + 1) kept.erase(kept.begin());
+  }
   std::optional<std::string> get_raw(const std::string& key) const {
     std::string value;
     auto st = db->Get(rocksdb::ReadOptions(), key, &value);
@@ -79,7 +88,8 @@ struct RocksDbStore::Impl {
   }
 };
 
-RocksDbStore::RocksDbStore(const std::string& path) : impl_(std::make_unique<Impl>()) {
+RocksDbStore::RocksDbStore(const std::string& path, uint64_t history) : impl_(std::make_unique<Impl>()) {
+  impl_->history = history;
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
@@ -90,11 +100,15 @@ RocksDbStore::RocksDbStore(const std::string& path) : impl_(std::make_unique<Imp
                              " (is another inferenced running with this --home?)");
   }
   impl_->db.reset(db);
-  if (auto h = impl_->get_raw(std::string(kMetaHeight)); h && h->size() == 8) impl_->info.height = common::get_be64(*h);
+  if (auto h = impl_->get_raw(std::string(kMetaHeight)); h && h->size() == 8)
+    impl_->info.height = common::get_be64(*h);
   if (auto a = impl_->get_raw(std::string(kMetaAppHash))) impl_->info.app_hash = *a;
+  if (impl_->history > 0) impl_->keep_current_locked();
 }
 
-RocksDbStore::~RocksDbStore() = default;
+RocksDbStore::~RocksDbStore() {
+  if (impl_) impl_->kept.clear();  // release the snapshots before the database closes
+}
 
 std::optional<std::string> RocksDbStore::get(std::string_view key) const {
   return impl_->get_raw(with_prefix(kStatePrefix, key));
@@ -126,9 +140,27 @@ void RocksDbStore::commit(const WriteSet& state, const CommitInfo& info, const W
   batch.Put(std::string(kMetaAppHash), info.app_hash);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  check(impl_->db->Write(wo, &batch), "commit");
+  // Held across the write: a view taken for the previous height must not see this block's writes.
   std::lock_guard lock(impl_->info_mu);
+  check(impl_->db->Write(wo, &batch), "commit");
   impl_->info = info;
+  if (impl_->history > 0) impl_->keep_current_locked();
+}
+
+std::optional<CommitStore::StateView> RocksDbStore::state_at(uint64_t height) const {
+  std::lock_guard lock(impl_->info_mu);
+  if (height == 0) height = impl_->info.height;
+  if (auto it = impl_->kept.find(height); it != impl_->kept.end()) return StateView{height, it->second};
+  // Without history the latest state is still answerable: a fresh snapshot is the state of the last commit
+  // because commit() holds info_mu across its write.
+  if (height == impl_->info.height)
+    return StateView{height, std::make_shared<SnapshotReader>(impl_->db.get())};
+  return std::nullopt;
+}
+
+uint64_t RocksDbStore::oldest_kept_height() const {
+  std::lock_guard lock(impl_->info_mu);
+  return impl_->kept.empty() ? impl_->info.height : std::min(impl_->kept.begin()->first, impl_->info.height);
 }
 
 std::optional<std::string> RocksDbStore::get_aux(std::string_view key) const {

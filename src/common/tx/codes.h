@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace common::tx::codes {
 
@@ -25,5 +26,15 @@ inline constexpr uint32_t kWrongSequence = 32;
 inline constexpr uint32_t kNotFound = 38;
 inline constexpr uint32_t kMempoolFull = 20;
 inline constexpr uint32_t kTxInMempoolCache = 19;
+
+// The codespace a code belongs to (docs/errors.md): "" for success, "sdk" for the Cosmos SDK codes above. A
+// code is never reused for another kind; a module-specific kind gets a new code in the "inference" codespace
+// (1000 and up) when a client must tell it apart.
+inline constexpr std::string_view kCodespaceSdk = "sdk";
+inline constexpr std::string_view kCodespaceInference = "inference";
+constexpr std::string_view codespace_of(uint32_t code) {
+  if (code == kOk) return "";
+  return code >= 1000 && code < 1000000 ? kCodespaceInference : kCodespaceSdk;
+}
 
 }  // namespace common::tx::codes

@@ -1,6 +1,10 @@
 #include "common/tx/tx_codec.h"
 
 #include <algorithm>
+#include <cstdint>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -38,13 +42,37 @@ std::string build_signed_tx(const std::vector<TxMessage>& messages, const std::s
   return tx.SerializeAsString();
 }
 
+bool is_canonical_encoding(google::protobuf::Message& parsed, std::string_view bytes) {
+  parsed.DiscardUnknownFields();  // recursive: an unknown field anywhere makes the re-encoding shorter
+  std::string again;
+  {
+    google::protobuf::io::StringOutputStream stream(&again);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!parsed.SerializeToCodedStream(&coded)) return false;
+  }
+  return again == bytes;
+}
+
 common::Result<DecodedTx> decode_tx(std::string_view bytes) {
   DecodedTx out;
-  if (bytes.empty() || !out.tx.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (bytes.empty() || bytes.size() > INT32_MAX ||
+      !out.tx.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return common::make_error(codes::kTxDecode, "tx parse error: not a valid protobuf Tx");
+  }
+  if (!is_canonical_encoding(out.tx, bytes)) {
+    return common::make_error(
+        codes::kTxDecode,
+        "tx is not canonically encoded (fields out of order or repeated, non-minimal varints, "
+        "explicit default values or unknown fields); encode it as docs/transactions.md says");
   }
   if (!out.body.ParseFromString(out.tx.body())) {
     return common::make_error(codes::kTxDecode, "tx parse error: body is not a valid TxBody");
+  }
+  if (!is_canonical_encoding(out.body, out.tx.body())) {
+    return common::make_error(codes::kTxDecode,
+                              "tx body is not canonically encoded; encode it as docs/transactions.md "
+                              "says");
   }
   if (out.body.messages().empty()) return common::make_error(codes::kInvalidRequest, "tx has no messages");
   if (out.body.memo().size() > 256)

@@ -76,6 +76,8 @@ class CommittedView final : public chain::store::CommitStore {
     base_.scan_aux(start, end, fn);
   }
   std::unique_ptr<chain::store::KvReader> snapshot() const override { return base_.snapshot(); }
+  std::optional<StateView> state_at(uint64_t height) const override { return base_.state_at(height); }
+  uint64_t oldest_kept_height() const override { return base_.oldest_kept_height(); }
 
  private:
   const chain::store::CommitStore& base_;
@@ -435,6 +437,7 @@ void AppHandler::check_tx(const ab::RequestCheckTx& req, ab::ResponseCheckTx& re
     out = app_.check_tx(req.tx());
   }
   res.set_code(out.code);
+  res.set_codespace(std::string(chain::codes::codespace_of(out.code)));
   res.set_log(safe_log(out.log));
   res.set_data(out.data);
   res.set_gas_used(out.gas_used);
@@ -451,17 +454,25 @@ void AppHandler::query(const ab::RequestQuery& req, ab::ResponseQuery& res) {
         params[k] = v.is_string() ? v.get<std::string>() : common::json_dump(v);
     }
   }
+  // CometBFT's abci_query?height=N arrives as RequestQuery.height; a "height" in the path wins.
+  if (req.height() < 0) {
+    res.set_code(chain::codes::kInvalidHeight);
+    res.set_log("height must not be negative");
+    return;
+  }
+  if (req.height() > 0) params.emplace("height", std::to_string(req.height()));
   common::Result<nlohmann::json> answer = nlohmann::json();
   uint64_t height = 0;
   {
     std::lock_guard lock(mu_);
     height = app_.info().height;
-    answer = app_.query(path, std::move(params));
+    answer = app_.query(path, std::move(params), &height);
   }
-  res.set_height(static_cast<int64_t>(height));
+  res.set_height(static_cast<int64_t>(height));  // the height of the state the answer comes from
   res.set_key(path);
   if (!answer) {
     res.set_code(answer.error().code);
+    res.set_codespace(std::string(chain::codes::codespace_of(answer.error().code)));
     res.set_log(safe_log(answer.error().message));
     return;
   }
@@ -543,6 +554,7 @@ std::optional<std::string> AppHandler::finalize_block(const ab::RequestFinalizeB
   for (const auto& r : result.tx_results) {
     auto* tr = res.add_tx_results();
     tr->set_code(r.code);
+    tr->set_codespace(std::string(chain::codes::codespace_of(r.code)));
     tr->set_data(r.data);
     tr->set_log(safe_log(r.log));
     tr->set_gas_used(r.gas_used);

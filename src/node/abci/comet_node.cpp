@@ -7,6 +7,7 @@
 
 #include "chain/types/codes.h"
 #include "common/bytes.h"
+#include "common/json_text.h"
 #include "node/abci/app_handler.h"
 #include "node/abci/server.h"
 #include "node/block_store.h"
@@ -14,9 +15,6 @@
 namespace node::abci {
 
 namespace {
-
-// Cosmos SDK's code for an internal error; used when CometBFT cannot be reached or answers nonsense.
-constexpr uint32_t kCodeInternal = 1;
 
 class ChainHooks final : public NodeHooks {
  public:
@@ -26,7 +24,9 @@ class ChainHooks final : public NodeHooks {
                            block.info.last_block_hash, block.info.proposer, block.hash};
     return block_aux_records(make_block_record(header, block.txs, block.result));
   }
-  void block_committed(const FinalizedBlock&, const chain::store::CommitInfo&) override { chain_.notify_committed(); }
+  void block_committed(const FinalizedBlock&, const chain::store::CommitInfo&) override {
+    chain_.notify_committed();
+  }
 
  private:
   ChainNode& chain_;
@@ -34,53 +34,13 @@ class ChainHooks final : public NodeHooks {
 
 }  // namespace
 
-SubmitResult submit_result_from_broadcast(const net::ClientResult& answer, const std::string& hash,
-                                          const std::string& comet_rpc) {
-  SubmitResult out;
-  out.hash = hash;
-  if (!answer.ok()) {
-    out.code = kCodeInternal;
-    out.log = "CometBFT RPC at " + comet_rpc + " did not answer broadcast_tx_sync: " + answer.error->message +
-              "; is cometbft running?";
-    return out;
-  }
-  auto body = nlohmann::json::parse(answer.response->body, nullptr, false);
-  if (body.is_object() && body.contains("result") && body["result"].is_object()) {
-    const auto& r = body["result"];
-    out.code = r.value("code", 0u);
-    out.log = r.value("log", std::string());
-    return out;
-  }
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const auto& e = body["error"];
-    std::string data = e.value("data", e.value("message", std::string("unknown error")));
-    if (data.find("already exists in cache") != std::string::npos) {
-      out.code = chain::codes::kTxInMempoolCache;
-      out.log = "tx already in mempool";
-    } else if (data.find("mempool is full") != std::string::npos) {
-      out.code = chain::codes::kMempoolFull;
-      out.log = data + "; retry after the next block";
-    } else if (data.find("too large") != std::string::npos) {
-      out.code = chain::codes::kTxTooLarge;
-      out.log = data;
-    } else {
-      out.code = kCodeInternal;
-      out.log = "CometBFT refused the tx: " + data;
-    }
-    return out;
-  }
-  out.code = kCodeInternal;
-  out.log = "CometBFT RPC at " + comet_rpc + " answered broadcast_tx_sync with HTTP " +
-            std::to_string(answer.response->status) + ": " + answer.response->body.substr(0, 200);
-  return out;
-}
-
 struct CometNode::Impl {
   Impl(ChainNode& c, CometOptions o)
       : chain(c),
         options(std::move(o)),
         hooks(c),
-        handler(c.app(), c.store(), c.app_mutex(), &hooks, AppHandlerOptions{c.genesis(), options.version, 1}) {}
+        handler(c.app(), c.store(), c.app_mutex(), &hooks,
+                AppHandlerOptions{c.genesis(), options.version, 1}) {}
 
   ChainNode& chain;
   CometOptions options;
@@ -94,7 +54,9 @@ struct CometNode::Impl {
 CometNode::CometNode(ChainNode& chain, CometOptions options)
     : impl_(std::make_unique<Impl>(chain, std::move(options))) {}
 
-CometNode::~CometNode() { stop(); }
+CometNode::~CometNode() {
+  stop();
+}
 
 void CometNode::start() {
   ServerOptions so;
@@ -115,7 +77,9 @@ void CometNode::stop() {
   if (impl_->server) impl_->server->stop();
 }
 
-std::string CometNode::abci_address() const { return impl_->server ? impl_->server->address() : ""; }
+std::string CometNode::abci_address() const {
+  return impl_->server ? impl_->server->address() : "";
+}
 
 std::string CometNode::failure() const {
   std::lock_guard lock(impl_->mu);
@@ -128,9 +92,9 @@ SubmitResult CometNode::submit_tx(const std::string& tx) const {
   // Stateless and cheap: refuse what the app would refuse anyway before paying for the round trip.
   const uint64_t max = impl_->chain.genesis().max_tx_bytes;
   if (tx.size() > max) {
-    return SubmitResult{chain::codes::kTxTooLarge,
-                        "tx too large: " + std::to_string(tx.size()) + " bytes, the limit is " + std::to_string(max),
-                        hash};
+    return SubmitResult{
+        chain::codes::kTxTooLarge,
+        "tx too large: " + std::to_string(tx.size()) + " bytes, the limit is " + std::to_string(max), hash};
   }
   nlohmann::json request{{"jsonrpc", "2.0"},
                          {"id", 1},
@@ -141,7 +105,7 @@ SubmitResult CometNode::submit_tx(const std::string& tx) const {
   net::ClientResult answer;
   // Retry only when the request never reached CometBFT (connection refused while it restarts).
   for (int attempt = 0; attempt < 3; ++attempt) {
-    answer = net::Client::post_json(url, request.dump(), o.broadcast_timeout);
+    answer = net::Client::post_json(url, common::json_dump(request), o.broadcast_timeout);
     if (answer.ok() || answer.error->message.find("refused") == std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
   }

@@ -1,5 +1,7 @@
 #include "node/cli/client.h"
 
+#include "node/cli/numbers.h"
+
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -26,7 +28,8 @@ void add_tx_options(CLI::App* cmd, TxOptions& opts) {
   cmd->add_option("--from", opts.from, "key name or address that signs (overrides a positional FROM)");
   cmd->add_option("--memo", opts.memo, "memo stored with the tx");
   cmd->add_flag("--no-wait", opts.no_wait, "return after CheckTx instead of waiting for the block");
-  cmd->add_flag("--generate-only", opts.generate_only, "print the signed tx (base64) instead of broadcasting it");
+  cmd->add_flag("--generate-only", opts.generate_only,
+                "print the signed tx (base64) instead of broadcasting it");
   cmd->add_option("--sequence", opts.sequence, "account sequence to sign with (default: ask the node)");
 }
 
@@ -48,8 +51,9 @@ common::Result<json> decode_answer(const net::ClientResult& r, const std::string
   if (!r.ok()) return common::make_error(1, "cannot reach the node (" + what + "): " + r.error->message);
   json body = json::parse(r.response->body, nullptr, false);
   if (r.response->status / 100 != 2) {
-    std::string msg = body.is_object() && body.contains("error") ? body["error"].value("message", r.response->body)
-                                                                  : r.response->body;
+    std::string msg = body.is_object() && body.contains("error")
+                          ? body["error"].value("message", r.response->body)
+                          : r.response->body;
     return common::make_error(static_cast<uint32_t>(r.response->status), msg);
   }
   if (body.is_discarded()) return common::make_error(1, "the node answered " + what + " with invalid JSON");
@@ -71,13 +75,15 @@ std::string resolve_address(const std::string& home, const std::string& name_or_
   Keyring keyring(Home{home}.keyring_file(), hrp);
   auto key = keyring.find(name_or_address);
   if (!key) {
-    throw std::runtime_error("\"" + name_or_address + "\" is neither a " + hrp + "1... address nor a key in " +
-                             Home{home}.keyring_file());
+    throw std::runtime_error("\"" + name_or_address + "\" is neither a " + hrp +
+                             "1... address nor a key in " + Home{home}.keyring_file());
   }
   return key->address;
 }
 
-void print_json(const json& j) { std::cout << j.dump(2) << std::endl; }
+void print_json(const json& j) {
+  std::cout << j.dump(2) << std::endl;
+}
 
 void get_and_print(const ClientOptions& opts, const std::string& path) {
   auto r = NodeClient(opts).get(path);
@@ -126,7 +132,11 @@ int sign_and_broadcast(const TxOptions& opts, const std::vector<common::tx::TxMe
       throw std::runtime_error("account " + address + " is unknown to the node (" + account.error().message +
                                "); it needs funds before it can sign");
     }
-    sequence = std::stoull((*account)["sequence"].get<std::string>());
+    const auto& field = (*account)["sequence"];
+    auto parsed = field.is_string() ? parse_u64(field.get<std::string>()) : std::nullopt;
+    if (!parsed)
+      throw std::runtime_error("the node answered account " + address + " without a valid sequence");
+    sequence = *parsed;
   }
   std::string tx = common::tx::build_signed_tx(messages, opts.memo, 0, key, sequence, chain_id);
   if (opts.generate_only) {

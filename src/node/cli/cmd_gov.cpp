@@ -7,6 +7,7 @@
 #include "chain/types/coins.h"
 #include "chain/x/gov/gov.h"
 #include "common/file_util.h"
+#include "common/json_text.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
 #include "node/cli/model_flags.h"
@@ -106,6 +107,9 @@ void register_gov(CommandTree& tree) {
     if (!text) throw std::runtime_error("cannot read " + *file);
     json j = json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw std::runtime_error(*file + " is not a JSON object");
+    if (auto e = common::unknown_key_error(j, {"title", "summary", "deposit", "messages"}, *file)) {
+      throw std::runtime_error(*e);
+    }
     ProposalOptions o = *file_opts;
     if (o.title.empty()) o.title = j.value("title", "");
     if (o.summary.empty()) o.summary = j.value("summary", "");

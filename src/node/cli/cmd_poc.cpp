@@ -1,5 +1,6 @@
 // inferenced tx inference submit-poc-batch|submit-poc-validation|submit-seed|update-epoch-params and
-// inferenced query inference epoch|epochs|epoch-params|epoch-group|poc-batches|poc-validations (docs/epochs.md).
+// inferenced query inference epoch|epochs|epoch-params|epoch-group|poc-batches|poc-validations
+// (docs/epochs.md).
 #include "chain/x/epochs/epochs.h"
 #include "chain/x/gov/authority.h"
 #include "chain/x/poc/poc.h"
@@ -7,35 +8,11 @@
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
 #include "node/cli/model_flags.h"
+#include "node/cli/numbers.h"
 
 namespace node::cli {
 
 namespace {
-
-// "1,2,5-9" -> {1, 2, 5, 6, 7, 8, 9} (ranges inclusive).
-std::vector<uint64_t> parse_nonces(const std::string& text) {
-  std::vector<uint64_t> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string::npos) j = text.size();
-    std::string item = text.substr(i, j - i);
-    size_t dash = item.find('-');
-    try {
-      if (dash == std::string::npos) {
-        out.push_back(std::stoull(item));
-      } else {
-        uint64_t a = std::stoull(item.substr(0, dash)), b = std::stoull(item.substr(dash + 1));
-        if (b < a || b - a >= chain::x::poc::kMaxNoncesPerBatch) throw std::invalid_argument("range");
-        for (uint64_t n = a; n <= b; ++n) out.push_back(n);
-      }
-    } catch (const std::exception&) {
-      throw std::runtime_error("--nonces: \"" + item + "\" is not a nonce or an inclusive range A-B");
-    }
-    i = j + 1;
-  }
-  return out;
-}
 
 struct BatchOptions : TxOptions {
   std::string node_id, batch_id, nonces, dist, creator;
@@ -52,7 +29,8 @@ struct SeedOptions : TxOptions {
 };
 
 void query_path(CLI::App* parent, const std::string& name, const std::string& help,
-                std::function<std::string(const std::vector<std::string>&)> path, size_t min_args, size_t max_args) {
+                std::function<std::string(const std::vector<std::string>&)> path, size_t min_args,
+                size_t max_args) {
   auto opts = std::make_shared<ClientOptions>();
   auto args = std::make_shared<std::vector<std::string>>();
   auto* cmd = parent->add_subcommand(name, help);
@@ -75,14 +53,17 @@ void register_poc(CommandTree& tree) {
   auto* tx_inf = subgroup(tree.tx, "inference", "inference module transactions");
 
   auto bo = std::make_shared<BatchOptions>();
-  auto* batch = tx_inf->add_subcommand("submit-poc-batch",
-                                       "submit a PoC batch of one of your MLNodes: submit-poc-batch NODE_ID BATCH_ID "
-                                       "--nonces 1,2,10-20 [--dist 0.1,0.2,...]");
+  auto* batch =
+      tx_inf->add_subcommand("submit-poc-batch",
+                             "submit a PoC batch of one of your MLNodes: submit-poc-batch NODE_ID BATCH_ID "
+                             "--nonces 1,2,10-20 [--dist 0.1,0.2,...]");
   batch->add_option("node_id", bo->node_id, "local id of your MLNode")->required();
   batch->add_option("batch_id", bo->batch_id, "batch id (new per batch)")->required();
-  batch->add_option("--nonces", bo->nonces, "nonces: comma-separated values and inclusive ranges A-B")->required();
+  batch->add_option("--nonces", bo->nonces, "nonces: comma-separated values and inclusive ranges A-B")
+      ->required();
   batch->add_option("--dist", bo->dist, "distances, comma-separated, one per nonce (default 0 for each)");
-  batch->add_option("--poc-start-height", bo->poc_start, "PoC start height of the epoch (default: the upcoming one)");
+  batch->add_option("--poc-start-height", bo->poc_start,
+                    "PoC start height of the epoch (default: the upcoming one)");
   batch->add_option("--creator", bo->creator, "creator address (default: the signer)");
   add_tx_options(batch, *bo);
   batch->callback([bo] {
@@ -91,7 +72,7 @@ void register_poc(CommandTree& tree) {
     msg.set_node_id(bo->node_id);
     msg.set_batch_id(bo->batch_id);
     msg.set_poc_stage_start_block_height(bo->poc_start);
-    for (auto n : parse_nonces(bo->nonces)) msg.add_nonces(n);
+    for (auto n : parse_nonce_list(bo->nonces, chain::x::poc::kMaxNoncesPerBatch)) msg.add_nonces(n);
     if (bo->dist.empty()) {
       for (int i = 0; i < msg.nonces_size(); ++i) msg.add_dist(0.0);
     } else {
@@ -103,17 +84,20 @@ void register_poc(CommandTree& tree) {
         i = j + 1;
       }
     }
-    std::exit(sign_and_broadcast(*bo, {{std::string(chain::x::poc::kMsgSubmitPocBatchUrl), msg.SerializeAsString()}}));
+    std::exit(sign_and_broadcast(
+        *bo, {{std::string(chain::x::poc::kMsgSubmitPocBatchUrl), msg.SerializeAsString()}}));
   });
 
   auto vo = std::make_shared<ValidationOptions>();
   auto* validation = tx_inf->add_subcommand(
-      "submit-poc-validation", "your verdict on a participant's PoC batches: submit-poc-validation PARTICIPANT [--fraud]");
+      "submit-poc-validation",
+      "your verdict on a participant's PoC batches: submit-poc-validation PARTICIPANT [--fraud]");
   validation->add_option("participant", vo->participant, "participant address or key name")->required();
   validation->add_flag("--fraud", vo->fraud, "fraud detected (default: the batches are valid)");
   validation->add_option("--n-invalid", vo->n_invalid, "invalid nonces in the sample");
   validation->add_option("--sample-size", vo->sample_size, "sampled nonces");
-  validation->add_option("--poc-start-height", vo->poc_start, "PoC start height (default: the upcoming epoch)");
+  validation->add_option("--poc-start-height", vo->poc_start,
+                         "PoC start height (default: the upcoming epoch)");
   validation->add_option("--creator", vo->creator, "creator address (default: the signer)");
   add_tx_options(validation, *vo);
   validation->callback([vo] {
@@ -124,11 +108,13 @@ void register_poc(CommandTree& tree) {
     msg.set_n_invalid(vo->n_invalid);
     msg.set_sample_size(vo->sample_size);
     msg.set_poc_stage_start_block_height(vo->poc_start);
-    std::exit(sign_and_broadcast(*vo, {{std::string(chain::x::poc::kMsgSubmitPocValidationUrl), msg.SerializeAsString()}}));
+    std::exit(sign_and_broadcast(
+        *vo, {{std::string(chain::x::poc::kMsgSubmitPocValidationUrl), msg.SerializeAsString()}}));
   });
 
   auto so = std::make_shared<SeedOptions>();
-  auto* seed = tx_inf->add_subcommand("submit-seed", "submit your seed for the upcoming epoch: submit-seed EPOCH SIGNATURE_HEX");
+  auto* seed = tx_inf->add_subcommand(
+      "submit-seed", "submit your seed for the upcoming epoch: submit-seed EPOCH SIGNATURE_HEX");
   seed->add_option("epoch", so->epoch, "upcoming epoch index")->required();
   seed->add_option("signature", so->signature_hex, "seed signature, hex")->required();
   add_tx_options(seed, *so);
@@ -139,25 +125,35 @@ void register_poc(CommandTree& tree) {
     msg.set_creator(resolve_address(so->home, so->from));
     msg.set_epoch_index(so->epoch);
     msg.set_signature(*sig);
-    std::exit(sign_and_broadcast(*so, {{std::string(chain::x::poc::kMsgSubmitSeedUrl), msg.SerializeAsString()}}));
+    std::exit(
+        sign_and_broadcast(*so, {{std::string(chain::x::poc::kMsgSubmitSeedUrl), msg.SerializeAsString()}}));
   });
 
   auto* q_inf = subgroup(tree.query, "inference", "inference module queries");
-  query_path(q_inf, "epoch", "current epoch, phase and stage heights", [](const auto&) { return std::string("/inference/epoch"); }, 0, 0);
-  query_path(q_inf, "epoch-params", "governance epoch params (apply from the next epoch)",
-             [](const auto&) { return std::string("/inference/epoch-params"); }, 0, 0);
-  query_path(q_inf, "epochs", "one epoch record: epochs INDEX", [](const auto& a) { return "/inference/epochs/" + a[0]; }, 1, 1);
-  query_path(q_inf, "epoch-group", "epoch group: epoch-group current|upcoming|EPOCH [MODEL_ID]",
-             [](const auto& a) { return "/inference/epoch-groups/" + a[0] + (a.size() > 1 ? "/" + a[1] : ""); }, 1, 2);
-  query_path(q_inf, "poc-batches", "PoC batches: poc-batches EPOCH [PARTICIPANT [NODE_ID]]",
-             [](const auto& a) {
-               std::string p = "/inference/poc-batches/" + a[0];
-               for (size_t i = 1; i < a.size(); ++i) p += "/" + a[i];
-               return p;
-             },
-             1, 3);
-  query_path(q_inf, "poc-validations", "PoC validations of an epoch: poc-validations EPOCH",
-             [](const auto& a) { return "/inference/poc-validations/" + a[0]; }, 1, 1);
+  query_path(
+      q_inf, "epoch", "current epoch, phase and stage heights",
+      [](const auto&) { return std::string("/inference/epoch"); }, 0, 0);
+  query_path(
+      q_inf, "epoch-params", "governance epoch params (apply from the next epoch)",
+      [](const auto&) { return std::string("/inference/epoch-params"); }, 0, 0);
+  query_path(
+      q_inf, "epochs", "one epoch record: epochs INDEX",
+      [](const auto& a) { return "/inference/epochs/" + a[0]; }, 1, 1);
+  query_path(
+      q_inf, "epoch-group", "epoch group: epoch-group current|upcoming|EPOCH [MODEL_ID]",
+      [](const auto& a) { return "/inference/epoch-groups/" + a[0] + (a.size() > 1 ? "/" + a[1] : ""); }, 1,
+      2);
+  query_path(
+      q_inf, "poc-batches", "PoC batches: poc-batches EPOCH [PARTICIPANT [NODE_ID]]",
+      [](const auto& a) {
+        std::string p = "/inference/poc-batches/" + a[0];
+        for (size_t i = 1; i < a.size(); ++i) p += "/" + a[i];
+        return p;
+      },
+      1, 3);
+  query_path(
+      q_inf, "poc-validations", "PoC validations of an epoch: poc-validations EPOCH",
+      [](const auto& a) { return "/inference/poc-validations/" + a[0]; }, 1, 1);
 }
 
 }  // namespace node::cli

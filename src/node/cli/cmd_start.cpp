@@ -12,6 +12,7 @@
 #include "node/chain_node.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
+#include "node/cli/numbers.h"
 #include "node/home.h"
 #include "node/rpc/rpc_server.h"
 #include "node/solo/producer.h"
@@ -26,19 +27,26 @@ struct StartOptions {
   std::string abci;  // CometBFT mode when set: ABCI listen address
   std::string comet_rpc = "http://127.0.0.1:26657";
   std::string log_level = "info";
+  uint64_t query_history_blocks = 100;
+  ChainNodeOptions chain;
+  unsigned max_event_subscribers = 32;
 };
 
 std::pair<std::string, uint16_t> split_host_port(const std::string& addr) {
   auto colon = addr.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("--rpc-addr must be HOST:PORT, got \"" + addr + "\"");
-  int port = std::stoi(addr.substr(colon + 1));
-  if (port < 0 || port > 65535) throw std::runtime_error("port out of range in \"" + addr + "\"");
-  return {addr.substr(0, colon), static_cast<uint16_t>(port)};
+  if (colon == std::string::npos)
+    throw std::runtime_error("--rpc-addr must be HOST:PORT, got \"" + addr + "\"");
+  auto port = parse_u64(addr.substr(colon + 1));
+  if (!port || *port > 65535)
+    throw std::runtime_error("--rpc-addr: the port in \"" + addr + "\" must be 0 to 65535");
+  return {addr.substr(0, colon), static_cast<uint16_t>(*port)};
 }
 
 chain::app::Genesis load_genesis(const Home& home) {
   auto text = common::read_file(home.genesis_file());
-  if (!text) throw std::runtime_error("no genesis at " + home.genesis_file() + "; run: inferenced init --home " + home.root);
+  if (!text)
+    throw std::runtime_error("no genesis at " + home.genesis_file() + "; run: inferenced init --home " +
+                             home.root);
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) throw std::runtime_error(home.genesis_file() + " is not valid JSON");
   auto g = chain::app::Genesis::from_json(j);
@@ -63,7 +71,8 @@ void run_start(const StartOptions& o) {
   Home home{o.home};
   auto genesis = load_genesis(home);
   std::filesystem::create_directories(home.state_dir());
-  ChainNode chain(std::make_unique<chain::store::RocksDbStore>(home.state_dir()), genesis);
+  ChainNode chain(std::make_unique<chain::store::RocksDbStore>(home.state_dir(), o.query_history_blocks),
+                  genesis, o.chain);
   spdlog::info("chain {} at height {}", genesis.chain_id, chain.height());
 
   auto [host, port] = split_host_port(o.rpc_addr);
@@ -74,7 +83,12 @@ void run_start(const StartOptions& o) {
   }
   rpc::SubmitFn submit = [&chain](const std::string& tx) { return chain.submit_tx(tx); };
   if (comet) submit = [&comet](const std::string& tx) { return comet->submit_tx(tx); };
-  rpc::RpcServer rpc(chain, submit, rpc::RpcOptions{host, port, 8, comet ? "cometbft" : "solo"});
+  rpc::RpcOptions rpc_options;
+  rpc_options.address = host;
+  rpc_options.port = port;
+  rpc_options.mode = comet ? "cometbft" : "solo";
+  rpc_options.max_event_subscribers = o.max_event_subscribers;
+  rpc::RpcServer rpc(chain, submit, rpc_options);
   rpc.start();
   std::unique_ptr<solo::Producer> producer;
   if (comet) {
@@ -83,7 +97,8 @@ void run_start(const StartOptions& o) {
   } else {
     producer = std::make_unique<solo::Producer>(chain, std::chrono::milliseconds(o.block_time_ms));
     producer->start();
-    spdlog::info("RPC listening on http://{}:{} (solo mode, one block every {} ms)", host, rpc.port(), o.block_time_ms);
+    spdlog::info("RPC listening on http://{}:{} (solo mode, one block every {} ms)", host, rpc.port(),
+                 o.block_time_ms);
   }
 
   std::string failure;
@@ -101,7 +116,8 @@ void run_start(const StartOptions& o) {
   if (comet) comet->stop();
   chain.shutdown();
   rpc.stop();
-  if (!failure.empty() && comet) throw std::runtime_error("stopped because the ABCI connection failed: " + failure);
+  if (!failure.empty() && comet)
+    throw std::runtime_error("stopped because the ABCI connection failed: " + failure);
   if (!failure.empty()) throw std::runtime_error("stopped because block production failed: " + failure);
   spdlog::info("stopped cleanly at height {}", chain.height());
 }
@@ -109,16 +125,48 @@ void run_start(const StartOptions& o) {
 
 void register_start(CommandTree& tree) {
   auto opts = std::make_shared<StartOptions>();
-  auto* start = tree.root->add_subcommand("start", "run the node: RPC plus the embedded single-validator producer");
+  auto* start =
+      tree.root->add_subcommand("start", "run the node: RPC plus the embedded single-validator producer");
   start->add_option("--home", opts->home, "home directory")->default_val(default_home());
   start->add_option("--rpc-addr", opts->rpc_addr, "HOST:PORT of the HTTP RPC")->default_val(opts->rpc_addr);
-  start->add_option("--block-time-ms", opts->block_time_ms, "solo mode: milliseconds between blocks")->default_val(1000);
-  start->add_option("--abci", opts->abci,
-                    "CometBFT mode: serve ABCI on tcp://HOST:PORT or unix:///PATH (CometBFT's proxy_app) instead of "
-                    "producing blocks");
+  start->add_option("--block-time-ms", opts->block_time_ms, "solo mode: milliseconds between blocks")
+      ->default_val(1000);
+  start->add_option(
+      "--abci", opts->abci,
+      "CometBFT mode: serve ABCI on tcp://HOST:PORT or unix:///PATH (CometBFT's proxy_app) instead of "
+      "producing blocks");
   start->add_option("--comet-rpc", opts->comet_rpc, "CometBFT mode: CometBFT's RPC, where POST /txs forwards")
       ->default_val(opts->comet_rpc);
   start->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error")->default_val("info");
+  start
+      ->add_option(
+          "--query-history-blocks", opts->query_history_blocks,
+          "queries with ?height=N answer from the state of the last N blocks (kept in memory since the "
+          "node started); older heights get 400 naming the heights kept. 0: the latest state only")
+      ->default_val(opts->query_history_blocks)
+      ->check(CLI::Range(uint64_t{0}, uint64_t{100000}));
+  start
+      ->add_option("--max-event-subscribers", opts->max_event_subscribers,
+                   "GET /events/blocks streams served at once; one more gets 503 with Retry-After")
+      ->default_val(opts->max_event_subscribers)
+      ->check(CLI::Range(1u, 4096u));
+  start
+      ->add_option(
+          "--block-max-bytes", opts->chain.block_max_bytes,
+          "solo mode: at most this many bytes of txs per block (at least the genesis max_tx_bytes; under "
+          "CometBFT its consensus param block.max_bytes applies)")
+      ->default_val(opts->chain.block_max_bytes)
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  start
+      ->add_option("--mempool-max-txs-per-sender", opts->chain.per_sender.max_txs_per_sender,
+                   "txs one sender may have waiting for a block; more get code 20 (mempool full)")
+      ->default_val(opts->chain.per_sender.max_txs_per_sender)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
+  start
+      ->add_option("--mempool-max-bytes-per-sender", opts->chain.per_sender.max_bytes_per_sender,
+                   "bytes of txs one sender may have waiting for a block; more get code 20 (mempool full)")
+      ->default_val(opts->chain.per_sender.max_bytes_per_sender)
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 34));
   start->callback([opts] { run_start(*opts); });
 }
 

@@ -1,6 +1,8 @@
 // The node's HTTP API: status, blocks, tx submission and lookup, app queries and the block event stream.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +20,13 @@ struct RpcOptions {
   uint16_t port = 1317;
   unsigned threads = 8;
   std::string mode = "solo";  // shown in /status
+  // GET /events/blocks streams open at once; one more gets 503 (each holds a handler thread while it runs).
+  unsigned max_event_subscribers = 32;
+  // A stream without a new block sends an SSE comment this often. Must stay below the read timeout of the
+  // clients (dapi's block follower reconnects after 1000 ms of silence: src/api/chain/block_follower.h).
+  std::chrono::milliseconds keepalive_interval{400};
+  // How soon a stream notices that its client left while no block comes (its thread is then released).
+  std::chrono::milliseconds disconnect_poll{100};
 };
 
 class RpcServer {
@@ -27,6 +36,8 @@ class RpcServer {
   void start();
   void stop();
   uint16_t port() const;
+  // /events/blocks streams running now (also in /status as "event_subscribers").
+  unsigned event_subscribers() const { return subscribers_.load(); }
 
  private:
   net::Router routes();
@@ -34,6 +45,7 @@ class RpcServer {
   SubmitFn submit_;
   RpcOptions options_;
   std::unique_ptr<net::Server> server_;
+  std::atomic<unsigned> subscribers_{0};
 };
 
 }  // namespace node::rpc

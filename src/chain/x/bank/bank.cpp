@@ -4,6 +4,8 @@
 
 #include "chain/x/auth/auth.h"
 #include "common/bytes.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::bank {
 
@@ -68,7 +70,7 @@ uint64_t supply(const store::KvReader& state, std::string_view denom) { return r
 common::Status send(app::Context& ctx, const types::Address& from, const types::Address& to, const types::Coin& coin) {
   TRY_STATUS(sub_balance(ctx, from, coin));
   TRY_STATUS(add_balance(ctx, to, coin));
-  ctx.emit(types::Event{"transfer",
+  ctx.emit(types::Event{common::events::kTransfer,
                         {{"sender", types::to_bech32(ctx.hrp(), from)},
                          {"recipient", types::to_bech32(ctx.hrp(), to)},
                          {"amount", types::format_coin(coin)}}});
@@ -80,14 +82,14 @@ common::Status mint(app::Context& ctx, const types::Address& to, const types::Co
   if (!next_supply) return common::make_error(codes::kInvalidCoins, "supply overflow minting " + types::format_coin(coin));
   TRY_STATUS(add_balance(ctx, to, coin));
   write_u64(ctx.store(), keys::supply(coin.denom), *next_supply);
-  ctx.emit(types::Event{"mint", {{"recipient", types::to_bech32(ctx.hrp(), to)}, {"amount", types::format_coin(coin)}}});
+  ctx.emit(types::Event{common::events::kMint, {{"recipient", types::to_bech32(ctx.hrp(), to)}, {"amount", types::format_coin(coin)}}});
   return {};
 }
 
 common::Status burn(app::Context& ctx, const types::Address& from, const types::Coin& coin) {
   TRY_STATUS(sub_balance(ctx, from, coin));
   write_u64(ctx.store(), keys::supply(coin.denom), supply(ctx.store(), coin.denom) - coin.amount);
-  ctx.emit(types::Event{"burn", {{"burner", types::to_bech32(ctx.hrp(), from)}, {"amount", types::format_coin(coin)}}});
+  ctx.emit(types::Event{common::events::kBurn, {{"burner", types::to_bech32(ctx.hrp(), from)}, {"amount", types::format_coin(coin)}}});
   return {};
 }
 
@@ -110,11 +112,20 @@ common::Result<std::vector<types::Coin>> coins_from_proto(
 common::Status BankModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   if (!app_state.contains("bank")) return {};
   const auto& bank = app_state.at("bank");
+  if (auto e = common::unknown_key_error(bank, {"balances"}, "app_state.bank")) {
+    return common::make_error(codes::kInvalidRequest, *e);
+  }
   if (!bank.contains("balances")) return {};
   for (const auto& entry : bank.at("balances")) {
+    if (auto e = common::unknown_key_error(entry, {"address", "coins"}, "app_state.bank.balances[]")) {
+      return common::make_error(codes::kInvalidRequest, *e);
+    }
     auto address = types::parse_address(ctx.hrp(), entry.at("address").get<std::string>());
     if (!address) return address.error();
     for (const auto& c : entry.at("coins")) {
+      if (auto e = common::unknown_key_error(c, {"denom", "amount"}, "app_state.bank.balances[].coins[]")) {
+        return common::make_error(codes::kInvalidRequest, *e);
+      }
       auto coin = types::parse_coin(c.at("amount").get<std::string>() + c.at("denom").get<std::string>());
       if (!coin) return coin.error();
       TRY_STATUS(mint(ctx, *address, *coin));

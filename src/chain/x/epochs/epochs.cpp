@@ -12,6 +12,8 @@
 #include "chain/x/record.h"
 #include "chain/x/weights/weights.h"
 #include "common/bytes.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::epochs {
 
@@ -114,12 +116,12 @@ void form_next_epoch(app::Context& ctx, Epoch& u, uint64_t current) {
   u.set_carried_over(carried_over);
   set_epoch(ctx.store(), u);
   for (const auto& r : result.rejected) {
-    ctx.emit(types::Event{"poc_participant_rejected",
+    ctx.emit(types::Event{common::events::kPocParticipantRejected,
                           {{"epoch_index", std::to_string(u.index())},
                            {"participant", types::to_bech32(ctx.hrp(), r.participant)},
                            {"reason", r.reason}}});
   }
-  ctx.emit(types::Event{"next_epoch_formed",
+  ctx.emit(types::Event{common::events::kNextEpochFormed,
                         {{"epoch_index", std::to_string(u.index())},
                          {"members", std::to_string(formed.parent.data.member_count())},
                          {"total_weight", std::to_string(formed.parent.data.total_weight())},
@@ -136,7 +138,7 @@ void switch_epoch(app::Context& ctx, Epoch& u, std::vector<app::ValidatorUpdate>
   size_t changed = 0;
   if (next.empty()) {
     // Never leave consensus without validators: keep the old set.
-    ctx.emit(types::Event{"validator_set_kept",
+    ctx.emit(types::Event{common::events::kValidatorSetKept,
                           {{"epoch_index", std::to_string(u.index())},
                            {"reason", "no member of the new epoch has a validator key and weight"}}});
   } else {
@@ -145,7 +147,7 @@ void switch_epoch(app::Context& ctx, Epoch& u, std::vector<app::ValidatorUpdate>
     validator_updates.insert(validator_updates.end(), updates.begin(), updates.end());
   }
   ctx.emit(types::Event{
-      "epoch_switched",
+      common::events::kEpochSwitched,
       {{"epoch_index", std::to_string(u.index())}, {"validator_updates", std::to_string(changed)}}});
 }
 
@@ -363,6 +365,9 @@ std::map<std::string, int64_t> get_validator_set(const store::KvReader& state) {
 
 common::Status EpochsModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   EpochParams p = default_params("localnet");
+  if (app_state.contains("epochs")) {
+    if (auto e = common::unknown_key_error(app_state.at("epochs"), {"params"}, "app_state.epochs")) return invalid(*e);
+  }
   if (app_state.contains("epochs") && app_state.at("epochs").contains("params")) {
     auto parsed = params_from_json(app_state.at("epochs").at("params"));
     if (!parsed) return invalid("genesis epochs: " + parsed.error().message);
@@ -407,7 +412,7 @@ void EpochsModule::register_messages(app::MsgRouter& router) {
       },
       [](app::Context& ctx, const MsgUpdateEpochParams& msg, const types::Address&) -> common::Status {
         set_params(ctx.store(), msg.params());
-        ctx.emit(types::Event{"epoch_params_updated", {{"params", params_to_json(msg.params()).dump()}}});
+        ctx.emit(types::Event{common::events::kEpochParamsUpdated, {{"params", params_to_json(msg.params()).dump()}}});
         return {};
       });
 }
@@ -489,7 +494,7 @@ void EpochsModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpdate
     *next.mutable_params() = get_params(ctx.reader());
     set_epoch(ctx.store(), next);
     auto s = stages_of(next);
-    ctx.emit(types::Event{"poc_started",
+    ctx.emit(types::Event{common::events::kPocStarted,
                           {{"epoch_index", std::to_string(next.index())},
                            {"poc_start", std::to_string(s.poc_start)},
                            {"poc_exchange_end", std::to_string(s.poc_exchange_end)},
@@ -502,7 +507,7 @@ void EpochsModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpdate
   if (u->formed() && !u->ready() && h >= s.model_loading_start) {
     u->set_ready(true);
     set_epoch(ctx.store(), *u);
-    ctx.emit(types::Event{"next_epoch_ready",
+    ctx.emit(types::Event{common::events::kNextEpochReady,
                           {{"epoch_index", std::to_string(u->index())},
                            {"set_new_validators", std::to_string(s.set_new_validators)}}});
   }

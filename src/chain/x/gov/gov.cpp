@@ -10,6 +10,8 @@
 #include "chain/x/groups/groups.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::gov {
 
@@ -361,6 +363,9 @@ nlohmann::json proposal_to_json(const Proposal& p, const std::string& hrp) {
 
 common::Status GovModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   Params params = default_params();
+  if (app_state.contains("gov")) {
+    if (auto e = common::unknown_key_error(app_state.at("gov"), {"params"}, "app_state.gov")) return invalid(*e);
+  }
   if (app_state.contains("gov") && app_state.at("gov").contains("params")) {
     auto parsed = params_from_json(app_state.at("gov").at("params"));
     if (!parsed) return invalid("genesis gov: " + parsed.error().message);
@@ -472,7 +477,7 @@ void GovModule::register_messages(app::MsgRouter& router) {
         st.set(keys::active(p.voting_end_height(), id), "");
         std::string types_list;
         for (const auto& m : msg.messages()) types_list += (types_list.empty() ? "" : ",") + m.type_url();
-        ctx.emit(types::Event{"submit_proposal",
+        ctx.emit(types::Event{common::events::kSubmitProposal,
                               {{"proposal_id", std::to_string(id)},
                                {"proposer", msg.proposer()},
                                {"messages", types_list},
@@ -515,7 +520,7 @@ void GovModule::register_messages(app::MsgRouter& router) {
                   "(genesis validators until the first epoch) vote");
         }
         ctx.store().set(keys::vote(p->id(), signer), std::string(1, static_cast<char>(msg.option())));
-        ctx.emit(types::Event{"proposal_vote",
+        ctx.emit(types::Event{common::events::kProposalVote,
                               {{"proposal_id", std::to_string(p->id())},
                                {"voter", msg.voter()},
                                {"option", option_name(msg.option())},
@@ -532,7 +537,7 @@ void GovModule::register_messages(app::MsgRouter& router) {
       },
       [](app::Context& ctx, const MsgUpdateParams& msg, const types::Address&) -> common::Status {
         set_params(ctx.store(), msg.params());
-        ctx.emit(types::Event{"gov_params_updated", {{"params", params_to_json(msg.params()).dump()}}});
+        ctx.emit(types::Event{common::events::kGovParamsUpdated, {{"params", params_to_json(msg.params()).dump()}}});
         return {};
       });
 }
@@ -564,7 +569,7 @@ void GovModule::finish_proposal(app::Context& ctx, Proposal& p) {
   TallyDecision decision = decide(params, counts, total);
   *p.mutable_final_tally() = to_tally_result(counts, total);
   std::string id = std::to_string(p.id());
-  ctx.emit(types::Event{"proposal_tally",
+  ctx.emit(types::Event{common::events::kProposalTally,
                         {{"proposal_id", id},
                          {"result", decision == TallyDecision::kPassed ? "passed" : "rejected"},
                          {"reason", describe(decision, params, counts, total)},
@@ -645,7 +650,7 @@ void GovModule::finish_proposal(app::Context& ctx, Proposal& p) {
       "proposal_deposit",
       {{"proposal_id", id}, {"action", burn ? "burned" : "refunded"}, {"amount", coins_text(p.deposit())}}});
   if (!shortfall.empty()) {
-    ctx.emit(types::Event{"proposal_deposit_shortfall",
+    ctx.emit(types::Event{common::events::kProposalDepositShortfall,
                           {{"proposal_id", id},
                            {"missing", shortfall},
                            {"reason", "the gov account holds less than the escrowed deposit"}}});

@@ -18,6 +18,7 @@
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "common/requester_signature.h"
+#include "common/events.h"
 
 namespace chain::x::infer {
 
@@ -242,7 +243,7 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   if (!replay.empty()) ctx.store().set(replay, inf.id());
   ctx.store().set(keys::expiry(inf.expiry_height(), inf.id()), "");
   add_to_counter(ctx.store(), inf.model(), ctx.height(), 0, 0, 1);
-  ctx.emit(types::Event{"inference_started",
+  ctx.emit(types::Event{common::events::kInferenceStarted,
                         {{"inference_id", inf.id()},
                          {"model", inf.model()},
                          {"executor", msg.executor()},
@@ -321,7 +322,7 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
     if (slot && slot->model_id() == inf->model()) slot_tokens = static_cast<uint64_t>(tokens);
   }
   add_to_counter(ctx.store(), inf->model(), ctx.height(), static_cast<uint64_t>(tokens), 1, 0, slot_tokens);
-  ctx.emit(types::Event{"inference_finished",
+  ctx.emit(types::Event{common::events::kInferenceFinished,
                         {{"inference_id", inf->id()},
                          {"model", inf->model()},
                          {"tokens", std::to_string(static_cast<uint64_t>(tokens))},
@@ -614,7 +615,7 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
     inf->set_finish_height(ctx.height());
     put_record(ctx.store(), *inf);
     ctx.store().set(keys::done(inf->epoch_index(), id), "");
-    ctx.emit(types::Event{"inference_expired",
+    ctx.emit(types::Event{common::events::kInferenceExpired,
                           {{"inference_id", id},
                            {"model", inf->model()},
                            {"refund", std::to_string(inf->escrow())},

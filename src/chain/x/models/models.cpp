@@ -6,6 +6,8 @@
 #include "chain/types/codes.h"
 #include "chain/x/gov/authority.h"
 #include "chain/x/record.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::models {
 
@@ -377,6 +379,7 @@ bool remove_model(store::KvStore& state, std::string_view id) {
 common::Status ModelsModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   if (!app_state.contains("models")) return {};
   const auto& section = app_state.at("models");
+  if (auto e = common::unknown_key_error(section, {"models"}, "app_state.models")) return invalid(*e);
   if (!section.contains("models")) return {};
   std::set<std::string> seen;
   for (const auto& entry : section.at("models")) {
@@ -415,7 +418,7 @@ void ModelsModule::register_messages(app::MsgRouter& router) {
       [](app::Context& ctx, const MsgRegisterModel& msg, const types::Address&) -> common::Status {
         bool existed = is_valid_governance_model(ctx.reader(), msg.model().id());
         set_model(ctx.store(), msg.model());
-        ctx.emit(types::Event{"model_registered",
+        ctx.emit(types::Event{common::events::kModelRegistered,
                               {{"id", msg.model().id()},
                                {"proposed_by", msg.model().proposed_by()},
                                {"action", existed ? "updated" : "created"}}});
@@ -432,7 +435,7 @@ void ModelsModule::register_messages(app::MsgRouter& router) {
           return common::make_error(codes::kNotFound,
                                     "MsgRemoveModel: model " + in_quotes(msg.id()) + " is not registered");
         }
-        ctx.emit(types::Event{"model_removed", {{"id", msg.id()}}});
+        ctx.emit(types::Event{common::events::kModelRemoved, {{"id", msg.id()}}});
         return {};
       });
 }

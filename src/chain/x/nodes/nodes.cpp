@@ -8,6 +8,8 @@
 #include "chain/x/record.h"
 #include "common/bytes.h"
 #include "common/participant_key.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::nodes {
 
@@ -145,7 +147,7 @@ common::Status register_participant(app::Context& ctx, const types::Address& sig
   p.set_validator_public_key(msg.validator_public_key());
   set_participant(st, p);
   st.set(keys::validator_key(p.validator_public_key()), signer);
-  ctx.emit(types::Event{"participant_registered",
+  ctx.emit(types::Event{common::events::kParticipantRegistered,
                         {{"participant", types::to_bech32(ctx.hrp(), signer)},
                          {"url", msg.url()},
                          {"action", existing ? "updated" : "created"}}});
@@ -414,7 +416,7 @@ common::Status apply_hardware_diff(app::Context& ctx, const types::Address& part
     changed_ids += (changed_ids.empty() ? "" : ",") + node.local_id();
   }
   if (owner.nodes_added() != added_before) set_participant(st, owner);
-  ctx.emit(types::Event{"hardware_diff",
+  ctx.emit(types::Event{common::events::kHardwareDiff,
                         {{"participant", who}, {"new_or_modified", changed_ids}, {"removed", removed_ids}}});
   return {};
 }
@@ -529,7 +531,14 @@ common::Result<MsgSubmitHardwareDiff> hardware_diff_from_json(const nlohmann::js
 common::Status NodesModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   if (!app_state.contains("nodes")) return {};
   const auto& section = app_state.at("nodes");
+  if (auto e = common::unknown_key_error(section, {"participants", "hardware_nodes"}, "app_state.nodes")) {
+    return invalid(*e);
+  }
   for (const auto& p : section.value("participants", nlohmann::json::array())) {
+    if (auto e = common::unknown_key_error(p, {"address", "url", "validator_public_key"},
+                                           "app_state.nodes.participants[]")) {
+      return invalid(*e);
+    }
     MsgSubmitNewParticipant msg;
     msg.set_creator(p.at("address").get<std::string>());
     msg.set_url(p.at("url").get<std::string>());
@@ -546,6 +555,9 @@ common::Status NodesModule::init_genesis(app::Context& ctx, const nlohmann::json
     }
   }
   for (const auto& entry : section.value("hardware_nodes", nlohmann::json::array())) {
+    if (auto e = common::unknown_key_error(entry, {"participant", "nodes"}, "app_state.nodes.hardware_nodes[]")) {
+      return invalid(*e);
+    }
     std::string who = entry.at("participant").get<std::string>();
     auto address = types::parse_address(ctx.hrp(), who);
     if (!address) return invalid("genesis hardware_nodes: " + address.error().message);

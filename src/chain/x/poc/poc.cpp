@@ -14,6 +14,7 @@
 #include "chain/x/schedule/schedule.h"
 #include "chain/x/weights/weights.h"
 #include "common/bytes.h"
+#include "common/events.h"
 
 namespace chain::x::poc {
 
@@ -213,7 +214,7 @@ common::Status submit_batch(app::Context& ctx, const MsgSubmitPocBatch& msg, con
   b.set_poc_start_height(up->epoch.poc_start_height());
   b.set_received_at_height(ctx.height());
   ctx.store().set(key, b.SerializeAsString());
-  ctx.emit(types::Event{"poc_batch",
+  ctx.emit(types::Event{common::events::kPocBatch,
                         {{"participant", msg.creator()},
                          {"node_id", msg.node_id()},
                          {"batch_id", msg.batch_id()},
@@ -273,7 +274,7 @@ common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation
   v.set_sample_size(msg.sample_size());
   v.set_validated_at_height(ctx.height());
   ctx.store().set(keys::validation(epoch, participant, signer), v.SerializeAsString());
-  ctx.emit(types::Event{"poc_validation",
+  ctx.emit(types::Event{common::events::kPocValidation,
                         {{"validator", msg.creator()},
                          {"participant", msg.participant_address()},
                          {"epoch_index", std::to_string(epoch)},
@@ -319,7 +320,7 @@ common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const ty
   s.set_height(ctx.height());
   ctx.store().set(key, s.SerializeAsString());
   ctx.emit(types::Event{
-      "poc_seed", {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
+      common::events::kPocSeed, {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
   return {};
 }
 

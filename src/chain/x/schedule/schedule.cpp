@@ -15,6 +15,8 @@
 #include "chain/x/nodes/nodes.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
+#include "common/events.h"
+#include "common/json_text.h"
 
 namespace chain::x::schedule {
 
@@ -84,7 +86,7 @@ void record_real_throughput(app::Context& ctx, const epochs::Epoch& upcoming) {
     auto g = groups::get_group(ctx.reader(), e, model);
     uint64_t expected = vector_entry(g->expected_throughput_vector(), kPocSlot);
     ctx.emit(
-        types::Event{"throughput_recorded",
+        types::Event{common::events::kThroughputRecorded,
                      {{"epoch_index", std::to_string(e)},
                       {"model_id", model},
                       {"timeslot", "POC_SLOT"},
@@ -310,7 +312,7 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
     slot.set_throughput(s.throughput);
     slot.set_selected_height(ctx.height());
     ctx.store().set(keys::slot(e, s.participant, s.node_id), slot.SerializeAsString());
-    ctx.emit(types::Event{"poc_slot_selected",
+    ctx.emit(types::Event{common::events::kPocSlotSelected,
                           {{"epoch_index", std::to_string(e)},
                            {"model_id", s.model_id},
                            {"participant", types::to_bech32(ctx.hrp(), s.participant)},
@@ -326,7 +328,7 @@ SelectionResult run_pre_poc_selection(app::Context& ctx) {
         measure_model_throughput_for_blocks(st, o.model_id, g->effective_block_height(), ctx.height());
     set_expected_throughput(ctx.store(), e, o.model_id, kPocSlot, o.expected);
     set_real_throughput(ctx.store(), e, o.model_id, kPrePocSlot, real_pre);
-    ctx.emit(types::Event{"throughput_expected",
+    ctx.emit(types::Event{common::events::kThroughputExpected,
                           {{"epoch_index", std::to_string(e)},
                            {"model_id", o.model_id},
                            {"from", std::to_string(from)},
@@ -377,8 +379,16 @@ std::vector<PocSlot> preserved_nodes(const store::KvReader& state, uint64_t epoc
 
 common::Status ScheduleModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   ScheduleParams p = default_params();
+  if (app_state.contains("schedule")) {
+    // Unknown keys are errors, not silently kept defaults (issue 13 fault 11).
+    if (auto e = common::unknown_key_error(app_state.at("schedule"), {"params"}, "app_state.schedule")) return invalid(*e);
+  }
   if (app_state.contains("schedule") && app_state.at("schedule").contains("params")) {
     const auto& j = app_state.at("schedule").at("params");
+    if (!j.is_object()) return invalid("app_state.schedule.params must be an object");
+    if (auto e = common::unknown_key_error(j, params_to_json(default_params()), "app_state.schedule.params")) {
+      return invalid(*e);
+    }
     if (j.contains("inference_expiration_blocks"))
       p.set_inference_expiration_blocks(j.at("inference_expiration_blocks").get<uint64_t>());
     if (j.contains("scale_preserved_weight_by_throughput")) {
@@ -409,7 +419,7 @@ void ScheduleModule::register_messages(app::MsgRouter& router) {
       },
       [](app::Context& ctx, const MsgUpdateScheduleParams& msg, const types::Address&) -> common::Status {
         set_params(ctx.store(), msg.params());
-        ctx.emit(types::Event{"schedule_params_updated", {{"params", params_to_json(msg.params()).dump()}}});
+        ctx.emit(types::Event{common::events::kScheduleParamsUpdated, {{"params", params_to_json(msg.params()).dump()}}});
         return {};
       });
 }

@@ -10,6 +10,7 @@
 #include "chain/x/epochs/epochs.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
+#include "common/events.h"
 
 namespace chain::x::settle {
 
@@ -273,7 +274,7 @@ bool settle_epoch(app::Context& ctx, uint64_t epoch_index) {
   std::string denom(types::kBaseDenom);
   auto fail = [&](const std::string& why) {
     ctx.emit(
-        types::Event{"settlement_failed", {{"epoch_index", std::to_string(epoch_index)}, {"error", why}}});
+        types::Event{common::events::kSettlementFailed, {{"epoch_index", std::to_string(epoch_index)}, {"error", why}}});
     return false;
   };
   uint32_t covering = 0;
@@ -309,7 +310,7 @@ bool settle_epoch(app::Context& ctx, uint64_t epoch_index) {
   branch.set(keys::epoch(epoch_index), s.SerializeAsString());
   branch.write_to(ctx.store());
   for (auto& e : events) ctx.emit(std::move(e));
-  ctx.emit(types::Event{"epoch_settled",
+  ctx.emit(types::Event{common::events::kEpochSettled,
                         {{"epoch_index", std::to_string(epoch_index)},
                          {"subsidy", std::to_string(subsidy)},
                          {"paid", std::to_string(amounts.paid)},

@@ -6,6 +6,7 @@
 #include "chain/x/gov/authority.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
+#include "common/events.h"
 
 namespace chain::x::upgrade {
 
@@ -144,13 +145,13 @@ void apply_partial_upgrade_at(app::Context& ctx) {
   u.set_applied(true);
   u.set_previous_mlnode_version(old_version);
   set_partial_upgrade(ctx.store(), u);
-  ctx.emit(types::Event{"partial_upgrade_applied",
+  ctx.emit(types::Event{common::events::kPartialUpgradeApplied,
                         {{"height", height},
                          {"node_version", u.node_version()},
                          {"api_binaries_json", u.api_binaries_json()}}});
   if (!u.node_version().empty() && u.node_version() != old_version) {
     set_current_mlnode_version(ctx.store(), u.node_version());
-    ctx.emit(types::Event{"mlnode_version_changed",
+    ctx.emit(types::Event{common::events::kMLNodeVersionChanged,
                           {{"old", old_version}, {"new", u.node_version()}, {"height", height}}});
   }
 }
@@ -239,7 +240,7 @@ void UpgradeModule::register_messages(app::MsgRouter& router) {
         u.set_api_binaries_json(msg.api_binaries_json());
         u.set_proposed_height(ctx.height());
         set_partial_upgrade(ctx.store(), u);
-        ctx.emit(types::Event{"partial_upgrade_created",
+        ctx.emit(types::Event{common::events::kPartialUpgradeCreated,
                               {{"height", std::to_string(u.height())},
                                {"node_version", u.node_version()},
                                {"api_binaries_json", u.api_binaries_json()},

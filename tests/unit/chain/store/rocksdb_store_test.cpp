@@ -10,8 +10,9 @@ using namespace chain::store;
 
 namespace {
 std::string temp_dir() {
-  auto p = std::filesystem::temp_directory_path() / ("rocks-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  auto p = std::filesystem::temp_directory_path() /
+           ("rocks-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(p);
   return p.string();
 }
@@ -78,6 +79,47 @@ TEST(RocksDbStore, SecondOpenOfSameDirectoryFailsClearly) {
     FAIL() << "expected a lock error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(dir), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RocksDbStore, StateAtAnswersKeptHeightsExactlyAndRefusesTheRest) {
+  std::string dir = temp_dir();
+  {
+    RocksDbStore db(dir, /*history=*/2);
+    for (uint64_t h = 1; h <= 5; ++h)
+      db.commit({{"k", "v" + std::to_string(h)}}, {h, std::string(32, 'a')}, {});
+    // Heights 3, 4 and 5 (the latest and the two before it); each view sees exactly its own height's value.
+    EXPECT_EQ(db.oldest_kept_height(), 3u);
+    for (uint64_t h = 3; h <= 5; ++h) {
+      auto view = db.state_at(h);
+      ASSERT_TRUE(view) << h;
+      EXPECT_EQ(view->height, h);
+      EXPECT_EQ(*view->reader->get("k"), "v" + std::to_string(h));
+    }
+    EXPECT_FALSE(db.state_at(2));  // pruned: never another height instead
+    EXPECT_FALSE(db.state_at(6));  // not committed yet
+    auto latest = db.state_at(0);
+    ASSERT_TRUE(latest);
+    EXPECT_EQ(latest->height, 5u);
+    // A view held by a query outlives its eviction from the history.
+    auto held = db.state_at(3);
+    db.commit({{"k", "v6"}}, {6, std::string(32, 'a')}, {});
+    EXPECT_FALSE(db.state_at(3));
+    EXPECT_EQ(*held->reader->get("k"), "v3");
+  }
+  {
+    // After a restart the history starts again at the height the store opened with.
+    RocksDbStore reopened(dir, 2);
+    EXPECT_EQ(reopened.oldest_kept_height(), 6u);
+    EXPECT_FALSE(reopened.state_at(5));
+    EXPECT_EQ(*reopened.state_at(6)->reader->get("k"), "v6");
+  }
+  {
+    RocksDbStore latest_only(dir);  // history 0: the latest state only
+    EXPECT_EQ(latest_only.oldest_kept_height(), 6u);
+    EXPECT_TRUE(latest_only.state_at(6));
+    EXPECT_FALSE(latest_only.state_at(5));
   }
   std::filesystem::remove_all(dir);
 }

@@ -91,8 +91,13 @@ TEST_F(EpochsGenesisTest, StageMachineCreatesFormsAndSwitchesAtTheExactHeights) 
   EXPECT_EQ(q["stages"]["validation_end"], 23);
   EXPECT_EQ(q["stages"]["set_new_validators"], 27);
   EXPECT_EQ(q["stages"]["next_poc_start"], 40);
-  EXPECT_EQ((*chain->app.query("/inference/epoch", {{"height", "20"}}))["phase"], "poc_validate");
-  EXPECT_EQ((*chain->app.query("/inference/epoch", {{"height", "25"}}))["phase"], "model_loading");
+  // Phases of later heights come from the shared stage function over these stages; the query answers only
+  // committed heights (a future one is refused, never answered from today's state: issue 13 fault 9).
+  EXPECT_EQ(common::epochs::phase_name(common::epochs::phase_at(s, 20)), "poc_validate");
+  EXPECT_EQ(common::epochs::phase_name(common::epochs::phase_at(s, 25)), "model_loading");
+  auto future = chain->app.query("/inference/epoch", {{"height", "20"}});
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.error().code, codes::kInvalidHeight);
 
   events = run_until(22);
   EXPECT_TRUE(values(events, "next_epoch_formed", "epoch_index").empty());

@@ -160,6 +160,7 @@ TEST_F(AbciMethods, CheckTxAcceptsAValidSendAndRejectsGarbage) {
   ASSERT_TRUE(res.ParseFromString(garbage));
   EXPECT_NE(res.check_tx().code(), 0u);
   EXPECT_FALSE(res.check_tx().log().empty());
+  EXPECT_EQ(res.check_tx().codespace(), "sdk");
   EXPECT_EQ(garbage.substr(2, 1), hex("08"));
 }
 
@@ -253,11 +254,11 @@ TEST_F(AbciMethods, QueryAnswersFromCommittedState) {
       R"({"address":")" + bob.bech32 + R"(","balances":[{"amount":"1000010","denom":"nicoin"}]})";
   EXPECT_EQ(roundtrip(lfield(6, lfield(2, path))),
             lfield(7, lfield(6, path) + lfield(7, json) + vfield(9, 1)));
-  // Unknown path: code 6 (field 1) and the log (field 3).
+  // Unknown path: code 6 (field 1), the log (field 3) and codespace "sdk" (field 10, docs/errors.md).
   std::string log = "unknown query path /nope";
   EXPECT_EQ(roundtrip(lfield(6, lfield(2, "/nope"))),
             lfield(7, vfield(1, chain::codes::kUnknownRequest) + lfield(3, log) + lfield(6, "/nope") +
-                          vfield(9, 1)));
+                          vfield(9, 1) + lfield(10, "sdk")));
 }
 
 TEST_F(AbciMethods, QueryTakesParametersFromThePathOrFromJsonData) {
@@ -275,11 +276,12 @@ TEST_F(AbciMethods, QueryTakesParametersFromThePathOrFromJsonData) {
 
 TEST_F(AbciMethods, QueryWithAPathThatIsNotUtf8IsAnsweredNotFatal) {
   // Go does not check UTF-8 in strings, so anyone can send such a path through CometBFT's abci_query RPC.
-  // Our .proto declares it as bytes: the frame decodes and the answer is an ordinary "unknown path".
+  // Our .proto declares it as bytes: the frame decodes and the answer is code 18 (invalid request), because a
+  // path must be UTF-8 (issue 13 fault 1).
   tendermint::abci::Response res;
   ASSERT_TRUE(res.ParseFromString(roundtrip(lfield(6, lfield(2, "/bank/\xff\xfe")))));
   EXPECT_FALSE(res.has_exception());
-  EXPECT_EQ(res.query().code(), chain::codes::kUnknownRequest);
+  EXPECT_EQ(res.query().code(), chain::codes::kInvalidRequest);
 }
 
 TEST_F(AbciMethods, QueryWhoseRouteEchoesANonUtf8PathIsAnErrorNotAnException) {
@@ -351,6 +353,11 @@ class FailingStore final : public chain::store::CommitStore {
     check();
     return base.snapshot();
   }
+  std::optional<StateView> state_at(uint64_t height) const override {
+    check();
+    return base.state_at(height);
+  }
+  uint64_t oldest_kept_height() const override { return base.oldest_kept_height(); }
   void check() const {
     if (failing) throw std::runtime_error("disk read error \xff");
   }
