@@ -42,6 +42,10 @@ SubmitResult submit_result_from_broadcast(const net::ClientResult& answer, const
     }
     out.code = code == r.end() ? 0u : code->get<uint32_t>();
     out.log = text(r, "log", "");
+    // A refusal always says something (found by tests/fuzz/json_body_fuzz.cpp: code 1 with an empty log).
+    if (out.code != 0 && out.log.empty()) {
+      out.log = "CometBFT refused the tx with code " + std::to_string(out.code) + " and no log";
+    }
     return out;
   }
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
