@@ -38,6 +38,8 @@ inline constexpr char kScheduleParamsUpdated[] = "schedule_params_updated";
 inline constexpr char kInferenceStarted[] = "inference_started";
 inline constexpr char kInferenceFinished[] = "inference_finished";
 inline constexpr char kInferenceExpired[] = "inference_expired";
+inline constexpr char kInferenceValidated[] = "inference_validated";
+inline constexpr char kInferenceValidationUnchallenged[] = "inference_validation_unchallenged";
 
 // --- rewards
 inline constexpr char kEpochSettled[] = "epoch_settled";
@@ -79,6 +81,8 @@ inline constexpr const char* kAll[] = {kTx,
                                        kInferenceStarted,
                                        kInferenceFinished,
                                        kInferenceExpired,
+                                       kInferenceValidated,
+                                       kInferenceValidationUnchallenged,
                                        kEpochSettled,
                                        kSettlementFailed,
                                        kSubmitProposal,

@@ -367,7 +367,7 @@ common::Status validate(app::Context& ctx, const MsgValidateInference& msg, cons
                                   : ::inference::inference::INFERENCE_VALIDATION_INVALID);
   inf->set_validated_by(signer);
   put_record(ctx.store(), *inf);
-  ctx.emit(types::Event{"inference_validated",
+  ctx.emit(types::Event{common::events::kInferenceValidated,
                         {{"inference_id", inf->id()},
                          {"valid", msg.valid() ? "true" : "false"},
                          {"validator", msg.creator()},
@@ -588,7 +588,7 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
       }
       inf->set_validation(::inference::inference::INFERENCE_VALIDATION_UNCHALLENGED);
       put_record(ctx.store(), *inf);
-      ctx.emit(types::Event{"inference_validation_unchallenged", {{"inference_id", id}}});
+      ctx.emit(types::Event{common::events::kInferenceValidationUnchallenged, {{"inference_id", id}}});
     }
   }
   // Expiry index in height order: every entry with expiry_height <= h (normally exactly h).
