@@ -1,4 +1,4 @@
-// Percent-decoding and query parsing for request targets (internal to net; Url::parse is in http.h).
+// Percent-encoding and -decoding and query parsing for request targets (RFC 3986; Url::parse is in http.h).
 #pragma once
 
 #include <map>
@@ -6,6 +6,10 @@
 #include <string_view>
 
 namespace net {
+
+// Encodes every byte outside RFC 3986's unreserved set (ALPHA DIGIT - . _ ~) as %XX (upper-case hex), so any
+// string, including bytes that are not UTF-8, is safe as one path segment or query value.
+std::string percent_encode(std::string_view text);
 
 // Decodes %XX escapes; malformed escapes are kept literally. In query strings '+' also means a space.
 std::string percent_decode(std::string_view text, bool plus_is_space = false);

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/tx/codes.h"
 #include "inference/inference.pb.h"
+#include "net/uri.h"
 
 namespace api::inference {
 
@@ -32,21 +33,6 @@ namespace {
 constexpr const char* kStartUrl = "/inference.inference.MsgStartInference";
 constexpr const char* kFinishUrl = "/inference.inference.MsgFinishInference";
 constexpr size_t kMaxRemembered = 100000;  // executor replay memory (ids)
-
-std::string percent_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
@@ -191,7 +177,7 @@ struct InferenceService::Impl {
     if (!parent) return out;
     for (const auto& m : (*parent)["epoch_group"].value("sub_group_models", json::array())) {
       if (!m.is_string()) continue;
-      auto g = query("/inference/epoch-groups/current/" + percent_encode(m.get<std::string>()));
+      auto g = query("/inference/epoch-groups/current/" + net::percent_encode(m.get<std::string>()));
       if (g && serving((*g)["epoch_group"])) out.emplace_back(m.get<std::string>(), (*g)["epoch_group"]);
     }
     return out;
@@ -199,7 +185,7 @@ struct InferenceService::Impl {
 
   // The model's sub-group of the current epoch; 404 listing the served models when it has none.
   json model_group(const std::string& model) const {
-    auto g = query("/inference/epoch-groups/current/" + percent_encode(model));
+    auto g = query("/inference/epoch-groups/current/" + net::percent_encode(model));
     if (g && serving((*g)["epoch_group"])) return (*g)["epoch_group"];
     if (!g && g.error().code != 404) {
       throw Refusal{503, "chain_unavailable",
@@ -311,7 +297,7 @@ struct InferenceService::Impl {
       std::string executor, executor_node, executor_url;
       for (int draw = 0; draw < 8; ++draw) {
         exec = query_or_refuse(
-            "/inference/executor?model=" + percent_encode(r->model) + "&seed=" + random_hex(8),
+            "/inference/executor?model=" + net::percent_encode(r->model) + "&seed=" + random_hex(8),
             "the executor");
         executor = str(exec, "participant");
         executor_node = str(exec, "node_id");
@@ -458,7 +444,7 @@ struct InferenceService::Impl {
   }
 
   void executor_role(const net::Request& req, const ForwardHeaders& h, net::ResponseWriter& w) {
-    auto rec = query("/inference/inferences/" + percent_encode(h.inference_id));
+    auto rec = query("/inference/inferences/" + net::percent_encode(h.inference_id));
     if (!rec) {
       if (rec.error().code == 404) {
         throw Refusal{403, "not_started", "inference " + h.inference_id + " was not started on chain"};
@@ -771,7 +757,7 @@ net::Response InferenceService::inference_record(const net::Request& req) {
   std::string id = it == req.path_params.end() ? "" : it->second;
   if (id.empty() || id.size() > 128)
     return openai_error(400, "invalid_value", "the inference id must be 1-128 characters");
-  auto rec = impl_->query("/inference/inferences/" + percent_encode(id));
+  auto rec = impl_->query("/inference/inferences/" + net::percent_encode(id));
   if (!rec) {
     if (rec.error().code == 404)
       return openai_error(404, "not_found", "inference " + id + " is not on chain");

@@ -6,6 +6,7 @@
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "common/requester_signature.h"
+#include "net/uri.h"
 #include "node/cli/client.h"
 #include "node/cli/commands.h"
 #include "node/cli/model_flags.h"
@@ -38,21 +39,6 @@ std::string hash_arg(const std::string& hex, const std::string& text, const char
     return *b;
   }
   return common::sha256(text);
-}
-
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -218,8 +204,8 @@ void register_inference_accounting(CommandTree& tree) {
   executor->add_option("--seed", eo->seed, "seed (default: the committed height)");
   add_client_options(executor, *eo);
   executor->callback([eo] {
-    std::string path = "/inference/executor?model=" + url_encode(eo->model);
-    if (!eo->seed.empty()) path += "&seed=" + url_encode(eo->seed);
+    std::string path = "/inference/executor?model=" + net::percent_encode(eo->model);
+    if (!eo->seed.empty()) path += "&seed=" + net::percent_encode(eo->seed);
     get_and_print(*eo, path);
   });
 
@@ -235,9 +221,9 @@ void register_inference_accounting(CommandTree& tree) {
     cmd->callback([o, path] { get_and_print(*o, path(o->args)); });
   };
   add_path("inference", "one inference: inference ID", 1,
-           [](const auto& a) { return "/inference/inferences/" + url_encode(a[0]); });
+           [](const auto& a) { return "/inference/inferences/" + net::percent_encode(a[0]); });
   add_path("inference-counts", "tokens/started/finished of a model: inference-counts MODEL_ID", 1,
-           [](const auto& a) { return "/inference/inference-counts/" + url_encode(a[0]); });
+           [](const auto& a) { return "/inference/inference-counts/" + net::percent_encode(a[0]); });
   add_path("poc-slots", "POC_SLOT nodes selected in an epoch: poc-slots EPOCH", 1,
            [](const auto& a) { return "/inference/poc-slots/" + a[0]; });
 }

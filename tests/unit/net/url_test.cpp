@@ -52,6 +52,14 @@ TEST(PercentDecode, DecodesEscapesAndKeepsMalformedOnes) {
   EXPECT_EQ(percent_decode("a+b", true), "a b");
 }
 
+TEST(PercentEncode, EscapesAllButUnreservedAndRoundTripsArbitraryBytes) {
+  EXPECT_EQ(percent_encode("Qwen/Qwen2.5-7B_x~"), "Qwen%2FQwen2.5-7B_x~");
+  EXPECT_EQ(percent_encode("a b&c=d?"), "a%20b%26c%3Dd%3F");
+  const std::string bytes("\xff\xfe\x00%", 4);
+  EXPECT_EQ(percent_encode(bytes), "%FF%FE%00%25");
+  EXPECT_EQ(percent_decode(percent_encode(bytes)), bytes);
+}
+
 TEST(ParseQuery, SplitsAndDecodesPairs) {
   EXPECT_EQ(
       parse_query("a=1&b=x%20y&c=p+q&flag&&d="),
