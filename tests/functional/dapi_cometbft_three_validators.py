@@ -50,7 +50,12 @@ def test_dapi_three_validators_cometbft(workdir, procs):
         wait_until(serving, timeout=30, interval=0.2, what=f"every node serving {Q7B} in epoch {epoch}")
 
     for p in parts:
-        assert p.dapi.metric("dapi_tx_failures_total", kind="poc_batch") == 0
+        # A batch the MLNode posts after the batch window closed is refused by the chain (under load this happens);
+        # any other refusal of a batch (a duplicate, a bad node id, a cap) is a fault.
+        refused = [line for line in p.dapi.process.log().splitlines() if "chain refused poc_batch" in line]
+        assert len(refused) == p.dapi.metric("dapi_tx_failures_total", kind="poc_batch")
+        assert all("the batch window of epoch" in line for line in refused), refused
+        assert p.dapi.metric("dapi_tx_messages_included_total", kind="poc_batch") > 0
         assert p.dapi.metric("dapi_tx_messages_included_total", kind="poc_validation") > 0
     net.wait_caught_up()
     compared = net.assert_same_app_hashes(min(net.heights()) - 1)
