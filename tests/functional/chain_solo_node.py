@@ -48,6 +48,16 @@ def test_solo_node_lifecycle(workdir, procs):
         assert status == 200, (name, body)
         assert body["code"] == want_code, (name, body)
         assert want_text in body["log"], (name, body)
+    # A string field holding invalid UTF-8 (one byte of bob's address): refused every time, and protobuf's own
+    # complaint reaches the node's log once, not once per tx (a stranger could otherwise flood the log).
+    at = good.find(bob.encode())
+    assert at > 0
+    bad_utf8 = good[:at + 5] + b"\xff" + good[at + 6:]
+    for _ in range(200):
+        status, body = post_json(node.url + "/txs", {"tx": base64.b64encode(bad_utf8).decode()})
+        assert status == 200 and body["code"] != 0, body
+    utf8_lines = [l for l in node.process.log().splitlines() if "invalid UTF-8" in l]
+    assert 1 <= len(utf8_lines) <= 2, utf8_lines
     # Request-level errors are HTTP errors with a message.
     status, body = post_json(node.url + "/txs", {"tx": "%%%"})
     assert status == 400 and "base64" in body["error"]["message"]

@@ -8,6 +8,7 @@
 
 #include "api/app/dapi.h"
 #include "common/log.h"
+#include "common/proto_log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dapi: API node of the decentralized inference network (participant controller)"};
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   common::init_logging("dapi", cfg->log_level);
+  common::route_protobuf_logs();
 
   sigset_t signals;
   sigemptyset(&signals);

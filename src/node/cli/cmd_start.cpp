@@ -8,6 +8,7 @@
 #include "chain/store/rocksdb_store.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/proto_log.h"
 #include "node/abci/comet_node.h"
 #include "node/chain_node.h"
 #include "node/cli/client.h"
@@ -67,6 +68,7 @@ sigset_t block_stop_signals() {
 void run_start(const StartOptions& o) {
   sigset_t stop_signals = block_stop_signals();
   common::init_logging("inferenced", o.log_level);
+  common::route_protobuf_logs();
   if (o.block_time_ms < 10) throw std::runtime_error("--block-time-ms must be at least 10");
   Home home{o.home};
   auto genesis = load_genesis(home);
