@@ -5,6 +5,7 @@ namespace api::inference {
 void register_routes(net::Router& router, InferenceService& s) {
   router.add_stream("POST", "/v1/chat/completions",
                     [&s](const net::Request& req, net::ResponseWriter& w) { s.chat_completions(req, w); });
+  router.add("POST", "/v1/tokenize", [&s](const net::Request& req) { return s.tokenize(req); });
   router.add("GET", "/v1/chat/completions/{id...}",
              [&s](const net::Request& req) { return s.inference_record(req); });
   router.add("GET", "/v1/models", [&s](const net::Request& req) { return s.models(req); });

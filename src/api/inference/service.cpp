@@ -209,21 +209,61 @@ struct InferenceService::Impl {
   }
 
   // ---------------------------------------------------------------- transfer agent
-  uint64_t count_prompt_tokens(const ChatRequest& r, const std::string& version) const {
-    std::string last_error = "no local MLNode is configured for this model";
+  // Prompt tokens of `messages` counted by a local MLNode serving `model` (its /tokenize); nullopt with
+  // `why` set when none can (none configured, or all mine during PoC or are down).
+  std::optional<uint64_t> count_locally(const std::string& model, const json& messages,
+                                        const std::string& version, std::string& why) const {
+    why = "no local MLNode is configured for this model";
     for (const auto& n : d.local_nodes()) {
-      if (!n.models.count(r.model)) continue;
+      if (!n.models.count(model)) continue;
       mlnode::MlNodeClientOptions mo;
       mo.timeouts.tokenize = o.tokenize_timeout;
       mlnode::MlNodeClient client(node_base(n, n.inference_port), node_base(n, n.poc_port), version, mo);
       mlnode::TokenizeRequest t;
-      t.model = r.model;
-      t.messages = r.body["messages"];
+      t.model = model;
+      t.messages = messages;
       auto res = client.tokenize(t);
       if (res) return res->count;
-      last_error = "node " + n.id + ": " + res.error().message;
+      why = "node " + n.id + ": " + res.error().message;
     }
-    throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + last_error};
+    return std::nullopt;
+  }
+
+  // The tokenize hop: another participant serving the model (an executor drawn by the chain's query) counts
+  // the prompt on its MLNode. A few draws; 503 when none answers.
+  uint64_t count_remotely(const ChatRequest& r, const std::string& local_failure) const {
+    json req = {{"model", r.model}, {"messages", r.body["messages"]}};
+    std::string body = req.dump();
+    std::string last = "locally: " + local_failure;
+    std::set<std::string> tried{d.address};
+    for (int draw = 0; draw < 6 && tried.size() < 4; ++draw) {
+      json exec = query_or_refuse(
+          "/inference/executor?model=" + net::percent_encode(r.model) + "&seed=" + random_hex(8),
+          "the executor");
+      std::string executor = str(exec, "participant");
+      std::string url = trim_slash(str(exec, "url"));
+      if (executor.empty() || !tried.insert(executor).second) continue;
+      auto headers = sign_tokenize(d.key, d.address, now_ms(), executor, body);
+      headers["content-type"] = "application/json";
+      auto res = net::Client::request("POST", url + "/v1/tokenize", body, o.tokenize_timeout, headers);
+      if (!res.ok()) {
+        last = "executor " + executor + ": " + res.error->message;
+        continue;
+      }
+      json out = json::parse(res.response->body, nullptr, false);
+      if (res.response->status == 200 && out.is_object() && out["count"].is_number_unsigned())
+        return out["count"].get<uint64_t>();
+      last = "executor " + executor + " answered " + std::to_string(res.response->status) + ": " +
+             res.response->body.substr(0, 300);
+    }
+    throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + last};
+  }
+
+  uint64_t count_prompt_tokens(const ChatRequest& r, const std::string& version) const {
+    std::string why;
+    if (auto n = count_locally(r.model, r.body["messages"], version, why)) return *n;
+    spdlog::debug("cannot count the prompt tokens locally ({}); asking another participant", why);
+    return count_remotely(r, why);
   }
 
   void transfer_agent(const net::Request& req, net::ResponseWriter& w) {
@@ -432,6 +472,27 @@ struct InferenceService::Impl {
   }
 
   // ---------------------------------------------------------------- executor
+  // POST /v1/tokenize (the tokenize hop): {"model", "messages"} -> {"count"} from a local MLNode.
+  net::Response tokenize(const net::Request& req) {
+    std::string err;
+    auto h = read_tokenize_headers(req, err);
+    if (!h) throw Refusal{401, "invalid_signature", err};
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j["model"].is_string() || !j["messages"].is_array() ||
+        j["messages"].empty()) {
+      throw Refusal{400, "invalid_value", "the body must be {\"model\": string, \"messages\": [...]}"};
+    }
+    auto account = d.chain->account(h->transfer_agent);
+    if (!account)
+      throw Refusal{401, "invalid_signature", "the transfer agent's account cannot be read from the chain"};
+    std::string why =
+        verify_tokenize(*h, account->public_key, d.address, req.body, now_ms(), o.max_clock_skew);
+    if (!why.empty()) throw Refusal{401, "invalid_signature", why};
+    auto n = count_locally(j["model"].get<std::string>(), j["messages"], mlnode_version(), why);
+    if (!n) throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + why};
+    return net::json_response(200, json{{"count", *n}}.dump());
+  }
+
   bool remember(const std::string& id) {
     std::lock_guard lock(seen_mu);
     if (!seen.insert(id).second) return false;
@@ -683,6 +744,17 @@ void InferenceService::chat_completions(const net::Request& req, net::ResponseWr
     impl_->count(role, "500");
     spdlog::error("chat completion ({}): {}", role, e.what());
     write_error(w, 500, "internal_error", e.what());
+  }
+}
+
+net::Response InferenceService::tokenize(const net::Request& req) {
+  try {
+    if (req.body.size() > impl_->o.max_body_bytes) {
+      throw Refusal{413, "request_too_large", "the request body is above the limit"};
+    }
+    return impl_->tokenize(req);
+  } catch (const Refusal& r) {
+    return openai_error(r.status, r.code, r.message);
   }
 }
 

@@ -72,6 +72,8 @@ class InferenceService {
 
   // POST /v1/chat/completions (both roles).
   void chat_completions(const net::Request& req, net::ResponseWriter& w);
+  // POST /v1/tokenize: the tokenize hop (hop_signature.h), answered from a local MLNode.
+  net::Response tokenize(const net::Request& req);
   // Read API.
   net::Response models(const net::Request& req);
   net::Response pricing(const net::Request& req);

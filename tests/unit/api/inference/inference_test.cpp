@@ -127,6 +127,32 @@ TEST(HopSignature, SignedForwardVerifiesAndAnyChangeFails) {
   EXPECT_NE(base, forward_sign_hash("a", 1, "e", "c"));
 }
 
+TEST(HopSignature, TokenizeHopVerifiesAndIsNotAForward) {
+  auto key = common::secp256k1::generate_private_key();
+  std::string pub = common::secp256k1::public_key(key);
+  std::string body = R"({"model":"m","messages":[{"role":"user","content":"x"}]})";
+  net::Request req;
+  req.headers = sign_tokenize(key, "gonka1ta", 1000000, "gonka1exec", body);
+  std::string err;
+  EXPECT_FALSE(read_forward_headers(req, err));  // no X-Inference-Id: not an executor request
+  EXPECT_TRUE(err.empty());
+  auto h = read_tokenize_headers(req, err);
+  ASSERT_TRUE(h) << err;
+  using std::chrono::milliseconds;
+  EXPECT_EQ(verify_tokenize(*h, pub, "gonka1exec", body, 1000500, milliseconds(30000)), "");
+  EXPECT_NE(verify_tokenize(*h, pub, "gonka1other", body, 1000500, milliseconds(30000)), "");
+  EXPECT_NE(verify_tokenize(*h, pub, "gonka1exec", body + " ", 1000500, milliseconds(30000)), "");
+  EXPECT_NE(verify_tokenize(*h, pub, "gonka1exec", body, 1000000 + 30001, milliseconds(30000)), "");
+  // Domain separation: a tokenize signature never verifies as a forward of the same body (any id).
+  ForwardHeaders as_forward = *h;
+  as_forward.inference_id = "";
+  EXPECT_NE(verify_forward(as_forward, pub, "gonka1exec", body, 1000500, milliseconds(30000)), "");
+  EXPECT_NE(tokenize_sign_hash(1, "e", "b"), forward_sign_hash("", 1, "e", "b"));
+  req.headers.erase(kHeaderSignature);
+  EXPECT_FALSE(read_tokenize_headers(req, err));
+  EXPECT_NE(err.find("X-TA-Signature"), std::string::npos);
+}
+
 TEST(HopSignature, MalformedHeadersAreRefusedAndAbsentOnesMeanTransferAgent) {
   net::Request req;
   std::string err;
