@@ -5,6 +5,9 @@
                                            listed in LINKED_DOCS) resolves to a file of the repository (and a
                                            heading, for #anchors); no link leaves the repository; README.md has no
                                            external links at all; docs/*.md may link http(s) URLs only
+  scripts/check_docs.py names              every name in backticks in the table after `<!-- names -->` in
+                                           docs/architecture.md (functions, types, events, paths) exists in src/,
+                                           proto/ or deploy/, so "where each seed task lives" stays grep-able
   scripts/check_docs.py flags BIN_DIR      every command-line option that `--help` of the commands in FLAG_TABLES
                                            prints is in the matching table of docs/configuration.md, and the table
                                            lists no option the program lacks
@@ -143,6 +146,37 @@ def check_flags(bin_dir):
     return problems, checked
 
 
+def check_names():
+    doc = os.path.join(ROOT, "docs", "architecture.md")
+    names, in_table = [], False
+    with open(doc, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip() == "<!-- names -->":
+                in_table = True
+            elif in_table and line.startswith("|"):
+                names += [(n, t) for t in re.findall(r"`([^`]+)`", line)]
+            elif in_table and line.strip():
+                in_table = False
+    corpus = []
+    for d in ("src", "proto", "deploy"):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, d)):
+            for f in files:
+                if f.endswith((".cpp", ".h", ".proto", ".template", ".py")):
+                    with open(os.path.join(dirpath, f), encoding="utf-8", errors="replace") as fh:
+                        corpus.append(fh.read())
+    text = "\n".join(corpus)
+    problems = []
+    for n, name in names:
+        if "/" in name and os.path.exists(os.path.join(ROOT, name)):
+            continue
+        probe = name.split("::")[-1].rstrip("()").split(" ")[0]
+        if probe and probe not in text:
+            problems.append(f"docs/architecture.md:{n}: `{name}` is not in src/, proto/ or deploy/")
+    if not names:
+        problems.append("docs/architecture.md: no `<!-- names -->` table")
+    return problems, len(names)
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "links":
         problems, count, files = check_links()
@@ -150,6 +184,13 @@ def main(argv):
             print(p)
         if not problems:
             print(f"ok: {count} links in {files} files resolve inside the repository")
+        return 1 if problems else 0
+    if len(argv) >= 2 and argv[1] == "names":
+        problems, count = check_names()
+        for p in problems:
+            print(p)
+        if not problems:
+            print(f"ok: all {count} names of docs/architecture.md's seed table exist in the sources")
         return 1 if problems else 0
     if len(argv) >= 3 and argv[1] == "flags":
         problems, checked = check_flags(argv[2])
