@@ -22,6 +22,7 @@
 #include "api/server/metrics.h"
 #include "api/state/node_registry.h"
 #include "api/state/state_store.h"
+#include "api/status/routes.h"
 #include "common/bech32.h"
 #include "common/bytes.h"
 #include "common/file_util.h"
@@ -56,6 +57,7 @@ struct Dapi::Impl {
   std::unique_ptr<net::Server> public_server, admin_server, callback_server;
   std::unique_ptr<chain::BlockFollower> follower;
   std::unique_ptr<inference::InferenceService> inference;
+  std::unique_ptr<status::StatusBoard> status_board;
 
   explicit Impl(config::Config c) : cfg(std::move(c)) {}
 
@@ -198,6 +200,7 @@ struct Dapi::Impl {
                         {{"phase", epoch->phase}}, 1);
       spdlog::debug("height {} epoch {} phase {}", block.height, epoch->epoch_index, epoch->phase);
     }
+    status_board->on_block(block, *epoch);
     controller->on_block(block, *epoch);
     if (stopping) return;  // not recorded: the block is processed again after the restart
     if (auto st = store->set_last_processed_height(block.height); !st) {
@@ -219,6 +222,23 @@ struct Dapi::Impl {
         if (n.enabled) out.push_back(n.config);
       return out;
     };
+    return d;
+  }
+
+  // The status page's sources (GET /, GET /v1/status): public facts only (status_json.h).
+  status::StatusBoardDeps status_deps(const std::string& mlnode_version) {
+    status::StatusBoardDeps d;
+    d.participant = address;
+    d.mlnode_version = mlnode_version;
+    d.nodes = [this] {
+      std::vector<status::NodeInput> out;
+      for (const auto& n : nodes->list())
+        out.push_back(status::node_input(n.config, n.enabled, controller->node_state(n.config.id)));
+      return out;
+    };
+    auto group_chain = std::make_shared<chain::ChainClient>(
+        cfg.chain_node_url, chain::ChainClientOptions{milliseconds(2000), 1, milliseconds(0)});
+    d.current_group = [group_chain] { return group_chain->epoch_group(chain::GroupEpoch::kCurrent); };
     return d;
   }
 
@@ -275,6 +295,8 @@ struct Dapi::Impl {
               [](const net::Request&) { return net::json_response(200, R"({"status":"ok"})"); });
       inference = std::make_unique<inference::InferenceService>(inference_deps());
       inference::register_routes(pub, *inference);
+      status_board = std::make_unique<status::StatusBoard>(status_deps(*version));
+      status::register_routes(pub, *status_board);
       public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20);
 
       server::AdminDeps admin;

@@ -1,0 +1,77 @@
+#include "api/status/recent_inferences.h"
+
+#include <charconv>
+
+#include "common/events.h"
+
+namespace api::status {
+namespace {
+
+bool parse_u64(const std::string& s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+}  // namespace
+
+BlockInferences inferences_of_block(const chain::Block& block) {
+  BlockInferences out;
+  for (const auto& tx : block.txs) {
+    if (tx.code != 0) continue;
+    for (const auto& ev : tx.events) {
+      auto id = ev.attribute("inference_id");
+      if (!id || id->empty()) continue;
+      if (ev.type == common::events::kInferenceStarted) {
+        out.started.emplace_back(
+            *id, InferenceStart{ev.attribute("model").value_or(""), ev.attribute("executor").value_or(""),
+                                ev.attribute("executor_node").value_or("")});
+      } else if (ev.type == common::events::kInferenceFinished) {
+        InferenceSummary s;
+        s.id = *id;
+        s.model = ev.attribute("model").value_or("");
+        if (!parse_u64(ev.attribute("tokens").value_or(""), s.tokens)) continue;
+        if (!parse_u64(ev.attribute("cost").value_or(""), s.cost)) continue;
+        if (!parse_u64(ev.attribute("refund").value_or("0"), s.refund)) s.refund = 0;
+        s.validation = ev.attribute("validation").value_or("");
+        s.height = block.height;
+        s.time_unix_ms = block.time_unix_ms;
+        out.finished.push_back(std::move(s));
+      }
+    }
+  }
+  return out;
+}
+
+RecentInferences::RecentInferences(std::size_t capacity, std::size_t max_pending)
+    : capacity_(capacity), max_pending_(max_pending) {}
+
+void RecentInferences::observe(const chain::Block& block) {
+  auto found = inferences_of_block(block);
+  if (found.started.empty() && found.finished.empty()) return;
+  std::lock_guard lock(mu_);
+  for (auto& [id, start] : found.started) {
+    if (pending_.emplace(id, std::move(start)).second) pending_order_.push_back(id);
+    while (pending_order_.size() > max_pending_) {  // bounds pending_ too: its keys are all in pending_order_
+      pending_.erase(pending_order_.front());
+      pending_order_.pop_front();
+    }
+  }
+  for (auto& s : found.finished) {
+    auto p = pending_.find(s.id);
+    if (p != pending_.end()) {
+      s.executor = p->second.executor;
+      s.executor_node = p->second.executor_node;
+      pending_.erase(p);  // its id stays in pending_order_ until it ages out
+    }
+    finished_.push_front(std::move(s));
+    if (finished_.size() > capacity_) finished_.pop_back();
+  }
+}
+
+std::vector<InferenceSummary> RecentInferences::list() const {
+  std::lock_guard lock(mu_);
+  return {finished_.begin(), finished_.end()};
+}
+
+}  // namespace api::status
