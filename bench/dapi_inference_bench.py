@@ -34,6 +34,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 
 KEY = "sk-bench-alice-0123456789"
+ROUNDS = 5  # direct and nginx alternate in this many slices of --seconds / ROUNDS each
 PREFERRED_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name three colours."}]
 
@@ -41,12 +42,14 @@ MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "c
 # ------------------------------------------------------------------------------------------------ load
 def _client(args):
     """One client process: `count` requests (or until `deadline`, wall clock) on one keep-alive connection,
-    starting at `start` (wall clock, shared by all clients). Returns [(seconds, status, id or None)]."""
+    starting at `start` (wall clock, shared by all clients). Returns [(seconds, status, id or None, wall clock
+    when sent)]."""
     port, path, body, headers, start, count, deadline, want_id = args
     out = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     time.sleep(max(0.0, start - time.time()))
     while (count is None or len(out) < count) and (deadline is None or time.time() < deadline):
+        sent = time.time()
         t0 = time.perf_counter()
         try:
             conn.request("POST", path, body, headers)
@@ -64,7 +67,7 @@ def _client(args):
                 rid = json.loads(data)["id"]
             except (ValueError, KeyError, TypeError):
                 status = "200 without an id"
-        out.append((elapsed, status, rid))
+        out.append((elapsed, status, rid, sent))
     conn.close()
     return out
 
@@ -75,7 +78,7 @@ def log(msg):
 
 def load(pool, concurrency, port, path, body, headers, requests=None, seconds=None, want_id=False):
     """Runs `concurrency` clients at once: `requests` in all (split evenly) or for `seconds`. Returns
-    (samples [(seconds, status, id)], wall seconds from the common start to the last answer)."""
+    (samples [(seconds, status, id, sent at)], wall seconds from the common start to the last answer)."""
     start = time.time() + 0.3  # every client is connected and waiting by then
     per = None if requests is None else [requests // concurrency + (i < requests % concurrency)
                                          for i in range(concurrency)]
@@ -230,15 +233,21 @@ def run(argv=None):
 
             log("network ready; measuring")
 
-            def mode(name, port, p, headers, want_id=False):
-                load(pool, args.concurrency, port, p, body, headers, want_id=want_id, **warmup)
-                samples, wall = load(pool, args.concurrency, port, p, body, headers, want_id=want_id, **measure)
-                results[name] = summary(samples, wall)
-                log(f"{name}: {results[name]}")
-                return samples, wall
-
-            mode("direct", target.inference_port, path, json_headers)
-            mode("nginx", proxy.inference_port, path, json_headers)
+            # Direct and through nginx alternate in ROUNDS slices, so that a change in the machine's load (other
+            # work on the same cores) does not fall on one of them only.
+            rounds = 1 if args.requests else ROUNDS
+            slice_ = {"requests": args.requests} if args.requests else {"seconds": args.seconds / rounds}
+            ports = {"direct": target.inference_port, "nginx": proxy.inference_port}
+            gathered = {m: ([], 0.0) for m in ports}
+            for m, port in ports.items():
+                load(pool, args.concurrency, port, path, body, json_headers, **warmup)
+            for _ in range(rounds):
+                for m, port in ports.items():
+                    samples, wall = load(pool, args.concurrency, port, path, body, json_headers, **slice_)
+                    gathered[m] = (gathered[m][0] + samples, gathered[m][1] + wall)
+            for m, (samples, wall) in gathered.items():
+                results[m] = summary(samples, wall)
+                log(f"{m}: {results[m]}")
 
             # Through the network: warm up, let those inferences settle, then measure between two heights.
             dapi_headers = dict(json_headers, Authorization=f"Bearer {KEY}")
@@ -256,12 +265,25 @@ def run(argv=None):
             # Which executor ran each answered request (its chain record).
             by_executor = {bob.address: [], alice.address: []}
             unfinished = 0
-            for elapsed, status, rid in samples:
+            block_ms = {}
+            to_block, from_block = [], []  # seconds from sending to the block with MsgStartInference, and after
+            for sample in samples:
+                elapsed, status, rid, sent = sample
                 if status != 200:
                     continue
                 rec = node.query(f"/inference/inferences/{rid}")["inference"]
                 unfinished += rec["status"] != "FINISHED"
-                by_executor.setdefault(rec["executor"], []).append((elapsed, 200, rid))
+                by_executor.setdefault(rec["executor"], []).append(sample)
+                h = rec["start_height"]
+                if h not in block_ms:
+                    block_ms[h] = block_time_ms(node, h)
+                to_block.append(block_ms[h] / 1000 - sent)
+                from_block.append(sent + elapsed - block_ms[h] / 1000)
+            results["start_block"] = {
+                "to_p50_ms": percentile(sorted(to_block), 50) * 1000,
+                "to_p99_ms": percentile(sorted(to_block), 99) * 1000,
+                "after_p50_ms": percentile(sorted(from_block), 50) * 1000,
+                "after_p99_ms": percentile(sorted(from_block), 99) * 1000}
             results["network_remote"] = summary(by_executor[bob.address], wall)
             results["network_local"] = summary(by_executor[alice.address], wall)
             results["chain"] = {
@@ -309,6 +331,11 @@ def report(r, args):
     hop("dapi as TA + executor, incl. start tx   (a local) - (b)", "network_local", "direct")
     hop("forward TA -> another participant's dapi (a remote) - (a local)", "network_remote", "network_local")
     hop("whole network path                      (a remote) - (b)", "network_remote", "direct")
+    sb = r["start_block"]
+    print(f"  of the network path: until the block holding MsgStartInference  p50 {sb['to_p50_ms']:9.2f}   "
+          f"p99 {sb['to_p99_ms']:9.2f}")
+    print(f"                       from that block to the answer              p50 {sb['after_p50_ms']:9.2f}   "
+          f"p99 {sb['after_p99_ms']:9.2f}")
     c = r["chain"]
     rate = c["finished_during"] / c["interval_s"] if c["interval_s"] > 0 else 0.0
     print(f"on chain: {c['finished_during']} inferences finished in blocks {c['blocks']} blocks / "
