@@ -18,6 +18,21 @@ Asserts nothing about speed; run() returns the numbers (tests/functional/bench_d
 every request of --quick succeeded).
 
 Usage: python3 bench/dapi_inference_bench.py [--build-dir build/release] [--seconds 10 | --requests N] [--quick]
+       [--block-ms 200] [--concurrency 8] [--max-tokens 16]      (about 1 minute with the defaults; also run_all.sh)
+
+Measured 2026-11-30 on the 2-core "Intel Xeon Processor" VM shared with other builds (load average ~12), defaults:
+  path                                     ok  errors    req/s   p50 ms   p99 ms
+  (b) client -> mlnode                  17819       0   1764.9     2.30    24.94
+  (c) client -> nginx -> mlnode         22371       0   2226.2     2.05    21.97
+  (a) client -> dapi, all                 404       0     39.6   219.12   307.90
+      TA -> other executor -> mlnode      251       0     24.6   220.40   308.19  (share of the same load)
+      TA = executor -> mlnode             153       0     15.0   217.17   307.90  (share of the same load)
+  overhead per hop: nginx p50 -0.25 / p99 -2.97 ms (noise: the Python clients share the cores); dapi as TA + executor
+  +214.87 / +282.95 ms; forward TA -> another participant's dapi +3.23 / +0.29 ms; until the block holding
+  MsgStartInference p50 130.73 ms, from it to the answer p50 68.42 ms; 37.6 inferences/s recorded on chain (clients
+  saw 39.6 answers/s). With --block-ms 100: dapi p50 127 ms, 59.7 req/s; --block-ms 500: p50 520 ms, 16.6 req/s.
+  So a completion through dapi costs about one block (the transfer agent forwards only once MsgStartInference is in
+  a block), and 8 clients get at most 8 / block time answers per second; the hops themselves cost a few ms.
 """
 import argparse
 import concurrent.futures
