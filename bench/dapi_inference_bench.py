@@ -226,10 +226,7 @@ def run(argv=None):
     procs = []
     results = {}
     started = time.monotonic()
-    # Client processes (not threads: the GIL would add its own latency to sub-millisecond answers), forked before
-    # any server process starts.
-    pool = concurrent.futures.ProcessPoolExecutor(args.concurrency, mp_context=multiprocessing.get_context("fork"))
-    pool.submit(int).result()  # with fork, the first task starts every worker
+    pool = None
     with tempfile.TemporaryDirectory(prefix="dapi-inference-bench-") as workdir:
         try:
             node, model, version, alice, bob = start_network(procs, workdir, args.block_ms,
@@ -245,6 +242,13 @@ def run(argv=None):
             path = f"/{version}/v1/chat/completions" if version else "/v1/chat/completions"
             status, answer = post_json(target.inference_url + path, json.loads(body))
             assert status == 200 and answer["usage"]["completion_tokens"] > 0, (status, answer)
+            # Client processes (not threads: the GIL would add its own latency to sub-millisecond answers). Made
+            # after every server process started: the framework starts those with a preexec_fn, which is unsafe
+            # once this process has threads (the pool's manager thread). Spawned, not forked: a worker inherits
+            # neither the framework's signal handlers nor its list of process groups to kill.
+            pool = concurrent.futures.ProcessPoolExecutor(args.concurrency,
+                                                          mp_context=multiprocessing.get_context("spawn"))
+            list(pool.map(time.sleep, [0.5] * args.concurrency, timeout=120))  # starts every worker
 
             log("network ready; measuring")
 
@@ -313,7 +317,8 @@ def run(argv=None):
                 p.dump_log(tail=40)
             raise
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 p.kill9()
     results["total_s"] = time.monotonic() - started
