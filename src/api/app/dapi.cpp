@@ -23,12 +23,17 @@
 #include "api/state/node_registry.h"
 #include "api/state/state_store.h"
 #include "api/status/routes.h"
+#include "api/validation/payload_endpoint.h"
+#include "api/validation/payload_store.h"
+#include "api/validation/validator.h"
+#include "api/validation/validator_http.h"
 #include "common/bech32.h"
 #include "common/bytes.h"
 #include "common/file_util.h"
 #include "common/keyring.h"
 #include "common/log.h"
 #include "common/validator_key.h"
+#include "inference/inference.pb.h"
 #include "net/http.h"
 
 namespace api::app {
@@ -58,6 +63,13 @@ struct Dapi::Impl {
   std::unique_ptr<chain::BlockFollower> follower;
   std::unique_ptr<inference::InferenceService> inference;
   std::unique_ptr<status::StatusBoard> status_board;
+  // Inference validation (docs/inference-validation.md): the executor's payloads and the validator.
+  std::unique_ptr<validation::PayloadStore> payloads;
+  std::unique_ptr<validation::ChainView> validation_chain;
+  std::unique_ptr<validation::HttpPayloadFetcher> payload_fetcher;
+  std::unique_ptr<validation::HttpReplayer> replayer;
+  std::unique_ptr<validation::Validator> validator;
+  uint64_t validation_params_height = 0;  // when the schedule params were last read (follower thread)
 
   explicit Impl(config::Config c) : cfg(std::move(c)) {}
 
@@ -202,11 +214,37 @@ struct Dapi::Impl {
     }
     status_board->on_block(block, *epoch);
     controller->on_block(block, *epoch);
+    on_block_validation(block);
     if (stopping) return;  // not recorded: the block is processed again after the restart
     if (auto st = store->set_last_processed_height(block.height); !st) {
       spdlog::error("height {}: {}", block.height, st.error().message);
     }
   }
+
+  // The validator remembers the sampled inferences of this block; the payload store learns the height and,
+  // every 10 blocks, the validation params (rate, expiration) and prunes payloads past their deadline.
+  void on_block_validation(const chain::Block& block) {
+    validator->on_block(block);
+    if (validation_params_height != 0 && block.height < validation_params_height + 10) {
+      payloads->set_chain(block.height, payloads_on, expiration_blocks);
+      return;
+    }
+    auto body = chain->get_raw("/inference/schedule-params");
+    json p = body ? json::parse(*body, nullptr, false) : json();
+    if (p.is_object() && p["params"].is_object()) {
+      const json& params = p["params"];
+      payloads_on = params.value("inference_validation_rate_ppm", uint64_t{0}) > 0;
+      expiration_blocks = params.value("inference_expiration_blocks", uint64_t{20});
+      validation_params_height = block.height;
+    } else {
+      spdlog::warn("height {}: cannot read the schedule params for validation; keeping the last ones",
+                   block.height);
+    }
+    payloads->set_chain(block.height, payloads_on, expiration_blocks);
+    if (auto n = payloads->prune(block.height); n > 0) spdlog::debug("pruned {} validation payloads", n);
+  }
+  bool payloads_on = true;
+  uint64_t expiration_blocks = 20;
 
   inference::InferenceDeps inference_deps() {
     inference::InferenceDeps d{chain.get(), sender.get(), nullptr,      nullptr,
@@ -216,12 +254,8 @@ struct Dapi::Impl {
       if (!r) return r.error();
       return {};
     };
-    d.local_nodes = [this] {
-      std::vector<config::NodeConfig> out;
-      for (const auto& n : nodes->list())
-        if (n.enabled) out.push_back(n.config);
-      return out;
-    };
+    d.local_nodes = [this] { return enabled_nodes(); };
+    d.payloads = payloads.get();
     return d;
   }
 
@@ -240,6 +274,46 @@ struct Dapi::Impl {
         cfg.chain_node_url, chain::ChainClientOptions{milliseconds(2000), 1, milliseconds(0)});
     d.current_group = [group_chain] { return group_chain->epoch_group(chain::GroupEpoch::kCurrent); };
     return d;
+  }
+
+  std::vector<config::NodeConfig> enabled_nodes() const {
+    std::vector<config::NodeConfig> out;
+    for (const auto& n : nodes->list())
+      if (n.enabled) out.push_back(n.config);
+    return out;
+  }
+
+  void make_validator() {
+    auto fault = validation::output_fault_from_env();
+    if (fault != validation::OutputFault::kNone) {
+      spdlog::warn(
+          "TEST FAULT {} ENABLED: this executor alters its outputs (tests only; validation must catch it)",
+          std::getenv(validation::kFaultEnv));
+    }
+    payloads = std::make_unique<validation::PayloadStore>(*store, fault);
+    validation_chain = std::make_unique<validation::ChainView>(*chain);
+    payload_fetcher = std::make_unique<validation::HttpPayloadFetcher>(*account_key, address);
+    replayer =
+        std::make_unique<validation::HttpReplayer>(*chain, address, [this] { return enabled_nodes(); });
+    validation::ValidatorDeps vd;
+    vd.address = address;
+    vd.chain = validation_chain.get();
+    vd.fetcher = payload_fetcher.get();
+    vd.replayer = replayer.get();
+    vd.store = store.get();
+    vd.metrics = &metrics;
+    vd.vote = [this](const std::string& id, bool valid, const state::WriteSet& extra) -> common::Status {
+      ::inference::inference::MsgValidateInference msg;
+      msg.set_creator(address);
+      msg.set_inference_id(id);
+      msg.set_valid(valid);
+      auto r = txs->enqueue_with(
+          "inference_validation/" + id, "inference_validation",
+          common::tx::TxMessage{"/inference.inference.MsgValidateInference", msg.SerializeAsString()}, extra);
+      if (!r) return r.error();
+      return {};
+    };
+    validator = std::make_unique<validation::Validator>(std::move(vd));
   }
 
   int run() {
@@ -263,6 +337,7 @@ struct Dapi::Impl {
     nodes = std::make_unique<state::NodeRegistry>(cfg.nodes, *store);
     joiner = std::make_unique<Joiner>(*chain, *txs, *nodes, address, cfg.public_url, *validator_key, chain_id,
                                       milliseconds(cfg.hardware_sync_interval_ms));
+    make_validator();
     auto version = current_mlnode_version();
     if (!version) return 0;  // stopping
     ControllerDeps cd;
@@ -297,6 +372,11 @@ struct Dapi::Impl {
       inference::register_routes(pub, *inference);
       status_board = std::make_unique<status::StatusBoard>(status_deps(*version));
       status::register_routes(pub, *status_board);
+      validation::PayloadEndpointDeps pd;
+      pd.chain = chain.get();
+      pd.store = payloads.get();
+      pd.address = address;
+      validation::register_payload_route(pub, std::move(pd));
       public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20);
 
       server::AdminDeps admin;
@@ -319,6 +399,7 @@ struct Dapi::Impl {
     controller->start();
     txs->start();
     joiner->start();
+    validator->start();
     uint64_t from = store->last_processed_height() + 1;
     if (from == 1) {
       auto st = chain->status();
@@ -335,6 +416,7 @@ struct Dapi::Impl {
     }
     spdlog::info("stopping");
     follower->stop();
+    validator->stop();
     controller->stop();
     joiner->stop();
     txs->stop();

@@ -613,6 +613,8 @@ struct InferenceService::Impl {
     std::string url = node_base(*node, node->inference_port) + (version.empty() ? "" : "/" + version) +
                       "/v1/chat/completions";
     json body = r.body;
+    // Validation hook (docs/inference-validation.md): the payload is recorded with logprobs turned on.
+    auto recording = d.payloads ? d.payloads->begin(id, body) : nullptr;
     if (r.stream) body["stream_options"]["include_usage"] = true;
     CompletionRelay relay(id);
     net::Headers headers{{"content-type", "application/json"}};
@@ -632,10 +634,12 @@ struct InferenceService::Impl {
                           res.response->body.substr(0, 500)};
       }
       json out = json::parse(res.response->body, nullptr, false);
+      if (recording) recording->whole(out);
       if (!relay.whole(out)) {
         count(role, "mlnode_failed");
         throw Refusal{502, "mlnode_failed", "MLNode " + node->id + " sent a completion without usage"};
       }
+      if (recording) d.payloads->record(*recording, body);
       finish(id, relay);
       out["cost"] = cost_of(*relay.usage(), price);
       w.begin(200, "application/json");
@@ -661,6 +665,7 @@ struct InferenceService::Impl {
                   j.is_object() && j["error"].is_object() ? str(j["error"], "message") : "malformed chunk";
               return false;
             }
+            if (recording) recording->chunk(j);
             relay.chunk(j);
             if (j.contains("usage") && relay.usage()) j["cost"] = cost_of(*relay.usage(), price);
             if (!begun) {
@@ -708,6 +713,7 @@ struct InferenceService::Impl {
               "\n\n");
       return;
     }
+    if (recording) d.payloads->record(*recording, body);
     finish(id, relay);
     if (!begun) w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}});
     w.write("data: [DONE]\n\n");

@@ -30,6 +30,7 @@
 #include "api/chain/tx_sender.h"
 #include "api/config/config.h"
 #include "api/server/metrics.h"
+#include "api/validation/payload_store.h"
 #include "common/result.h"
 #include "common/secp256k1.h"
 #include "common/tx/tx_codec.h"
@@ -63,6 +64,8 @@ struct InferenceDeps {
   common::secp256k1::PrivateKey key;
   std::vector<std::string> api_keys;
   server::Metrics* metrics = nullptr;
+  // Executor-side validation payloads (docs/inference-validation.md); null = none recorded.
+  validation::PayloadStore* payloads = nullptr;
 };
 
 class InferenceService {
