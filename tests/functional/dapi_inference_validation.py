@@ -13,11 +13,14 @@ PENDING or is UNCHALLENGED. The validators' /metrics count their votes. The payl
 call (401), a bad signature (401), a stranger (403) and the executor itself (403), OpenAI-shaped.
 Epochs of 200 blocks at 200 ms: first PoC at 200, switch at ~217, inference until 400."""
 import base64
+import hashlib
 import json
 import os
 import time
 
+import coincurve
 import openai
+from coincurve.ecdsa import der_to_cdata, serialize_compact
 
 from framework import http_request, wait_until
 from framework.chain import ChainNode
@@ -33,6 +36,18 @@ EXPIRATION_BLOCKS = 40  # the validation window: 8 s at 200 ms blocks
 
 def record(node, inference_id):
     return node.query(f"/inference/inferences/{inference_id}")["inference"]
+
+
+def payload_headers(dapi, inference_id, executor):
+    """The signed headers of a payload request by `dapi`'s participant (docs/inference-validation.md)."""
+    with open(os.path.join(dapi.home, "keyring", "keys.json")) as f:
+        key_hex = next(k["private_key"] for k in json.load(f)["keys"] if k["address"] == dapi.address)
+    ts = int(time.time() * 1000)
+    digest = hashlib.sha256(b"\0".join([b"dapi/payload/v1", inference_id.encode(), str(ts).encode(),
+                                        executor.encode()])).digest()
+    der = coincurve.PrivateKey(bytes.fromhex(key_hex)).sign(digest, hasher=None)
+    return {"X-Validator-Address": dapi.address, "X-Timestamp": str(ts),
+            "X-Validator-Signature": base64.b64encode(serialize_compact(der_to_cdata(der))).decode()}
 
 
 def test_sampled_inferences_of_a_faulty_executor_end_invalid_and_unpaid(workdir, procs):
@@ -145,6 +160,14 @@ def test_sampled_inferences_of_a_faulty_executor_end_invalid_and_unpaid(workdir,
     assert after["carol"] == before["carol"] + paid["carol"] and paid["carol"] > 0, (before, after, paid)
     # Alice paid only the valid inferences of others: her escrow came back, and so did the cost of bob's.
     assert after["alice"] == before["alice"] - paid["carol"], (before, after, paid)
+
+    # With a good signature: a decided inference is no longer served (403), an unknown one is 404.
+    bob_ids = [r["id"] for r in recs if r["executor"] == bob.address]
+    for inference_id, status, code in [(bob_ids[0], 403, "not_awaiting_validation"),
+                                       ("chatcmpl-unknown", 404, "not_found")]:
+        got, body = http_request("GET", f"{bob.public_url}/v1/inferences/{inference_id}/payload",
+                                 headers=payload_headers(carol, inference_id, bob.address), timeout=10)
+        assert got == status and json.loads(body)["error"]["code"] == code, (inference_id, got, body)
 
     invalid_votes = sum(v.metric("dapi_inference_validations_total", result="invalid") for v in (alice, carol))
     valid_votes = sum(v.metric("dapi_inference_validations_total", result="valid") for v in (alice, bob, carol))
