@@ -18,7 +18,8 @@ Asserts nothing about speed; run() returns the numbers (tests/functional/bench_d
 every request of --quick succeeded).
 
 Usage: python3 bench/dapi_inference_bench.py [--build-dir build/release] [--seconds 10 | --requests N] [--quick]
-       [--block-ms 200] [--concurrency 8] [--max-tokens 16]      (about 1 minute with the defaults; also run_all.sh)
+       [--block-ms 200] [--concurrency 8] [--max-tokens 16] [--stream]   (about 1 minute with the defaults; run_all.sh
+       runs it with the defaults)
 
 Measured 2026-11-30 on the 2-core "Intel Xeon Processor" VM shared with other builds (load average ~12), defaults:
   path                                     ok  errors    req/s   p50 ms   p99 ms
@@ -31,6 +32,7 @@ Measured 2026-11-30 on the 2-core "Intel Xeon Processor" VM shared with other bu
   +214.87 / +282.95 ms; forward TA -> another participant's dapi +3.23 / +0.29 ms; until the block holding
   MsgStartInference p50 130.73 ms, from it to the answer p50 68.42 ms; 37.6 inferences/s recorded on chain (clients
   saw 39.6 answers/s). With --block-ms 100: dapi p50 127 ms, 59.7 req/s; --block-ms 500: p50 520 ms, 16.6 req/s.
+  --stream: direct p50 6.2 ms (first chunk 2.3 ms), dapi p50 224 ms (first chunk 219 ms), 39.5 req/s.
   So a completion through dapi costs about one block (the transfer agent forwards only once MsgStartInference is in
   a block), and 8 clients get at most 8 / block time answers per second; the hops themselves cost a few ms.
 """
@@ -58,8 +60,8 @@ MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "c
 def _client(args):
     """One client process: `count` requests (or until `deadline`, wall clock) on one keep-alive connection,
     starting at `start` (wall clock, shared by all clients). Returns [(seconds, status, id or None, wall clock
-    when sent)]."""
-    port, path, body, headers, start, count, deadline, want_id = args
+    when sent, seconds to the first body bytes)]."""
+    port, path, body, headers, start, count, deadline, want_id, stream = args
     out = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     time.sleep(max(0.0, start - time.time()))
@@ -69,20 +71,24 @@ def _client(args):
         try:
             conn.request("POST", path, body, headers)
             resp = conn.getresponse()
-            data = resp.read()
+            data = resp.read1(65536) if stream else b""  # the first bytes of the body (SSE: the first chunk)
+            first = time.perf_counter() - t0
+            data += resp.read()
             status = resp.status
         except (OSError, http.client.HTTPException) as e:
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            status, data = f"{type(e).__name__}: {e}", b""
+            status, data, first = f"{type(e).__name__}: {e}", b"", 0.0
         elapsed = time.perf_counter() - t0
         rid = None
+        if stream and status == 200 and not data.rstrip().endswith(b"data: [DONE]"):
+            status = "stream without [DONE]"
         if want_id and status == 200:
             try:
-                rid = json.loads(data)["id"]
-            except (ValueError, KeyError, TypeError):
+                rid = json.loads(data.split(b"data: ", 2)[1] if stream else data)["id"]
+            except (ValueError, KeyError, TypeError, IndexError):
                 status = "200 without an id"
-        out.append((elapsed, status, rid, sent))
+        out.append((elapsed, status, rid, sent, first))
     conn.close()
     return out
 
@@ -91,14 +97,15 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def load(pool, concurrency, port, path, body, headers, requests=None, seconds=None, want_id=False):
+def load(pool, concurrency, port, path, body, headers, requests=None, seconds=None, want_id=False, stream=False):
     """Runs `concurrency` clients at once: `requests` in all (split evenly) or for `seconds`. Returns
-    (samples [(seconds, status, id, sent at)], wall seconds from the common start to the last answer)."""
+    (samples [(seconds, status, id, sent at, first bytes after)], wall seconds from the common start to the last
+    answer)."""
     start = time.time() + 0.3  # every client is connected and waiting by then
     per = None if requests is None else [requests // concurrency + (i < requests % concurrency)
                                          for i in range(concurrency)]
     deadline = None if seconds is None else start + seconds
-    jobs = [(port, path, body, headers, start, None if per is None else per[i], deadline, want_id)
+    jobs = [(port, path, body, headers, start, None if per is None else per[i], deadline, want_id, stream)
             for i in range(concurrency)]
     # A client that died would leave map() waiting forever: bound it (each request times out after 60 s).
     limit = (seconds or 0) + 60 + (0 if requests is None else requests * 2)
@@ -120,8 +127,10 @@ def summary(samples, wall):
     for s in samples:
         if s[1] != 200:
             errors[str(s[1])] = errors.get(str(s[1]), 0) + 1
+    first = sorted(s[4] for s in samples if s[1] == 200)
     return {"requests": len(samples), "ok": len(ok), "errors": errors, "rps": len(ok) / wall if wall > 0 else 0.0,
-            "p50_ms": percentile(ok, 50) * 1000, "p99_ms": percentile(ok, 99) * 1000, "wall_s": wall}
+            "p50_ms": percentile(ok, 50) * 1000, "p99_ms": percentile(ok, 99) * 1000, "wall_s": wall,
+            "first_p50_ms": percentile(first, 50) * 1000, "first_p99_ms": percentile(first, 99) * 1000}
 
 
 # ------------------------------------------------------------------------------------------------ network
@@ -210,6 +219,7 @@ def run(argv=None):
     ap.add_argument("--seconds", type=float, default=10.0, help="measured seconds per mode")
     ap.add_argument("--requests", type=int, default=None, help="a fixed number of requests per mode instead")
     ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--stream", action="store_true", help="streamed (SSE) completions; adds time to the first chunk")
     ap.add_argument("--block-ms", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 requests per mode, tiny warm-up")
     args = ap.parse_args(argv)
@@ -232,7 +242,8 @@ def run(argv=None):
             node, model, version, alice, bob = start_network(procs, workdir, args.block_ms,
                                                              (*POC_MLNODE_ARGS, "--log-level", "warn"))
             setup_s = time.monotonic() - started
-            body = json.dumps({"model": model, "messages": MESSAGES, "max_tokens": args.max_tokens})
+            body = json.dumps({"model": model, "messages": MESSAGES, "max_tokens": args.max_tokens,
+                               **({"stream": True} if args.stream else {})})
             json_headers = {"Content-Type": "application/json"}
             target = bob.mlnodes[0]
             # nginx as deploy/ renders it, in front of bob's first MLNode as the "new" version (the "old" one is
@@ -240,7 +251,7 @@ def run(argv=None):
             unused_old = MlNode(procs, workdir, "v0.0.0-unused", name="mlnode-unused-old")
             proxy = MlProxy(procs, workdir, unused_old, target, default="new").start()
             path = f"/{version}/v1/chat/completions" if version else "/v1/chat/completions"
-            status, answer = post_json(target.inference_url + path, json.loads(body))
+            status, answer = post_json(target.inference_url + path, dict(json.loads(body), stream=False))
             assert status == 200 and answer["usage"]["completion_tokens"] > 0, (status, answer)
             # Client processes (not threads: the GIL would add its own latency to sub-millisecond answers). Made
             # after every server process started: the framework starts those with a preexec_fn, which is unsafe
@@ -258,11 +269,14 @@ def run(argv=None):
             slice_ = {"requests": args.requests} if args.requests else {"seconds": args.seconds / rounds}
             ports = {"direct": target.inference_port, "nginx": proxy.inference_port}
             gathered = {m: ([], 0.0) for m in ports}
+            def go(port, p, headers, **kw):
+                return load(pool, args.concurrency, port, p, body, headers, stream=args.stream, **kw)
+
             for m, port in ports.items():
-                load(pool, args.concurrency, port, path, body, json_headers, **warmup)
+                go(port, path, json_headers, **warmup)
             for _ in range(rounds):
                 for m, port in ports.items():
-                    samples, wall = load(pool, args.concurrency, port, path, body, json_headers, **slice_)
+                    samples, wall = go(port, path, json_headers, **slice_)
                     gathered[m] = (gathered[m][0] + samples, gathered[m][1] + wall)
             for m, (samples, wall) in gathered.items():
                 results[m] = summary(samples, wall)
@@ -270,11 +284,10 @@ def run(argv=None):
 
             # Through the network: warm up, let those inferences settle, then measure between two heights.
             dapi_headers = dict(json_headers, Authorization=f"Bearer {KEY}")
-            load(pool, args.concurrency, alice.dapi.public_port, "/v1/chat/completions", body, dapi_headers, **warmup)
+            go(alice.dapi.public_port, "/v1/chat/completions", dapi_headers, **warmup)
             h0 = wait_settled(node, model)
             before = counts(node, model, 0, h0)
-            samples, wall = load(pool, args.concurrency, alice.dapi.public_port, "/v1/chat/completions", body,
-                                 dapi_headers, want_id=True, **measure)
+            samples, wall = go(alice.dapi.public_port, "/v1/chat/completions", dapi_headers, want_id=True, **measure)
             h1 = node.height()
             h_settled = wait_settled(node, model)
             during = counts(node, model, h0 + 1, h1)
@@ -287,7 +300,7 @@ def run(argv=None):
             block_ms = {}
             to_block, from_block = [], []  # seconds from sending to the block with MsgStartInference, and after
             for sample in samples:
-                elapsed, status, rid, sent = sample
+                elapsed, status, rid, sent, _ = sample
                 if status != 200:
                     continue
                 rec = node.query(f"/inference/inferences/{rid}")["inference"]
@@ -329,32 +342,35 @@ def run(argv=None):
 def report(r, args):
     how = f"{args.requests} requests" if args.requests else f"{args.seconds:.0f} s"
     print(f"dapi_inference_bench: builtin backend, {args.concurrency} concurrent clients (processes, keep-alive), "
-          f"non-streaming, max_tokens {args.max_tokens}, fixed prompt; {how} per mode after a warm-up; "
+          f"{'streamed' if args.stream else 'non-streaming'}, max_tokens {args.max_tokens}, fixed prompt; "
+          f"{how} per mode after a warm-up; "
           f"solo chain, blocks every {args.block_ms} ms")
     rows = [("(b) client -> mlnode", "direct"), ("(c) client -> nginx -> mlnode", "nginx"),
             ("(a) client -> dapi, all", "network"),
             ("    TA -> other executor -> mlnode", "network_remote"),
             ("    TA = executor -> mlnode", "network_local")]
-    print(f"{'path':36} {'ok':>6} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    first = f" {'1st p50':>8} {'1st p99':>8}" if args.stream else ""
+    print(f"{'path':36} {'ok':>6} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}{first}")
     for label, k in rows:
         s = r[k]
         note = "  (share of the same load)" if k.startswith("network_") else ""
+        first = f" {s['first_p50_ms']:8.2f} {s['first_p99_ms']:8.2f}" if args.stream else ""
         print(f"{label:36} {s['ok']:6d} {sum(s['errors'].values()):7d} {s['rps']:8.1f} {s['p50_ms']:8.2f} "
-              f"{s['p99_ms']:8.2f}{note}")
+              f"{s['p99_ms']:8.2f}{first}{note}")
         if s["errors"]:
             print(f"{'':36} errors: {s['errors']}")
 
     def hop(label, a, b):
-        print(f"  {label:58} p50 {r[a]['p50_ms'] - r[b]['p50_ms']:+9.2f}   p99 {r[a]['p99_ms'] - r[b]['p99_ms']:+9.2f}")
+        print(f"  {label:66} p50 {r[a]['p50_ms'] - r[b]['p50_ms']:+9.2f}   p99 {r[a]['p99_ms'] - r[b]['p99_ms']:+9.2f}")
     print("overhead per hop, ms (difference of p50s and of p99s):")
     hop("nginx in front of the mlnode            (c) - (b)", "nginx", "direct")
     hop("dapi as TA + executor, incl. start tx   (a local) - (b)", "network_local", "direct")
     hop("forward TA -> another participant's dapi (a remote) - (a local)", "network_remote", "network_local")
     hop("whole network path                      (a remote) - (b)", "network_remote", "direct")
     sb = r["start_block"]
-    print(f"  of the network path: until the block holding MsgStartInference  p50 {sb['to_p50_ms']:9.2f}   "
+    print(f"  of the network path: until the block holding MsgStartInference          p50 {sb['to_p50_ms']:9.2f}   "
           f"p99 {sb['to_p99_ms']:9.2f}")
-    print(f"                       from that block to the answer              p50 {sb['after_p50_ms']:9.2f}   "
+    print(f"                       from that block to the answer                      p50 {sb['after_p50_ms']:9.2f}   "
           f"p99 {sb['after_p99_ms']:9.2f}")
     c = r["chain"]
     rate = c["finished_during"] / c["interval_s"] if c["interval_s"] > 0 else 0.0
