@@ -4,9 +4,11 @@
 One solo chain (blocks every --block-ms) with two participants on the builtin mlnode backend: alice (1 MLNode) and
 bob (2 MLNodes) each run a dapi; both mine the first PoC and the genesis validator validates them, so both serve the
 model in epoch 1 (epochs are long: no second PoC during the run). Then, with the same fixed prompt, small max_tokens,
-non-streaming, and N concurrent clients (one process and one keep-alive connection each), after a warm-up:
+non-streaming (--stream: streamed), N concurrent clients (one process and one keep-alive connection each), after a
+warm-up:
   (b) direct   POST to bob's first MLNode;
   (c) nginx    the same MLNode behind nginx (deploy/nginx/mlnode-proxy.conf.template, as operators deploy it);
+               (b) and (c) alternate in 5 slices, so that a change in the machine's load hits both;
   (a) network  POST to alice's dapi (transfer agent, API key; alice pays). The chain's executor query picks bob
                (about 2/3 of the requests: his dapi is reached with signed headers and runs them on his MLNodes)
                or alice (her dapi runs them on her MLNode). Each answer's chain record says which: the table shows
