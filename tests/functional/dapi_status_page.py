@@ -7,10 +7,12 @@ Checked on the page as Chromium renders it after its script has refreshed it fro
 data-refreshes counter counts the script's refreshes): the block height shown grows between two loads and matches
 the chain; the epoch index and phase are the chain's and the stage heights are listed; alice's two nodes are listed
 with their state, model, MLNode version and weight; the epoch's participants are listed with their weights (alice
-marked as this participant); the completion made by the test is listed with the tokens and cost of its chain
-record. The page loads nothing from elsewhere (its CSP header allows only its own inline style and script and
-fetches to this origin), and neither it nor /v1/status carries the admin token, the API key or an MLNode address
-(escaping of chain strings is covered by tests/unit/api/status). A screenshot is written to <build dir>/test-output/dapi_status_page/status_page.png."""
+marked as this participant); the completion made by the test is listed with the tokens, cost, executor and height
+of its chain record, also after alice's dapi restarted (it reads the blocks before the one it resumes from). The
+page loads nothing from elsewhere (its CSP header allows only its own inline style and script and fetches to this
+origin), and neither it nor /v1/status carries the admin token, the API key or an MLNode address (escaping of chain
+strings is covered by tests/unit/api/status). A screenshot is written to
+<build dir>/test-output/dapi_status_page/status_page.png."""
 import json
 import os
 import shutil
@@ -238,3 +240,10 @@ def test_status_page_in_headless_chromium(workdir, procs):
     with open(png, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n", png
     print(f"screenshot: {png}")
+
+    # After a restart dapi reads the blocks before the one it resumes from: the completion is still listed.
+    alice.stop()
+    alice.start()
+    again = load(alice.public_url + "/", profile)
+    row = again.rows("inferences-body", "data-inference-id").get(done["id"])
+    assert row and int(row["tokens"]) == tokens and row["cost"] == f'{record["cost"]} nicoin', (row, again.tables)

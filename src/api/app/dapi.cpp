@@ -406,6 +406,7 @@ struct Dapi::Impl {
       from = st ? st->height : 1;  // a new dapi starts at the current block
     }
     spdlog::info("following blocks from height {}", from);
+    status_board->start_backfill([this](uint64_t h) { return chain->block(h); }, from);
     follower = std::make_unique<chain::BlockFollower>(cfg.chain_node_url, from,
                                                       [this](const chain::Block& b) { on_block(b); });
     follower->start();

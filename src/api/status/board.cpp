@@ -1,9 +1,33 @@
 #include "api/status/board.h"
 
+#include "common/log.h"
+
 namespace api::status {
 
 StatusBoard::StatusBoard(StatusBoardDeps deps)
     : deps_(std::move(deps)), inferences_(deps_.recent_inferences) {}
+
+StatusBoard::~StatusBoard() {
+  stopping_ = true;
+  if (backfill_.joinable()) backfill_.join();
+}
+
+void StatusBoard::start_backfill(std::function<common::Result<chain::Block>(uint64_t)> block_at,
+                                 uint64_t follow_from) {
+  if (backfill_.joinable() || follow_from <= 1 || deps_.backfill_blocks == 0) return;
+  uint64_t last = follow_from - 1;
+  uint64_t first = last > deps_.backfill_blocks ? last - deps_.backfill_blocks + 1 : 1;
+  backfill_ = std::thread([this, block_at = std::move(block_at), first, last] {
+    for (uint64_t h = first; h <= last && !stopping_; ++h) {
+      auto b = block_at(h);
+      if (!b) {
+        spdlog::warn("status page: cannot read block {} for its inferences: {}", h, b.error().message);
+        return;
+      }
+      inferences_.observe(*b);
+    }
+  });
+}
 
 void StatusBoard::on_block(const chain::Block& block, const chain::EpochInfo& epoch) {
   inferences_.observe(block);

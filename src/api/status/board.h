@@ -6,11 +6,13 @@
 // group and reports the error; only one request at a time reads the chain, the others use what was read.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,13 +36,23 @@ struct StatusBoardDeps {
   };
   std::chrono::milliseconds group_ttl{5000};
   std::size_t recent_inferences = 20;
+  uint64_t backfill_blocks = 200;  // blocks read before the first followed one (start_backfill)
 };
 
 class StatusBoard {
  public:
   explicit StatusBoard(StatusBoardDeps deps);
+  ~StatusBoard();  // stops and joins the backfill
+  StatusBoard(const StatusBoard&) = delete;
+  StatusBoard& operator=(const StatusBoard&) = delete;
 
   void on_block(const chain::Block& block, const chain::EpochInfo& epoch);
+  // Reads the backfill_blocks blocks before `follow_from` (the first block dapi follows), oldest first, on a
+  // background thread for their finished inferences, so that the page lists recent inferences right after
+  // dapi (re)starts. Stops at the first block that cannot be read (logged) or on destruction. At most one
+  // backfill runs; a later call is ignored.
+  void start_backfill(std::function<common::Result<chain::Block>(uint64_t height)> block_at,
+                      uint64_t follow_from);
   // The /v1/status document (status_json.h).
   nlohmann::json status();
 
@@ -59,6 +71,9 @@ class StatusBoard {
   std::optional<std::chrono::steady_clock::time_point> group_read_at_;
 
   std::mutex fetch_mu_;  // held while reading the group from the chain
+
+  std::atomic<bool> stopping_{false};
+  std::thread backfill_;
 };
 
 }  // namespace api::status

@@ -1,5 +1,6 @@
 #include "api/status/recent_inferences.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/events.h"
@@ -57,16 +58,22 @@ void RecentInferences::observe(const chain::Block& block) {
       pending_order_.pop_front();
     }
   }
+  // This block's finishes go behind every newer block's and in front of every older block's (newest first;
+  // within one block the later tx is the newer).
+  auto pos = std::find_if(finished_.begin(), finished_.end(),
+                          [&](const InferenceSummary& f) { return f.height < block.height; });
   for (auto& s : found.finished) {
+    if (std::any_of(finished_.begin(), finished_.end(), [&](const auto& f) { return f.id == s.id; }))
+      continue;  // a block observed twice
     auto p = pending_.find(s.id);
     if (p != pending_.end()) {
       s.executor = p->second.executor;
       s.executor_node = p->second.executor_node;
       pending_.erase(p);  // its id stays in pending_order_ until it ages out
     }
-    finished_.push_front(std::move(s));
-    if (finished_.size() > capacity_) finished_.pop_back();
+    pos = finished_.insert(pos, std::move(s));  // in front of the earlier txs of this block
   }
+  while (finished_.size() > capacity_) finished_.pop_back();
 }
 
 std::vector<InferenceSummary> RecentInferences::list() const {

@@ -2,7 +2,8 @@
 // status page lists them with their tokens and cost). Read from the chain's own events in each committed
 // block: `inference_started` (inference_id, model, executor, executor_node) and `inference_finished`
 // (inference_id, model, tokens, cost, refund, validation) of src/chain/x/inference. Only successful txs (code
-// 0) count. Inferences finished before this dapi started following are not listed.
+// 0) count. Blocks may be observed out of order (dapi reads the blocks before the one it starts following
+// from while it follows, StatusBoard::start_backfill): the list stays ordered by height.
 #pragma once
 
 #include <cstddef>
@@ -51,7 +52,7 @@ class RecentInferences {
   explicit RecentInferences(std::size_t capacity = 20, std::size_t max_pending = 1024);
 
   void observe(const chain::Block& block);
-  std::vector<InferenceSummary> list() const;  // newest first
+  std::vector<InferenceSummary> list() const;  // newest first: by height, then later txs first
 
  private:
   std::size_t capacity_, max_pending_;

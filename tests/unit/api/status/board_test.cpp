@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace api::status {
 namespace {
 
@@ -99,6 +101,75 @@ TEST(StatusBoard, KeepsTheLastGroupWhenTheChainCannotBeRead) {
   p = board.status()["participants"];
   EXPECT_FALSE(p.contains("error"));
   EXPECT_EQ(f.reads, 3);
+}
+
+chain::Block finishing_block(uint64_t height, const std::string& id) {
+  chain::Block b;
+  b.height = height;
+  b.txs.push_back(
+      {"H", height, 0, "", {{"inference_finished", {{"inference_id", id}, {"tokens", "1"}, {"cost", "2"}}}}});
+  return b;
+}
+
+// Polls `board` until it lists `n` inferences (the backfill runs on its own thread), for at most 10 s.
+nlohmann::json wait_for_inferences(StatusBoard& board, std::size_t n) {
+  for (int i = 0; i < 1000; ++i) {
+    auto list = board.status()["inferences"];
+    if (list.size() >= n) return list;
+    std::this_thread::sleep_for(10ms);
+  }
+  return board.status()["inferences"];
+}
+
+TEST(StatusBoard, BackfillReadsTheBlocksBeforeTheFirstFollowedOne) {
+  Fixture f;
+  auto deps = f.deps();
+  deps.backfill_blocks = 5;
+  StatusBoard board(std::move(deps));
+  std::vector<uint64_t> asked;
+  std::mutex mu;
+  board.on_block(finishing_block(20, "followed"), epoch(1));  // the follower runs meanwhile
+  board.start_backfill(
+      [&](uint64_t h) -> common::Result<chain::Block> {
+        std::lock_guard lock(mu);
+        asked.push_back(h);
+        return finishing_block(h, "old-" + std::to_string(h));
+      },
+      /*follow_from=*/20);
+  auto list = wait_for_inferences(board, 6);
+  ASSERT_EQ(list.size(), 6u) << list;
+  EXPECT_EQ(list[0]["id"], "followed");
+  EXPECT_EQ(list[1]["id"], "old-19");
+  EXPECT_EQ(list[5]["id"], "old-15");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(asked, (std::vector<uint64_t>{15, 16, 17, 18, 19}));
+}
+
+TEST(StatusBoard, BackfillStopsAtAnUnreadableBlockAndNearGenesis) {
+  Fixture f;
+  {
+    StatusBoard board(f.deps());
+    board.start_backfill(
+        [&](uint64_t h) -> common::Result<chain::Block> {
+          if (h == 3) return common::make_error(404, "no block 3");
+          return finishing_block(h, "b-" + std::to_string(h));
+        },
+        /*follow_from=*/6);  // reads 1..5 (fewer than backfill_blocks exist), stops at 3
+    auto list = wait_for_inferences(board, 2);
+    std::this_thread::sleep_for(50ms);
+    list = board.status()["inferences"];
+    ASSERT_EQ(list.size(), 2u) << list;
+    EXPECT_EQ(list[0]["id"], "b-2");
+  }
+  StatusBoard first_block(f.deps());
+  bool called = false;
+  first_block.start_backfill(
+      [&](uint64_t) -> common::Result<chain::Block> {
+        called = true;
+        return chain::Block{};
+      },
+      /*follow_from=*/1);
+  EXPECT_FALSE(called);  // nothing before block 1 (and no thread was started)
 }
 
 }  // namespace

@@ -92,6 +92,21 @@ TEST(RecentInferences, JoinsTheExecutorOfAnEarlierStartAndKeepsTheNewestFirst) {
   EXPECT_EQ(list[1].id, "b");
 }
 
+TEST(RecentInferences, StaysOrderedByHeightWhenOlderBlocksArriveLater) {
+  RecentInferences r(/*capacity=*/3);
+  r.observe(block(10, {tx({finished("j", "1", "1")}), tx({finished("k", "1", "1")})}));
+  r.observe(block(4, {tx({finished("d", "1", "1")})}));  // read late (backfill)
+  r.observe(block(7, {tx({finished("g", "1", "1")})}));
+  r.observe(block(10, {tx({finished("j", "1", "1")})}));  // the same block again: no duplicate
+  auto list = r.list();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].id, "k");  // the later tx of block 10
+  EXPECT_EQ(list[1].id, "j");
+  EXPECT_EQ(list[2].id, "g");                            // "d" is the oldest and fell off
+  r.observe(block(2, {tx({finished("b", "1", "1")})}));  // older than everything kept: not listed
+  EXPECT_EQ(r.list().back().id, "g");
+}
+
 TEST(RecentInferences, ForgetsTheOldestUnfinishedStarts) {
   RecentInferences r(/*capacity=*/10, /*max_pending=*/2);
   r.observe(block(
