@@ -11,8 +11,8 @@ marked as this participant); the completion made by the test is listed with the 
 of its chain record, also after alice's dapi restarted (it reads the blocks before the one it resumes from). The
 page loads nothing from elsewhere (its CSP header allows only its own inline style and script and fetches to this
 origin), and neither it nor /v1/status carries the admin token, the API key or an MLNode address (escaping of chain
-strings is covered by tests/unit/api/status). A screenshot is written to
-<build dir>/test-output/dapi_status_page/status_page.png."""
+strings is covered by tests/unit/api/status). Without JavaScript the server-rendered page shows the same. Screenshots
+(with and without JavaScript) are written to <build dir>/test-output/dapi_status_page/."""
 import json
 import os
 import shutil
@@ -229,17 +229,31 @@ def test_status_page_in_headless_chromium(workdir, procs):
     assert row["executor"] == f'{record["executor"]} / {record["executor_node"]}', (row, record)
     assert int(row["height"]) == record["finish_height"], (row, record)
 
-    # The screenshot a person would look at.
+    # Without JavaScript the server-rendered page shows the same (and a <noscript> meta refresh reloads it).
+    with urllib.request.urlopen(alice.public_url + "/", timeout=10) as resp:
+        served = resp.read().decode()
+    static = Page(served)
+    assert static.body.get("data-refreshes") == "0" and static.text["live"] == "server-rendered", static.body
+    assert int(static.text["height"]) >= height1 and static.text["phase"].strip() in phases, static.text
+    assert sorted(static.rows("nodes-body", "data-node-id")) == sorted(alice_p.node_ids), static.tables
+    assert alice.address in static.rows("participants-body", "data-address"), static.tables
+    assert static.rows("inferences-body", "data-inference-id")[done["id"]]["cost"] == row["cost"], static.tables
+
+    # The screenshots a person would look at (with and without JavaScript).
     out = os.path.join(build_dir(), "test-output", "dapi_status_page")
     os.makedirs(out, exist_ok=True)
-    png = os.path.join(out, "status_page.png")
-    if os.path.exists(png):
-        os.remove(png)
-    browse(alice.public_url + "/", profile, "--virtual-time-budget=8000", "--window-size=1400,1500",
-           f"--screenshot={png}", "--hide-scrollbars")
-    with open(png, "rb") as f:
-        assert f.read(8) == b"\x89PNG\r\n\x1a\n", png
-    print(f"screenshot: {png}")
+    nojs = os.path.join(workdir, "status_page_nojs.html")  # the page as served, its script left out
+    with open(nojs, "w") as f:
+        f.write(served[:served.index("<script>")] + served[served.index("</script>") + len("</script>"):])
+    for name, url in (("status_page.png", alice.public_url + "/"), ("status_page_nojs.png", "file://" + nojs)):
+        png = os.path.join(out, name)
+        if os.path.exists(png):
+            os.remove(png)
+        browse(url, profile, "--virtual-time-budget=8000", "--window-size=1400,1500", f"--screenshot={png}",
+               "--hide-scrollbars")
+        with open(png, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", png
+        print(f"screenshot: {png}")
 
     # After a restart dapi reads the blocks before the one it resumes from: the completion is still listed.
     alice.stop()
