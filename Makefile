@@ -21,8 +21,11 @@ build: configure
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-run: build
-	bash scripts/localnet run --build-dir $(BUILD_DIR)
+# The local network needs only the three executables (README "make run"); ARGS passes options, e.g.
+# `make run ARGS="--validators 4"`.
+run: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target inferenced dapi mlnode
+	bash scripts/localnet run --build-dir $(BUILD_DIR) $(ARGS)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1500

@@ -12,6 +12,7 @@ from framework.dapi import Dapi
 
 QWQ = "Qwen/QwQ-32B"
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
+SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # localnet genesis: the real CPU model
 
 
 def entry(node_id, port, models, host="127.0.0.1"):
@@ -48,7 +49,7 @@ def test_dapi_joins_and_administers_nodes(workdir, procs):
     dapi.configure([entry("a-1", 5000, [Q7B, "Qwen/Nope"])])
     code, out = dapi.run_start()
     assert code == 1 and 'unknown model "Qwen/Nope" in node "a-1"' in out, out
-    assert f"registered models: {QWQ}, {Q7B}" in out, out
+    assert f"registered models: {SMOL}, {QWQ}, {Q7B}" in out, out
     assert node.query(f"/inference/participants/{dapi.address}", expect=404)
 
     # Joining: the participant with its public URL, then the hardware record.
@@ -69,7 +70,7 @@ def test_dapi_joins_and_administers_nodes(workdir, procs):
     status, body = dapi.admin("POST", "/admin/v1/nodes", entry("a-2", 6000, ["foo/bar", Q7B, "Qwen/Nope"]))
     assert status == 400, body
     msg = body["error"]["message"]
-    assert '"foo/bar", "Qwen/Nope"' in msg and f"registered models: {QWQ}, {Q7B}" in msg, msg
+    assert '"foo/bar", "Qwen/Nope"' in msg and f"registered models: {SMOL}, {QWQ}, {Q7B}" in msg, msg
     assert set(dapi.nodes()) == {"a-1"}
     # Malformed bodies and conflicts change nothing either.
     assert dapi.admin("POST", "/admin/v1/nodes", b"{not json")[0] == 400

@@ -17,7 +17,7 @@ MODEL = {
     "throughput_per_nonce": 5000,
     "validation_threshold": {"value": 95814, "exponent": -5},
 }
-GENESIS_MODELS = ["Qwen/QwQ-32B", "Qwen/Qwen2.5-7B-Instruct"]
+GENESIS_MODELS = ["HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/QwQ-32B", "Qwen/Qwen2.5-7B-Instruct"]
 
 
 def model_ids(node):

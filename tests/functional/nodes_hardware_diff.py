@@ -41,7 +41,7 @@ def test_hardware_diff(workdir, procs):
     code, r, _ = node.tx("inference", "submit-hardware-diff", bad, "--from", "alice", check=False)
     assert code != 0 and r["code"] == 18, r
     assert '"Qwen/Nope"' in r["log"] and '"foo/bar"' in r["log"], r
-    assert "registered models: Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct" in r["log"], r
+    assert "registered models: HuggingFaceTB/SmolLM2-135M-Instruct, Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct" in r["log"], r
     assert nodes_of(node, alice) == []
 
     # 2. A valid diff is stored as declared.

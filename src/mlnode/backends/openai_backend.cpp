@@ -248,10 +248,25 @@ void OpenAiBackend::chat(const ChatRequest& request, const std::string& raw_body
 net::Response OpenAiBackend::tokenize(const TokenizeRequest& request, const std::string& raw_body) {
   if (options_.kind == UpstreamKind::kLlamaCpp) {
     // llama.cpp's server tokenizes plain text at /extras/tokenize; it cannot render a chat template alone.
-    if (!request.prompt)
-      return openai_error_response(
-          400,
-          "the llama-cpp backend tokenizes a prompt only, not messages (its server has no template route)");
+    // Messages are counted the way streamed requests are (llama_cpp_prompt_tokens): the server evaluates them
+    // for one token and reports usage.prompt_tokens, the count the completion will report. Token ids are not
+    // known then, so `tokens` is empty (dapi needs only the count, for the escrow and the context check).
+    if (!request.prompt) {
+      nlohmann::json body = nlohmann::json::parse(raw_body, nullptr, false);
+      if (!body.is_object() || !body.contains("messages"))
+        return openai_error_response(400, "tokenize needs a prompt or messages");
+      nlohmann::json probe{{"model", request.model}, {"messages", body["messages"]}, {"temperature", 0}};
+      auto count = llama_cpp_prompt_tokens(probe.dump(), [] { return false; });
+      if (!count) return openai_error_response(count.error());
+      net::Response out;
+      out.status = 200;
+      out.content_type = "application/json";
+      out.body = nlohmann::json{{"count", *count},
+                                {"max_model_len", max_model_len_.load()},
+                                {"tokens", nlohmann::json::array()}}
+                     .dump();
+      return out;
+    }
     auto r =
         net::Client::post_json(options_.upstream + "/extras/tokenize",
                                nlohmann::json{{"input", *request.prompt}}.dump(), std::chrono::seconds(30));

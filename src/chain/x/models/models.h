@@ -46,7 +46,7 @@ nlohmann::json model_to_json(const Model& model);
 common::Result<Model> model_from_json(const nlohmann::json& j);
 
 // The models a fresh genesis of `preset` ships with (every preset: Qwen/Qwen2.5-7B-Instruct and
-// Qwen/QwQ-32B).
+// Qwen/QwQ-32B; "localnet" adds HuggingFaceTB/SmolLM2-135M-Instruct, a real model for a CPU, issue 15).
 std::vector<Model> genesis_models(std::string_view preset);
 
 class ModelsModule final : public app::Module {

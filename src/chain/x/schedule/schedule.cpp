@@ -404,8 +404,12 @@ common::Status ScheduleModule::init_genesis(app::Context& ctx, const nlohmann::j
   return {};
 }
 
-nlohmann::json ScheduleModule::default_genesis(std::string_view) const {
-  return {{"params", params_to_json(default_params())}};
+nlohmann::json ScheduleModule::default_genesis(std::string_view preset) const {
+  ScheduleParams p = default_params();
+  // A local network shows inference validation at work (docs/inference-validation.md): one finished inference
+  // in five is sampled and re-run by another participant's dapi. Other presets start with validation off.
+  if (preset == "localnet") p.set_inference_validation_rate_ppm(200'000);
+  return {{"params", params_to_json(p)}};
 }
 
 void ScheduleModule::register_messages(app::MsgRouter& router) {

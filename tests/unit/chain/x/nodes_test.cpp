@@ -91,7 +91,7 @@ class NodesTest : public ::testing::Test {
     carol = test::make_account(3);
     auto g = test::make_genesis({alice, bob, carol}, 1'000'000);
     store::MemoryStore scratch;
-    g.app_state["models"] = app::App(scratch).default_app_state("localnet")["models"];
+    g.app_state["models"] = app::App(scratch).default_app_state("testnet")["models"];  // the two Qwen models
     chain = std::make_unique<test::TestChain>(g);
     chain->block();
     ok(register_tx(alice, "http://alice.example:9000", 1));
@@ -386,7 +386,7 @@ TEST(NodesGenesis, ParticipantsAndTheirNodesCanBeDeclaredAndAreCheckedAgainstMod
   auto alice = test::make_account(1);
   auto g = test::make_genesis({alice}, 1000);
   store::MemoryStore scratch;
-  g.app_state["models"] = app::App(scratch).default_app_state("localnet")["models"];
+  g.app_state["models"] = app::App(scratch).default_app_state("testnet")["models"];  // the two Qwen models
   g.app_state["nodes"] = {{"participants",
                            {{{"address", alice.bech32},
                              {"url", "http://a.example"},
