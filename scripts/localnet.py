@@ -260,11 +260,13 @@ class Localnet:
     """The network of `make run`, created in `directory` on first use and resumed from it afterwards."""
 
     def __init__(self, directory, build_dir, validators=1, base_port=9000, rpc_port=1317, chain_base_port=27000,
-                 block_time_ms=500, epoch_length=200, out=None):
+                 block_time_ms=500, epoch_length=200, schedule_params=None, out=None):
+        """schedule_params: genesis schedule params over make run's (tests set e.g. the validation rate)."""
         self.dir = os.path.abspath(directory)
         self.build_dir = os.path.abspath(build_dir)
         self.log_dir = os.path.join(self.dir, "logs")
         self.out = out or sys.stdout
+        self.schedule_params = dict(schedule_params or {})
         state_path = os.path.join(self.dir, STATE_FILE)
         self.state = None
         if os.path.exists(state_path):
@@ -367,6 +369,8 @@ class Localnet:
         # Epochs of `epoch_length` blocks, the first PoC at FIRST_POC_HEIGHT (participants are up by then).
         g["app_state"]["epochs"]["params"].update(epoch_length=self.epoch_length,
                                                   epoch_shift=self.epoch_length - FIRST_POC_HEIGHT)
+        # A sampled inference is re-run on the validator's CPU: 60 blocks to vote (and to finish) leave room.
+        g["app_state"]["schedule"]["params"].update(inference_expiration_blocks=60, **self.schedule_params)
         g["app_state"]["bank"]["balances"] += list(balances)
         _write_json(path, g)
 
