@@ -89,7 +89,8 @@ net::Response serve_payload(const PayloadEndpointDeps& d, const net::Request& re
   if (!participant) {
     if (participant.error().code == 404 || participant.error().code == 400)
       return openai_error(403, "not_a_participant", validator + " is not a registered participant");
-    return openai_error(503, "chain_unavailable", "cannot read participant " + validator);
+    return openai_error(503, "chain_unavailable",
+                        "cannot read participant " + validator + ": " + participant.error().message);
   }
   auto account = d.chain->account(validator);
   if (!account)
