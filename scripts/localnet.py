@@ -584,10 +584,23 @@ class Localnet:
         return "\n".join(lines)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args):
-    net = Localnet(args.dir, args.build_dir, validators=args.validators, base_port=args.base_port,
-                   rpc_port=args.rpc_port, chain_base_port=args.chain_base_port, block_time_ms=args.block_time_ms,
-                   epoch_length=args.epoch_length)
+    # Ctrl-C (also when the shell started us with SIGINT ignored), SIGTERM and a closed terminal stop the network
+    # cleanly; during the stop they are ignored, so that a second Ctrl-C does not cut it short.
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for sig in stop_signals:
+        signal.signal(sig, _interrupt)
+    try:
+        net = Localnet(args.dir, args.build_dir, validators=args.validators, base_port=args.base_port,
+                       rpc_port=args.rpc_port, chain_base_port=args.chain_base_port,
+                       block_time_ms=args.block_time_ms, epoch_length=args.epoch_length)
+    except LocalnetError as exc:
+        print(f"localnet: {exc}", file=sys.stderr, flush=True)
+        return 1
     t0 = time.monotonic()
     try:
         net.start()
@@ -598,13 +611,15 @@ def run(args):
             net.check_alive()
             time.sleep(1)
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
+        for sig in stop_signals:
+            signal.signal(sig, signal.SIG_IGN)
         net.say("\nstopping the local network ...")
         net.stop()
         net.say(f"stopped; `make run` resumes it (state in {net.dir})")
         return 0
     except LocalnetError as exc:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in stop_signals:
+            signal.signal(sig, signal.SIG_IGN)
         print(f"localnet: {exc}", file=sys.stderr, flush=True)
         net.stop()
         return 1
