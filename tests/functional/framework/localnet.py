@@ -25,11 +25,16 @@ def require_real_model():
         pytest.skip("llama-cpp-python[server] not importable in .venv: run scripts/setup")
 
 
+_handed_out = set()
+
+
 def free_port_block(count):
-    """A base port with `count` free ports from it on, below the ephemeral range that other tests' free ports
-    (framework.free_port) come from."""
+    """A base port with `count` free ports from it on, none handed out before by this process, below the ephemeral
+    range that other tests' free ports (framework.free_port) come from."""
     for _ in range(200):
         base = random.randrange(20000, 32000 - count)
-        if all(localnet.port_free(p) for p in range(base, base + count)):
+        block = set(range(base, base + count))
+        if not block & _handed_out and all(localnet.port_free(p) for p in block):
+            _handed_out.update(block)
             return base
     raise RuntimeError("no free block of ports")
