@@ -532,8 +532,9 @@ class Localnet:
 
     def openai_snippet(self):
         p = self.requester()
-        py = python_with_openai() or "python3"
-        return (f"{py} - <<'PY'\n"
+        py = python_with_openai()
+        hint = "" if py else "# first: python3 -m pip install openai   (make setup installs it)\n"
+        return (hint + f"{py or 'python3'} - <<'PY'\n"
                 "from openai import OpenAI\n"
                 f'client = OpenAI(base_url="{p.public_url}/v1", api_key="{p.api_key}")\n'
                 "answer = client.chat.completions.create(\n"

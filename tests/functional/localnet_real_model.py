@@ -8,13 +8,15 @@ participant's dapi re-runs it on its own llama.cpp node with enforced_str and vo
 by exactly the cost and the executor's rose by it (an executor other than alice is found by asking again; alice
 paying herself leaves her balance unchanged).
 Skipped, with the reason, when .venv/ or the model file is missing (scripts/setup installs them)."""
+import json
 import os
+import subprocess
 
 import openai
 
 from framework import wait_until
 from framework.http import get_json
-from framework.localnet import free_port_block, localnet, require_real_model
+from framework.localnet import VENV_PYTHON, free_port_block, localnet, require_real_model
 from framework.process import build_dir
 
 QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
@@ -27,6 +29,16 @@ def start_localnet(workdir, **kw):
                             rpc_port=free_port_block(1), block_time_ms=300,
                             schedule_params={"inference_validation_rate_ppm": 10**6}, **kw)
     return net
+
+
+def gguf_metadata():
+    """The GGUF header of the model file, read by llama.cpp itself (llama-cpp-python in .venv)."""
+    path = subprocess.run([os.path.join(localnet.ROOT, "scripts", "real-model-path")], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    code = ("import json, sys; from llama_cpp import Llama; "
+            "print(json.dumps(Llama(model_path=sys.argv[1], vocab_only=True, verbose=False).metadata))")
+    return json.loads(subprocess.run([VENV_PYTHON, "-c", code, path], capture_output=True, text=True,
+                                     check=True).stdout)
 
 
 def record(net, inference_id):
@@ -53,9 +65,14 @@ def test_real_model_answers_through_the_network_and_is_paid(workdir):
         members = {m["member_address"] for m in net.query(
             f"/inference/epoch-groups/current/{localnet.REAL_MODEL}")["epoch_group"]["validation_weights"]}
         assert members <= set(addresses) and members, members
-        price = int(next(m for m in net.query("/inference/governance/models")["models"]
-                         if m["id"] == localnet.REAL_MODEL)["units_of_compute_per_token"]) * int(
+        model = next(m for m in net.query("/inference/governance/models")["models"] if m["id"] == localnet.REAL_MODEL)
+        price = int(model["units_of_compute_per_token"]) * int(
             net.query("/inference/epoch-params")["params"]["default_unit_of_compute_price"])
+        # The genesis entry describes the file the ML nodes serve: its context length and quantization
+        # (llama.cpp file type 3 = MOSTLY_Q4_1).
+        meta = gguf_metadata()
+        assert model["context_window"] == int(meta["llama.context_length"]) == 8192, (model, meta)
+        assert meta["general.file_type"] == "3" and model["quantization"] == "Q4_1", (model, meta)
 
         client = openai.OpenAI(base_url=alice.public_url + "/v1", api_key=alice.api_key, max_retries=0, timeout=120)
         models = client.models.list()
