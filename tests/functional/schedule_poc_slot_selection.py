@@ -7,6 +7,7 @@ in the sub-group's real_throughput_vector.
 localnet epoch params: epoch = 30 blocks; batches [P+1, P+8], validations [P+9, P+13], formation P+13, switch P+17;
 the demand window of the selection is the PoC period length (13 blocks) before P, i.e. [P-13, P-1]."""
 import json
+import os
 
 from framework.chain import ChainNode
 from framework.participants import group, hw_node, register_participants, send_fast, wait_poc_window
@@ -27,6 +28,16 @@ def events_of(result, kind):
 
 def test_schedule_poc_slot_selection(workdir, procs):
     node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
+    genesis_file = os.path.join(node.home, "config", "genesis.json")
+    with open(genesis_file) as f:
+        genesis = json.load(f)
+    # The two Qwen models only, every inference paid at finish: localnet's real CPU model and its validation
+    # sampling (issue 15) are tested in localnet_*.py.
+    genesis["app_state"]["models"]["models"] = [m for m in genesis["app_state"]["models"]["models"]
+                                                if m["id"] in (Q7B, QWQ)]
+    genesis["app_state"]["schedule"]["params"]["inference_validation_rate_ppm"] = 0
+    with open(genesis_file, "w") as f:
+        json.dump(genesis, f)
     node.start(procs)
     keys = {k: node.add_key(k) for k in ("alice", "bob", "carol")}
     alice, bob, carol = keys["alice"], keys["bob"], keys["carol"]
