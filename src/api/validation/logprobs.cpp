@@ -12,19 +12,55 @@ using nlohmann::json;
 
 namespace {
 
-// Byte offset of each token in the concatenation; nullopt when the tokens do not spell `content`.
-std::optional<std::vector<std::size_t>> offsets(const std::string& content,
-                                                const std::vector<TokenLogprob>& t) {
-  std::vector<std::size_t> out;
+// Where a token sits in the content: its byte offset and, for a token whose text was lost (see below), its
+// rank among the lost tokens at that offset (0 for a token with text).
+using Position = std::pair<std::size_t, std::size_t>;
+
+// A token that is only U+FFFD replacement characters carries no text either (a decoder that replaces instead
+// of dropping invalid UTF-8).
+bool lost(const std::string& text) {
+  if (text.empty()) return true;
+  if (text.size() % 3 != 0) return false;
+  for (std::size_t i = 0; i < text.size(); i += 3)
+    if (text.compare(i, 3, "\xEF\xBF\xBD") != 0) return false;
+  return true;
+}
+
+// Position of each token in `content`; nullopt when the tokens do not spell it. A token covering only part of
+// a multi-byte UTF-8 character comes back with no text (llama.cpp's server drops the partial bytes, and the
+// whole character then appears in no token): after one or more such tokens, the next token may start after a
+// run of non-ASCII bytes of the content, and the content may end with such a run.
+std::optional<std::vector<Position>> positions(const std::string& content,
+                                               const std::vector<TokenLogprob>& t) {
+  std::vector<Position> out;
   out.reserve(t.size());
-  std::size_t at = 0;
+  std::size_t at = 0, lost_here = 0;
+  auto matches = [&](std::size_t where, const std::string& text) {
+    return where + text.size() <= content.size() && content.compare(where, text.size(), text) == 0;
+  };
   for (const auto& tok : t) {
-    if (at + tok.token.size() > content.size() || content.compare(at, tok.token.size(), tok.token) != 0)
-      return std::nullopt;
-    out.push_back(at);
+    if (lost(tok.token)) {
+      out.emplace_back(at, ++lost_here);
+      continue;
+    }
+    if (!matches(at, tok.token)) {
+      if (lost_here == 0) return std::nullopt;
+      std::size_t skip = at;
+      while (skip < content.size() && static_cast<unsigned char>(content[skip]) >= 0x80 &&
+             !matches(skip, tok.token))
+        ++skip;
+      if (!matches(skip, tok.token)) return std::nullopt;
+      at = skip;
+    }
+    out.emplace_back(at, 0);
     at += tok.token.size();
+    lost_here = 0;
   }
-  if (at != content.size()) return std::nullopt;
+  if (at != content.size()) {
+    if (lost_here == 0) return std::nullopt;
+    for (std::size_t i = at; i < content.size(); ++i)
+      if (static_cast<unsigned char>(content[i]) < 0x80) return std::nullopt;
+  }
   return out;
 }
 
@@ -77,17 +113,17 @@ Comparison compare_logprobs(const std::string& content, const std::vector<TokenL
     return result(Verdict::kAbstain, fmt::format("validation_threshold {} is not in (0, 1]", threshold));
   // Rule 1: the validator's own run must describe the content.
   if (validator.empty()) return result(Verdict::kAbstain, "the validator's MLNode returned no logprobs");
-  auto voff = offsets(content, validator);
+  auto voff = positions(content, validator);
   if (!voff) return result(Verdict::kAbstain, "the validator's tokens do not spell the content");
   if (!all_sane(validator)) return result(Verdict::kAbstain, "the validator's logprobs are not all <= 0");
   // Rule 2: so must the executor's.
   if (executor.empty()) return result(Verdict::kInvalid, "the executor recorded no logprobs for its content");
-  auto eoff = offsets(content, executor);
+  auto eoff = positions(content, executor);
   if (!eoff) return result(Verdict::kInvalid, "the executor's tokens do not spell its content");
   if (!all_sane(executor))
     return result(Verdict::kInvalid, "the executor's logprobs are not all finite and <= 0");
-  // Rule 3: align by (offset, text).
-  std::map<std::size_t, std::size_t> at_offset;  // validator offset -> index
+  // Rule 3: align by (position, text).
+  std::map<Position, std::size_t> at_offset;  // validator position -> index
   for (std::size_t j = 0; j < voff->size(); ++j) at_offset[(*voff)[j]] = j;
   double sum = 0;
   std::size_t aligned = 0;

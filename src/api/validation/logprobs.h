@@ -5,6 +5,8 @@
 //
 //   1. The validator's own tokens are empty or do not spell the content          -> kAbstain (own failure)
 //   2. The executor's tokens are empty, or do not spell the content              -> kInvalid
+//      ("spell": a token that holds only part of a multi-byte character may come with no text, "" or U+FFFD;
+//      after such tokens the next one may start after a run of non-ASCII content bytes)
 //   3. Tokens aligned = same byte offset in the content and same text. Fewer than
 //      kMinAlignedShare of the executor's tokens (and of the validator's) aligned -> kInvalid
 //   4. Per aligned position i: d_i = max over the tokens both sides report there (the chosen token and the

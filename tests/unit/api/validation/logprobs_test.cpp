@@ -108,6 +108,35 @@ TEST(CompareLogprobs, AFewReSplitTokensOfALongAnswerStillCompare) {
   EXPECT_EQ(r.aligned, 20u);
 }
 
+TEST(CompareLogprobs, TokensThatLostPartsOfMultiByteCharacters) {
+  // llama.cpp's server: the 3 tokens of two emojis come back with no text ("" or U+FFFD); the characters
+  // appear in no token.
+  const std::string content = "\xF0\x9F\x8C\x8D\xF0\x9F\x8C\x88\n#You";
+  std::vector<TokenLogprob> honest = {tok("", -0.5),   tok("", -0.1),  tok("\xEF\xBF\xBD", -0.2),
+                                      tok("\n", -0.3), tok("#", -0.4), tok("You", -0.6)};
+  auto r = compare_logprobs(content, honest, honest, 0.98);
+  EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
+  EXPECT_EQ(r.aligned, 6u);
+  // Text after the lost characters must still be where it is.
+  auto moved = honest;
+  moved[4].token = "Y";
+  EXPECT_EQ(compare_logprobs(content, moved, honest, 0.5).verdict, Verdict::kInvalid);
+  // Skipping content is allowed only over non-ASCII bytes right after lost tokens.
+  const std::vector<TokenLogprob> no_lost = {tok("\n", -0.3), tok("#", -0.4), tok("You", -0.6)};
+  EXPECT_EQ(compare_logprobs(content, no_lost, honest, 0.5).verdict, Verdict::kInvalid);
+  EXPECT_EQ(compare_logprobs(content, honest, no_lost, 0.5).verdict, Verdict::kAbstain);
+  const std::vector<TokenLogprob> skips_ascii = {tok("", -0.5), tok("You", -0.6)};
+  EXPECT_EQ(compare_logprobs(content, skips_ascii, honest, 0.5).verdict, Verdict::kInvalid);
+  // A content ending in lost characters.
+  const std::string tail = "ok \xE6\x97\xA5";
+  const std::vector<TokenLogprob> t = {tok("ok", -0.1), tok(" ", -0.2), tok("", -0.3), tok("", -0.4)};
+  EXPECT_EQ(compare_logprobs(tail, t, t, 0.98).verdict, Verdict::kValid);
+  // An executor claiming other lost tokens than the model's: they do not align.
+  std::vector<TokenLogprob> more_lost = honest;
+  more_lost.insert(more_lost.begin(), {tok("", -0.1), tok("", -0.1), tok("", -0.1)});
+  EXPECT_EQ(compare_logprobs(content, more_lost, honest, 0.5).verdict, Verdict::kInvalid);
+}
+
 TEST(Threshold, ReadsTheChainDecimal) {
   EXPECT_DOUBLE_EQ(*threshold_from_json(json{{"value", 98}, {"exponent", -2}}), 0.98);
   EXPECT_DOUBLE_EQ(*threshold_from_json(json("0.5")), 0.5);
