@@ -174,5 +174,7 @@ def test_sampled_inferences_of_a_faulty_executor_end_invalid_and_unpaid(workdir,
     n_bob = sum(r["executor"] == bob.address for r in recs)
     assert invalid_votes >= n_bob and valid_votes >= len(recs) - n_bob, (invalid_votes, valid_votes)
     assert bob.metric("dapi_inference_validations_total", result="invalid") == 0
+    wait_until(lambda: all(d.metric("dapi_inference_validations_pending") == 0 for d in (alice, bob, carol)),
+               timeout=10, what="no validation left pending")
     print(f"{len(recs)} inferences: {n_bob} by bob INVALID, {len(recs) - n_bob} VALID; carol paid {paid['carol']}; "
           f"votes invalid {invalid_votes} valid {valid_votes}")

@@ -179,7 +179,13 @@ bool Validator::settle(const std::string& id, const Decision& dec) {
 
 std::size_t Validator::step(std::chrono::steady_clock::time_point now) {
   std::size_t settled = 0;
-  for (const auto& [key, _] : d_.store->scan(kTodoPrefix)) {
+  auto todo = d_.store->scan(kTodoPrefix);
+  if (d_.metrics) {
+    d_.metrics->gauge_set("dapi_inference_validations_pending",
+                          "Sampled inferences of others this dapi still has to decide", {},
+                          static_cast<double>(todo.size()));
+  }
+  for (const auto& [key, _] : todo) {
     if (stopping_) break;
     std::string id = key.substr(std::string(kTodoPrefix).size());
     {
