@@ -404,7 +404,7 @@ class Localnet:
         self.state = {"validators": self.validators, "base_port": self.base_port, "rpc_port": self.rpc_port,
                       "chain_base_port": self.chain_base_port, "block_time_ms": self.block_time_ms,
                       "epoch_length": self.epoch_length, "participants": specs}
-        _write_json(os.path.join(self.dir, STATE_FILE), self.state)
+        _write_json(os.path.join(self.dir, STATE_FILE), self.state, mode=0o600)  # holds the admin tokens, API keys
 
     # --- start / stop --------------------------------------------------------------------------------------
     def start_chain(self):

@@ -2,9 +2,9 @@
 participants (dapi, a llama.cpp ML node serving SmolLM2-135M-Instruct, a builtin ML node, nginx), prints progress
 (height, epoch, phase) until the first epoch has formed, then prints an `openai` snippet and a `curl` command that
 work as pasted: the real model answers a factual question through the network, and the chain's record of that
-inference (from the printed record command) names the executor with the tokens the client saw. Ctrl-C exits 0 and
-leaves no process behind (nothing runs with the network's directory on its command line, every port is closed);
-running it again resumes the same network (same chain, same participants).
+inference (from the printed record command) names the executor with the tokens the client saw; the printed status
+page URL serves the page. Ctrl-C exits 0 and leaves no process behind (nothing runs with the network's directory on
+its command line, every port is closed); running it again resumes the same network (same chain, same participants).
 Skipped, with the reason, when .venv/ or the model file is missing (scripts/setup installs them)."""
 import json
 import os
@@ -14,7 +14,7 @@ import subprocess
 import threading
 
 from framework import wait_until
-from framework.http import get_json
+from framework.http import get_json, http_request
 from framework.process import build_dir, guard_process_group
 from framework.localnet import free_port_block, localnet, require_real_model
 
@@ -109,7 +109,10 @@ def test_make_run_starts_the_network_and_the_printed_commands_work(workdir):
         assert "creating a new local network" in out, out
         assert re.search(r"height +\d+ +epoch 0 +phase", out), out  # progress while waiting
         assert re.search(r"epoch [1-9]\d* +phase .*serving HuggingFaceTB/SmolLM2-135M-Instruct", out), out
-        assert f"{directory}/logs/" in out and "status page:" in out, out
+        assert f"{directory}/logs/" in out and os.path.exists(os.path.join(directory, "logs", "alice-dapi.log")), out
+        status_url = re.search(r"status page: +(http://\S+/)", out).group(1)
+        status, page = http_request("GET", status_url, timeout=10)
+        assert status == 200 and "<html" in page.lower(), (status_url, status, page[:300])
 
         # The openai snippet, pasted as printed: the real model answers through alice's dapi.
         answer = paste(run.snippet())
