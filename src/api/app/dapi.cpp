@@ -242,6 +242,11 @@ struct Dapi::Impl {
     }
     payloads->set_chain(block.height, payloads_on, expiration_blocks);
     if (auto n = payloads->prune(block.height); n > 0) spdlog::debug("pruned {} validation payloads", n);
+    uint64_t keep = 2 * expiration_blocks + 10;
+    if (block.height > keep) {
+      if (auto n = validator->prune(block.height - keep); n > 0)
+        spdlog::debug("pruned {} validation outcomes", n);
+    }
   }
   bool payloads_on = true;
   uint64_t expiration_blocks = 20;

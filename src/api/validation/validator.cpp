@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* kTodoPrefix = "validation/todo/";
 constexpr const char* kDonePrefix = "validation/done/";
+constexpr const char* kDoneAtPrefix = "validation/done_at/";  // <height (8 bytes)><id> -> "" (pruning index)
 
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -155,6 +156,7 @@ Decision Validator::decide(const std::string& id, uint64_t height) {
 bool Validator::settle(const std::string& id, const Decision& dec) {
   state::WriteSet ws;
   ws.erase(todo_key(id));
+  ws.put(kDoneAtPrefix + state::encode_u64(height_) + id, "");
   ws.put(done_key(id), json{{"outcome", action_name(dec.action)}, {"reason", dec.reason}}.dump(
                            -1, ' ', false, json::error_handler_t::replace));
   common::Status st;
@@ -175,6 +177,27 @@ bool Validator::settle(const std::string& id, const Decision& dec) {
         {{"result", action_name(dec.action)}});
   }
   return true;
+}
+
+std::size_t Validator::prune(uint64_t below_height) {
+  state::WriteSet ws;
+  std::size_t n = 0;
+  const std::string prefix = kDoneAtPrefix;
+  for (const auto& [k, _] : d_.store->scan(prefix)) {
+    if (k.size() < prefix.size() + 8) continue;
+    auto h = state::decode_u64(k.substr(prefix.size(), 8));
+    if (!h || *h >= below_height) break;  // key order = height order
+    ws.erase(k);
+    ws.erase(done_key(k.substr(prefix.size() + 8)));
+    ++n;
+  }
+  if (!ws.empty()) {
+    if (auto st = d_.store->write(ws); !st) {
+      spdlog::error("cannot prune validation outcomes: {}", st.error().message);
+      return 0;
+    }
+  }
+  return n;
 }
 
 std::size_t Validator::step(std::chrono::steady_clock::time_point now) {

@@ -119,6 +119,10 @@ class Validator {
   // One decision (no state written): used by step and by tests.
   Decision decide(const std::string& id, uint64_t height);
 
+  // Forgets the outcomes settled below `below_height` (their deadlines are long past: a replayed event of
+  // such an inference finds it decided on chain and is skipped). Returns how many.
+  std::size_t prune(uint64_t below_height);
+
   void start();  // a thread calling step
   void stop();
 

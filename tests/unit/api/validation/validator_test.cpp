@@ -415,6 +415,18 @@ TEST(Validator, RetriesAfterTheDelayAndPersistsAcrossARestart) {
   EXPECT_EQ(h.votes.size(), 1u);
 }
 
+TEST(Validator, OutcomesArePrunedByTheHeightTheyWereSettledAt) {
+  Harness h;
+  h.honest("a");
+  h.block(85, {"a"});
+  h.v->step(Clock::now());
+  ASSERT_TRUE(h.v->outcome("a"));
+  EXPECT_EQ(h.v->prune(85), 0u);
+  EXPECT_TRUE(h.v->outcome("a"));
+  EXPECT_EQ(h.v->prune(86), 1u);
+  EXPECT_FALSE(h.v->outcome("a"));
+}
+
 TEST(Validator, AVoteThatCannotBeQueuedStaysToDo) {
   Harness h;
   h.honest("a");
