@@ -86,7 +86,14 @@ struct ServerOptions {
   unsigned max_handler_threads = 64;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{30000};  // also bounds each write to a client
-  std::string name = "http";                      // used in logs
+  // Bounds each write to a client when set (0 = read_timeout): a client that stops reading a stream frees
+  // its handler thread after this long (the writer reports closed()).
+  std::chrono::milliseconds write_timeout{0};
+  std::string name = "http";  // used in logs
+  // The body of the errors the server answers itself (413 body too large, 400 malformed request or path,
+  // 404/405 no route, 500 a handler failed): json_error by default; a server speaking another API's error
+  // shape (dapi's OpenAI routes) sets its own.
+  std::function<Response(int status, const std::string& code, const std::string& message)> error_response;
 };
 
 class Server {
@@ -120,14 +127,41 @@ struct ClientResponse {
 };
 
 struct ClientError {
+  // Where the call failed: before a connection existed (URL, resolution, address check, TCP connect: nothing
+  // was sent), while sending the request and waiting for the status line and headers, or reading the body.
+  enum class Stage { kConnect, kFirstByte, kBody };
   std::string message;     // "connect to 127.0.0.1:9 refused", "timeout after 5000 ms", ...
   bool timed_out = false;  // the deadline passed; otherwise the connection failed or the URL was invalid
   bool cancelled = false;  // the caller's CancelCheck answered true; the connection was closed
+  Stage stage = Stage::kConnect;
+  bool refused_address = false;  // every resolved address was refused by CallOptions::check_address
 };
 
 // Polled about every 50 ms while a client call waits; returning true abandons the call and closes its
 // connection (so the server sees the client leave, e.g. an inference server stops generating).
 using CancelCheck = std::function<bool()>;
+
+// Bounds of one call, each its own deadline (issue 12: connect, first-byte and idle timeouts per hop).
+struct CallTimeouts {
+  std::chrono::milliseconds connect{10000};  // DNS resolution and TCP connect
+  std::chrono::milliseconds first_byte{
+      60000};                             // sending the request and receiving the status line and headers
+  std::chrono::milliseconds idle{60000};  // each read of the body (the longest gap between two pieces)
+  std::chrono::milliseconds total{0};     // the whole call; 0 = bounded only by the others
+};
+
+// Called with every address the host resolved to ("10.0.0.5", "::1") before connecting: empty allows it,
+// anything else says why not. Only allowed addresses are tried; when none is left the call fails without
+// connecting (ClientError::refused_address). Checking after resolution is what stops a name that resolves to
+// an internal address (SSRF); no redirect is ever followed by this client.
+using AddressCheck = std::function<std::string(const std::string& ip)>;
+
+struct CallOptions {
+  CallTimeouts timeouts;
+  Headers headers;
+  CancelCheck cancelled;
+  AddressCheck check_address;  // empty = every address allowed
+};
 
 struct ClientResult {
   std::optional<ClientResponse> response;
@@ -156,10 +190,16 @@ class Client {
                                 std::chrono::milliseconds timeout) {
     return request("POST", url, json, timeout, {{"content-type", "application/json"}});
   }
+  // The same with separate bounds per stage and an address check.
+  static ClientResult request(const std::string& method, const std::string& url, const std::string& body,
+                              const CallOptions& options);
   // Streams a response body chunk by chunk to `on_data` (return false to stop). The timeout applies to the
   // connection and to each read (idle timeout), not to the whole stream. Returns the status and headers;
   // response.body stays empty when the status is 2xx (the data went to on_data), else it holds the error
   // body.
+  static ClientResult stream(const std::string& method, const std::string& url, const std::string& body,
+                             const CallOptions& options,
+                             const std::function<bool(const std::string&)>& on_data);
   static ClientResult stream(const std::string& method, const std::string& url, const std::string& body,
                              std::chrono::milliseconds idle_timeout,
                              const std::function<bool(const std::string&)>& on_data,

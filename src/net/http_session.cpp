@@ -39,6 +39,17 @@ Request make_request(http::request<http::string_body>& message, const std::strin
   return request;
 }
 
+// An error the server answers itself, in the shape the server's options ask for.
+Response server_error(const ServerOptions& options, int status, const std::string& code,
+                      const std::string& message) {
+  if (options.error_response) return options.error_response(status, code, message);
+  return json_error(status, code, message);
+}
+
+std::chrono::milliseconds write_timeout(const ServerOptions& options) {
+  return options.write_timeout.count() > 0 ? options.write_timeout : options.read_timeout;
+}
+
 template <class Call>
 std::optional<Response> failure_response(const ServerOptions& options, const Request& request, Call call) {
   try {
@@ -47,27 +58,27 @@ std::optional<Response> failure_response(const ServerOptions& options, const Req
   } catch (const std::exception& e) {
     spdlog::error("{}: {} {} failed: {}", options.name, request.method, common::printable(request.path),
                   e.what());
-    return json_error(500, "internal", e.what());
+    return server_error(options, 500, "internal", e.what());
   } catch (...) {
     spdlog::error("{}: {} {} failed with a non-standard exception", options.name, request.method,
                   common::printable(request.path));
-    return json_error(500, "internal", "unknown error");
+    return server_error(options, 500, "internal", "unknown error");
   }
 }
 
 // Paths and query parameters are text: once percent-decoded they must be UTF-8. Anything else (a "%FF") is
 // refused here, before any route sees it, so no handler has to echo bytes it cannot put into JSON.
-std::optional<Response> refuse_undecodable(const Request& request) {
+std::optional<Response> refuse_undecodable(const ServerOptions& options, const Request& request) {
   if (!common::is_valid_utf8(request.path)) {
-    return json_error(
-        400, "invalid_path",
+    return server_error(
+        options, 400, "invalid_path",
         "the request path is not UTF-8 once percent-decoded: " + common::printable(request.path) +
             "; encode path segments as UTF-8 and percent-escape them");
   }
   for (const auto& [key, value] : request.query) {
     if (!common::is_valid_utf8(key) || !common::is_valid_utf8(value)) {
-      return json_error(
-          400, "invalid_query",
+      return server_error(
+          options, 400, "invalid_query",
           "query parameter " + common::printable(key) + "=" + common::printable(value) +
               " is not UTF-8 once percent-decoded; encode values as UTF-8 and percent-escape them");
     }
@@ -156,14 +167,16 @@ void Session::read_body() {
 
 void Session::on_request(beast::error_code ec) {
   if (ec == http::error::body_limit) {
-    return send(json_error(413, "payload_too_large",
-                           "request body is larger than the limit of " +
-                               std::to_string(context_.options().max_body_bytes) + " bytes"),
+    return send(server_error(context_.options(), 413, "payload_too_large",
+                             "request body is larger than the limit of " +
+                                 std::to_string(context_.options().max_body_bytes) + " bytes"),
                 false, nullptr);
   }
   if (ec == http::error::end_of_stream || ec == http::error::partial_message) return close_socket();
   if (ec && ec.category() == http_category()) {
-    return send(json_error(400, "bad_request", "malformed HTTP request: " + ec.message()), false, nullptr);
+    return send(
+        server_error(context_.options(), 400, "bad_request", "malformed HTTP request: " + ec.message()),
+        false, nullptr);
   }
   if (ec || context_.stopping()) return close_socket();
   dispatch();
@@ -172,14 +185,15 @@ void Session::on_request(beast::error_code ec) {
 void Session::dispatch() {
   bool keep_alive = parser_->get().keep_alive();
   Request request = make_request(parser_->get(), remote_address_);
-  if (auto refused = refuse_undecodable(request)) return send(std::move(*refused), keep_alive, nullptr);
+  if (auto refused = refuse_undecodable(context_.options(), request))
+    return send(std::move(*refused), keep_alive, nullptr);
   Router::Match match = context_.router().match(request.method, request.path);
   if (!match.handler && !match.stream) {
-    Response response =
-        match.path_known
-            ? json_error(405, "method_not_allowed",
-                         "method " + request.method + " is not allowed on " + request.path)
-            : json_error(404, "not_found", "no route for " + request.method + " " + request.path);
+    Response response = match.path_known
+                            ? server_error(context_.options(), 405, "method_not_allowed",
+                                           "method " + request.method + " is not allowed on " + request.path)
+                            : server_error(context_.options(), 404, "not_found",
+                                           "no route for " + request.method + " " + request.path);
     return send(std::move(response), keep_alive, nullptr);
   }
   if (!context_.begin_request()) return close_socket();
@@ -217,7 +231,8 @@ void Session::run_stream(const StreamHandler& handler, const Request& request, T
   if (writer.begun()) {
     failure.reset();  // the status line is out; the client sees the stream end without its last chunk
   } else if (!failure) {
-    failure = json_error(500, "internal", "the stream handler for " + request.path + " sent no response");
+    failure = server_error(context_.options(), 500, "internal",
+                           "the stream handler for " + request.path + " sent no response");
   }
   asio::post(stream_.get_executor(), [self = shared_from_this(), failure = std::move(failure), complete,
                                       token] { self->finish_stream(failure, complete, token); });
@@ -239,8 +254,13 @@ bool Session::write_blocking(WriteStart start) {
   auto outcome = std::make_shared<std::promise<beast::error_code>>();
   std::future<beast::error_code> result = outcome->get_future();
   asio::post(stream_.get_executor(), [self = shared_from_this(), start = std::move(start), outcome] {
-    self->stream_.expires_after(self->context_.options().read_timeout);
-    start(self->stream_, [outcome](beast::error_code ec) { outcome->set_value(ec); });
+    self->stream_.expires_after(write_timeout(self->context_.options()));
+    // The bound is for this write only: once it is done, the read that watches for a disconnect must not
+    // inherit it (a quiet gap between two pieces is not a stalled client).
+    start(self->stream_, [self, outcome](beast::error_code ec) {
+      self->stream_.expires_never();
+      outcome->set_value(ec);
+    });
   });
   if (result.get()) {
     client_gone_ = true;

@@ -8,6 +8,8 @@ query picks either): before the close the executing MLNode reports one chat requ
 within 1 s of the close it reports none and one more cancelled request (the MLNode call was closed, the slot is
 free); the on-chain record ends (it expires: nothing is finished for a stream nobody read to the end) with the whole
 escrow back, so alice's and bob's balances are as before; the executor's dapi counts the outcome `client_gone`.
+Then alice's dapi restarts without the framework's allow-list for 127.0.0.0/8: it refuses bob's loopback URL after
+resolving it and fails over to itself, so every request still succeeds.
 Epochs of 200 blocks at 300 ms: first PoC at 40, switch at 57, inference until 240."""
 import http.client
 import json
@@ -122,3 +124,23 @@ def test_client_leaving_mid_stream_frees_the_slot_and_ends_the_record(workdir, p
         if seen == {alice.address, bob.address}:
             break
     assert seen == {alice.address, bob.address}, seen
+
+    # The outbound address policy: restarted without the test framework's allow-list (127.0.0.0/8), alice's dapi
+    # refuses to call bob's loopback URL after resolving it; the request goes to another executor (alice herself)
+    # before any byte reached the client, so every request still succeeds.
+    alice.stop()
+    alice.settings["inference"] = {"allowed_networks": []}
+    alice.write_config(alice.settings)
+    alice.start()
+    wait_until(lambda: (mlnode_state(alice_p.mlnodes[0]) or {}).get("state") == "INFERENCE", timeout=30,
+               what="alice's MLNode serving")
+    for _ in range(12):
+        status, text = http_request("POST", alice.public_url + "/v1/chat/completions",
+                                    {"model": Q7B, "messages": MESSAGES, "max_tokens": 4},
+                                    headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+        assert status == 200, text
+        assert record(node, json.loads(text)["id"])["executor"] == alice.address, text
+        if alice.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") > 0:
+            break
+    assert alice.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") > 0
+    assert "127.0.0.1 is loopback" in alice.process.log(), "no refusal of bob's loopback address in alice's log"

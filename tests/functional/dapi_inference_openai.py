@@ -200,9 +200,13 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
         (400, chat(alice.public_url, dict(ok, max_tokens=context + 1))),
         (413, chat(alice.public_url, dict(ok, messages=[{"role": "user", "content": "x" * (2 << 20)}]))),
     ]
+    types = {400: "invalid_request_error", 401: "authentication_error", 404: "invalid_request_error",
+             413: "invalid_request_error"}
     for want, (status, body) in cases:
         assert status == want, (want, status, body)
-        assert isinstance(body, dict) and body["error"]["message"], body
+        # The OpenAI error shape on every path, the 413 of the server's body limit included.
+        assert isinstance(body, dict) and set(body["error"]) == {"message", "type", "param", "code"}, body
+        assert body["error"]["message"] and body["error"]["type"] == types[want], body
     assert Q7B in cases[2][1][1]["error"]["message"], cases[2]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=alice.public_url + "/v1", api_key="sk-wrong-key-000000",

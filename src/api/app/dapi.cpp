@@ -15,6 +15,7 @@
 #include "api/chain/block_follower.h"
 #include "api/chain/chain_client.h"
 #include "api/chain/tx_sender.h"
+#include "api/inference/openai_error.h"
 #include "api/inference/routes.h"
 #include "api/poc/callbacks.h"
 #include "api/server/admin_server.h"
@@ -34,6 +35,7 @@
 #include "common/log.h"
 #include "common/validator_key.h"
 #include "inference/inference.pb.h"
+#include "net/address_policy.h"
 #include "net/http.h"
 
 namespace api::app {
@@ -172,9 +174,13 @@ struct Dapi::Impl {
     }
   }
 
-  std::unique_ptr<net::Server> serve(net::Router router, const config::ListenAddress& at,
-                                     const std::string& name, std::size_t max_body) {
+  std::unique_ptr<net::Server> serve(
+      net::Router router, const config::ListenAddress& at, const std::string& name, std::size_t max_body,
+      milliseconds write_timeout = milliseconds(0),
+      std::function<net::Response(int, const std::string&, const std::string&)> error_response = {}) {
     net::ServerOptions o;
+    o.write_timeout = write_timeout;
+    o.error_response = std::move(error_response);
     o.address = at.host;
     o.port = at.port;
     o.threads = 2;
@@ -261,7 +267,32 @@ struct Dapi::Impl {
     };
     d.local_nodes = [this] { return enabled_nodes(); };
     d.payloads = payloads.get();
+    d.node_health = [this](const std::string& id) -> std::optional<inference::NodeHealth> {
+      json v = controller->node_state(id);
+      if (!v.is_object() || !v.contains("status")) return std::nullopt;
+      inference::NodeHealth h;
+      h.status = v.value("status", "");
+      h.failure_reason = v.value("failure_reason", "");
+      if (v["observed"].is_object()) {
+        h.service = v["observed"].value("service", "");
+        h.model = v["observed"].value("model", "");
+        h.healthy = v["observed"].value("healthy", false);
+      }
+      return h;
+    };
     return d;
+  }
+
+  inference::InferenceOptions inference_options() const {
+    inference::InferenceOptions o;
+    auto hop = [](const config::Config::HopTimeouts& c) {
+      return inference::HopTimeouts{milliseconds(c.connect_ms), milliseconds(c.first_byte_ms),
+                                    milliseconds(c.idle_ms), milliseconds(c.total_ms)};
+    };
+    o.executor_hop = hop(cfg.executor_hop);
+    o.mlnode_hop = hop(cfg.mlnode_hop);
+    for (const auto& n : cfg.allowed_networks) o.outbound.allowed.push_back(*net::parse_network(n));
+    return o;
   }
 
   // The status page's sources (GET /, GET /v1/status): public facts only (status_json.h).
@@ -373,7 +404,7 @@ struct Dapi::Impl {
       });
       pub.add("GET", "/health",
               [](const net::Request&) { return net::json_response(200, R"({"status":"ok"})"); });
-      inference = std::make_unique<inference::InferenceService>(inference_deps());
+      inference = std::make_unique<inference::InferenceService>(inference_deps(), inference_options());
       inference::register_routes(pub, *inference);
       status_board = std::make_unique<status::StatusBoard>(status_deps(*version));
       status::register_routes(pub, *status_board);
@@ -382,7 +413,12 @@ struct Dapi::Impl {
       pd.store = payloads.get();
       pd.address = address;
       validation::register_payload_route(pub, std::move(pd));
-      public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20);
+      // OpenAI clients read every error of the public server in the OpenAI shape (413 included).
+      public_server = serve(std::move(pub), cfg.public_listen, "public", 1 << 20,
+                            milliseconds(cfg.client_write_timeout_ms),
+                            [](int status, const std::string& code, const std::string& message) {
+                              return inference::openai_error(status, code, message);
+                            });
 
       server::AdminDeps admin;
       admin.nodes = nodes.get();

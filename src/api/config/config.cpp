@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_util.h"
+#include "net/address_policy.h"
 
 namespace api::config {
 namespace {
@@ -195,7 +196,7 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   c.home = home;
   TRY_STATUS(only_keys(root, "",
                        {"chain_node", "key", "public_url", "servers", "admin", "api_keys", "state_dir",
-                        "log_level", "timing", "poc", "nodes"}));
+                        "log_level", "timing", "poc", "inference", "nodes"}));
   for (const char* required : {"chain_node", "key", "public_url"}) {
     if (!root[required]) return bad(required, "is required");
   }
@@ -268,6 +269,44 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     if (poc["validation_sample_size"]) {
       TRY_ASSIGN(c.poc_validation_sample_size,
                  unsigned_in(poc["validation_sample_size"], "poc.validation_sample_size", 1, 100000));
+    }
+  }
+  if (const auto& inf = root["inference"]) {
+    TRY_STATUS(only_keys(inf, "inference",
+                         {"executor_hop", "mlnode_hop", "client_write_timeout_ms", "allowed_networks"}));
+    for (auto [name, hop] :
+         {std::pair{"executor_hop", &c.executor_hop}, std::pair{"mlnode_hop", &c.mlnode_hop}}) {
+      const auto& h = inf[name];
+      if (!h) continue;
+      std::string where = std::string("inference.") + name;
+      TRY_STATUS(only_keys(
+          h, where, {"connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms", "total_timeout_ms"}));
+      for (auto [key, field] :
+           {std::pair{"connect_timeout_ms", &hop->connect_ms},
+            std::pair{"first_byte_timeout_ms", &hop->first_byte_ms},
+            std::pair{"idle_timeout_ms", &hop->idle_ms}, std::pair{"total_timeout_ms", &hop->total_ms}}) {
+        if (h[key]) TRY_ASSIGN(*field, unsigned_in(h[key], where + "." + key, 1, 3600000));
+      }
+      if (hop->connect_ms > hop->first_byte_ms)
+        return bad(where + ".connect_timeout_ms", "must not be above first_byte_timeout_ms");
+      if (hop->first_byte_ms > hop->total_ms)
+        return bad(where + ".first_byte_timeout_ms", "must not be above total_timeout_ms");
+    }
+    if (inf["client_write_timeout_ms"]) {
+      TRY_ASSIGN(c.client_write_timeout_ms, unsigned_in(inf["client_write_timeout_ms"],
+                                                        "inference.client_write_timeout_ms", 100, 600000));
+    }
+    if (const auto& nets = inf["allowed_networks"]; nets && !nets.IsNull()) {
+      if (!nets.IsSequence()) return bad("inference.allowed_networks", "must be a list of CIDR networks");
+      for (size_t i = 0; i < nets.size(); ++i) {
+        std::string where = "inference.allowed_networks[" + std::to_string(i) + "]";
+        std::string n;
+        TRY_ASSIGN(n, scalar(nets[i], where));
+        if (!net::parse_network(n))
+          return bad(where,
+                     "must be an IPv4 or IPv6 network (\"127.0.0.0/8\", \"fd00::/8\"), got \"" + n + "\"");
+        c.allowed_networks.push_back(n);
+      }
     }
   }
   if (const auto& timing = root["timing"]) {
@@ -356,7 +395,18 @@ std::string render_init_config(const InitOptions& o) {
   s += "# state_dir: data/state\n";
   s += "# log_level: info   # trace|debug|info|warn|error\n";
   s += "# poc: {validation_sample_size: 200}   # nonces per participant recomputed when validating PoC\n";
-  s += "# timing: {reconcile_interval_ms: 5000, hardware_sync_interval_ms: 5000, chain_retry_ms: 1000}\n\n";
+  s += "# timing: {reconcile_interval_ms: 5000, hardware_sync_interval_ms: 5000, chain_retry_ms: 1000}\n";
+  s += "# The request path (docs/dapi.md): bounds per hop (ms; first byte and idle bound streams, total a\n";
+  s += "# whole non-streamed answer), and networks that calls to participant URLs may reach although they\n";
+  s += "# are loopback/private/link-local (refused by default; e.g. [\"127.0.0.0/8\"] on a one-machine "
+       "net).\n";
+  s += "# inference:\n";
+  s += "#   executor_hop: {connect_timeout_ms: 5000, first_byte_timeout_ms: 60000, idle_timeout_ms: 60000, "
+       "total_timeout_ms: 300000}\n";
+  s += "#   mlnode_hop: {connect_timeout_ms: 5000, first_byte_timeout_ms: 60000, idle_timeout_ms: 60000, "
+       "total_timeout_ms: 300000}\n";
+  s += "#   client_write_timeout_ms: 10000\n";
+  s += "#   allowed_networks: []\n\n";
   s += "# MLNodes. Each model must be a governance model (GET /inference/governance/models on the chain "
        "node).\n";
   s += "# nodes:\n";

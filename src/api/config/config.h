@@ -76,6 +76,21 @@ struct Config {
   uint64_t hardware_sync_interval_ms = 5000;
   uint64_t chain_retry_ms = 1000;
 
+  // inference (issue 12): bounds of the two outbound hops of the request path and the address policy of
+  // calls to participant URLs (docs/dapi.md, src/api/inference/hop_policy.h, src/net/address_policy.h).
+  struct HopTimeouts {
+    uint64_t connect_ms = 5000;      // DNS + TCP connect
+    uint64_t first_byte_ms = 60000;  // streamed: to the first chunk
+    uint64_t idle_ms = 60000;        // streamed: between two chunks
+    uint64_t total_ms = 300000;      // non-streamed: the whole answer
+  };
+  HopTimeouts executor_hop;  // transfer agent -> the executor's dapi
+  HopTimeouts mlnode_hop;    // executor -> its MLNode
+  // A client that stops reading a stream is dropped after a write waited this long (public server).
+  uint64_t client_write_timeout_ms = 10000;
+  // CIDR networks that calls to participant URLs may reach although they are loopback/private/link-local
+  // (refused by default); e.g. ["127.0.0.0/8"] when every participant runs on one machine. Validated.
+  std::vector<std::string> allowed_networks;
   // poc
   uint64_t poc_validation_sample_size = 200;  // nonces of each participant recomputed in PoC validation
 

@@ -144,6 +144,28 @@ struct InferenceService::Impl {
     }
   }
 
+  // Seconds since `since` into a latency histogram of the request path (docs/dapi-inference.md#metrics).
+  void observe(const std::string& name, const server::Labels& labels,
+               std::chrono::steady_clock::time_point since) const {
+    if (!d.metrics) return;
+    std::chrono::duration<double> s = std::chrono::steady_clock::now() - since;
+    const char* help = name == "dapi_inference_request_seconds"
+                           ? "Time to answer a chat completion, by role (received to last byte sent)"
+                           : "Outbound calls of the request path: to the first byte and to the end, by hop";
+    d.metrics->histogram_observe(name, help, labels, s.count());
+  }
+
+  // The options of a call to a participant URL: the hop's bounds and the outbound address policy.
+  net::CallOptions participant_call(const net::CallTimeouts& timeouts, net::Headers headers,
+                                    net::CancelCheck cancelled = {}) const {
+    net::CallOptions c;
+    c.timeouts = timeouts;
+    c.headers = std::move(headers);
+    c.cancelled = std::move(cancelled);
+    c.check_address = [policy = o.outbound](const std::string& ip) { return net::check_address(policy, ip); };
+    return c;
+  }
+
   common::Result<json> query(const std::string& path) const {
     auto body = d.chain->get_raw(path);
     if (!body) return body.error();
@@ -245,7 +267,9 @@ struct InferenceService::Impl {
       if (executor.empty() || !tried.insert(executor).second) continue;
       auto headers = sign_tokenize(d.key, d.address, now_ms(), executor, body);
       headers["content-type"] = "application/json";
-      auto res = net::Client::request("POST", url + "/v1/tokenize", body, o.tokenize_timeout, headers);
+      net::CallTimeouts t{std::min(o.executor_hop.connect, o.tokenize_timeout), o.tokenize_timeout,
+                          o.tokenize_timeout, o.tokenize_timeout};
+      auto res = net::Client::request("POST", url + "/v1/tokenize", body, participant_call(t, headers));
       if (!res.ok()) {
         last = "executor " + executor + ": " + res.error->message;
         continue;
@@ -415,55 +439,78 @@ struct InferenceService::Impl {
     auto headers = sign_forward(d.key, d.address, id, now_ms(), executor, body);
     headers["content-type"] = "application/json";
     std::string url = url_base + "/v1/chat/completions";
-    auto cancelled = [&w] { return w.closed(); };
+    auto call =
+        participant_call(call_timeouts(o.executor_hop, r.stream), headers, [&w] { return w.closed(); });
+    auto started = std::chrono::steady_clock::now();
+    const server::Labels first_byte{{"hop", "executor"}, {"stage", "first_byte"}};
+    const server::Labels total{{"hop", "executor"}, {"stage", "total"}};
+    // A failed call that sent nothing to the client: another executor when the rule allows it
+    // (hop_policy.h), else 504 on a timeout (the executor may be generating) or 502.
+    auto failed_call = [&](const net::ClientError& e) -> std::string {
+      count("transfer_agent", "executor_unreachable");
+      std::string why = "inference " + id + ": executor " + executor + " at " + url_base + ": " + e.message;
+      if (may_fail_over(e)) return why;
+      if (e.timed_out) throw Refusal{504, "executor_timeout", why};
+      throw Refusal{502, "executor_unreachable", why};
+    };
+    // No redirect is followed (a participant URL must not send us elsewhere): a 3xx counts as a failure.
+    auto unusable = [&](const net::ClientResponse& resp) -> std::optional<std::string> {
+      if (resp.status / 100 == 5 || resp.status / 100 == 3) {
+        return "inference " + id + ": executor " + executor + " answered " + std::to_string(resp.status) +
+               (resp.status / 100 == 3 ? " (a redirect; redirects are not followed)" : "") + ": " +
+               resp.body.substr(0, 300);
+      }
+      return std::nullopt;
+    };
     if (!r.stream) {
-      auto res = net::Client::request("POST", url, body, o.forward_timeout, headers, cancelled);
+      auto res = net::Client::request("POST", url, body, call);
       if (!res.ok()) {
-        count("transfer_agent", "executor_unreachable");
-        std::string why = "executor " + executor + " at " + url_base + ": " + res.error->message;
-        if (res.error->timed_out) throw Refusal{504, "executor_timeout", why};  // it may be generating
-        return why;
+        if (res.error->cancelled) {
+          count("transfer_agent", "client_gone");
+          return std::nullopt;
+        }
+        return failed_call(*res.error);
       }
-      if (res.response->status / 100 == 5) {
-        return "executor " + executor + " answered " + std::to_string(res.response->status) + ": " +
-               res.response->body.substr(0, 300);
-      }
+      observe("dapi_inference_upstream_seconds", first_byte, started);
+      observe("dapi_inference_upstream_seconds", total, started);
+      if (auto why = unusable(*res.response)) return why;
       relay_answer(*res.response, w);
       count("transfer_agent", res.response->status / 100 == 2 ? "ok" : "executor_error");
       return std::nullopt;
     }
     bool begun = false;
-    auto res = net::Client::stream(
-        "POST", url, body, o.forward_idle_timeout,
-        [&](const std::string& data) {
-          if (!begun) {
-            begun = true;
-            if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) return false;
-          }
-          return w.write(data);
-        },
-        headers, cancelled);
+    auto res = net::Client::stream("POST", url, body, call, [&](const std::string& data) {
+      if (!begun) {
+        begun = true;
+        observe("dapi_inference_upstream_seconds", first_byte, started);
+        if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) return false;
+      }
+      return w.write(data);
+    });
     if (!res.ok()) {
-      if (!begun && !res.error->cancelled) {
-        count("transfer_agent", "executor_unreachable");
-        std::string why = "executor " + executor + " at " + url_base + ": " + res.error->message;
-        if (res.error->timed_out) throw Refusal{504, "executor_timeout", why};
-        return why;
+      if (res.error->cancelled) {
+        spdlog::info("inference {}: the client left mid-stream; the executor's stream is closed", id);
+        count("transfer_agent", "client_gone");
+        return std::nullopt;
       }
-      if (!res.error->cancelled) {
-        w.write("data: " + openai_error_body("server_error", "executor_stream_failed", res.error->message) +
-                "\n\n");
-      }
+      if (!begun) return failed_call(*res.error);
+      spdlog::warn("inference {}: the executor's stream broke: {}", id, res.error->message);
+      w.write("data: " + openai_error_body("server_error", "executor_stream_failed", res.error->message) +
+              "\n\n");
       count("transfer_agent", "stream_interrupted");
       return std::nullopt;
     }
-    if (res.response->status / 100 == 5 && !begun) {
-      return "executor " + executor + " answered " + std::to_string(res.response->status) + ": " +
-             res.response->body.substr(0, 300);
+    observe("dapi_inference_upstream_seconds", total, started);
+    if (!begun) {
+      if (auto why = unusable(*res.response)) return why;
     }
     if (res.response->status / 100 != 2) {
       relay_answer(*res.response, w);
       count("transfer_agent", "executor_error");
+      return std::nullopt;
+    }
+    if (w.closed()) {
+      count("transfer_agent", "client_gone");
       return std::nullopt;
     }
     if (!begun) w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}});
@@ -559,15 +606,24 @@ struct InferenceService::Impl {
       }
     }
     std::vector<std::pair<Candidate, config::NodeConfig>> out;
+    std::string not_serving;  // eligible by the chain, but the reconciler does not see them serving now
     for (const auto& n : d.local_nodes()) {
       auto it = mine.find(n.id);
       if (it == mine.end() || !n.models.count(model) || (poc && !it->second)) continue;
+      if (d.node_health) {
+        std::string why = serving_refusal(d.node_health(n.id), model);
+        if (!why.empty()) {
+          not_serving += (not_serving.empty() ? "" : "; ") + n.id + ": " + why;
+          continue;
+        }
+      }
       out.push_back({Candidate{n.id, std::max<uint32_t>(1, n.max_concurrent)}, n});
     }
     if (out.empty()) {
       throw Refusal{503, "no_node",
                     "no local MLNode of " + d.address + " serves " + model + " in this epoch" +
-                        (poc ? " (PoC: only POC_SLOT nodes serve)" : "")};
+                        (poc ? " (PoC: only POC_SLOT nodes serve)" : "") +
+                        (not_serving.empty() ? "" : " (not serving now: " + not_serving + ")")};
     }
     return out;
   }
@@ -617,11 +673,26 @@ struct InferenceService::Impl {
     auto recording = d.payloads ? d.payloads->begin(id, body) : nullptr;
     if (r.stream) body["stream_options"]["include_usage"] = true;
     CompletionRelay relay(id);
-    net::Headers headers{{"content-type", "application/json"}};
-    auto cancelled = [&w] { return w.closed(); };
+    // The MLNode is the operator's own (config): its bounds, no address policy.
+    net::CallOptions call;
+    call.timeouts = call_timeouts(o.mlnode_hop, r.stream);
+    call.headers = {{"content-type", "application/json"}};
+    call.cancelled = [&w] { return w.closed(); };
+    auto started = std::chrono::steady_clock::now();
+    const server::Labels first_byte{{"hop", "mlnode"}, {"stage", "first_byte"}};
+    const server::Labels total{{"hop", "mlnode"}, {"stage", "total"}};
     spdlog::debug("inference {}: running on node {} ({})", id, node->id, url);
     if (!r.stream) {
-      auto res = net::Client::request("POST", url, body.dump(), o.mlnode_timeout, headers, cancelled);
+      auto res = net::Client::request("POST", url, body.dump(), call);
+      if (res.ok()) {
+        observe("dapi_inference_upstream_seconds", first_byte, started);
+        observe("dapi_inference_upstream_seconds", total, started);
+      }
+      if (!res.ok() && res.error->cancelled) {
+        spdlog::info("inference {}: the client left; the MLNode call is closed (expires with refund)", id);
+        count(role, "client_gone");
+        return;
+      }
       if (!res.ok()) {
         count(role, "mlnode_failed");
         throw Refusal{res.error->timed_out ? 504 : 502, "mlnode_failed",
@@ -650,39 +721,37 @@ struct InferenceService::Impl {
     net::SseParser parser;
     bool begun = false, done = false, failed = false, client_gone = false;
     std::string failure;
-    auto res = net::Client::stream(
-        "POST", url, body.dump(), o.mlnode_idle_timeout,
-        [&](const std::string& data) {
-          for (auto& ev : parser.feed(data)) {
-            if (ev.data == "[DONE]") {
-              done = true;
-              continue;
-            }
-            json j = json::parse(ev.data, nullptr, false);
-            if (j.is_discarded() || !j.is_object() || j.contains("error")) {
-              failed = true;
-              failure =
-                  j.is_object() && j["error"].is_object() ? str(j["error"], "message") : "malformed chunk";
-              return false;
-            }
-            if (recording) recording->chunk(j);
-            relay.chunk(j);
-            if (j.contains("usage") && relay.usage()) j["cost"] = cost_of(*relay.usage(), price);
-            if (!begun) {
-              begun = true;
-              if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) {
-                client_gone = true;
-                return false;
-              }
-            }
-            if (!w.write("data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n")) {
-              client_gone = true;
-              return false;
-            }
+    auto res = net::Client::stream("POST", url, body.dump(), call, [&](const std::string& data) {
+      for (auto& ev : parser.feed(data)) {
+        if (ev.data == "[DONE]") {
+          done = true;
+          continue;
+        }
+        json j = json::parse(ev.data, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || j.contains("error")) {
+          failed = true;
+          failure = j.is_object() && j["error"].is_object() ? str(j["error"], "message") : "malformed chunk";
+          return false;
+        }
+        if (recording) recording->chunk(j);
+        relay.chunk(j);
+        if (j.contains("usage") && relay.usage()) j["cost"] = cost_of(*relay.usage(), price);
+        if (!begun) {
+          begun = true;
+          observe("dapi_inference_upstream_seconds", first_byte, started);
+          if (!w.begin(200, "text/event-stream", {{"cache-control", "no-cache"}})) {
+            client_gone = true;
+            return false;
           }
-          return true;
-        },
-        headers, cancelled);
+        }
+        if (!w.write("data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n")) {
+          client_gone = true;
+          return false;
+        }
+      }
+      return true;
+    });
+    if (res.ok() && !failed && !client_gone) observe("dapi_inference_upstream_seconds", total, started);
     if (!res.ok()) {
       if (res.error->cancelled)
         client_gone = true;
@@ -727,6 +796,14 @@ InferenceService::~InferenceService() = default;
 
 void InferenceService::chat_completions(const net::Request& req, net::ResponseWriter& w) {
   std::string role = "transfer_agent";
+  auto received = std::chrono::steady_clock::now();
+  struct Timer {  // the request's whole time, however it ends
+    Impl& impl;
+    const std::string& role;
+    std::chrono::steady_clock::time_point since;
+    ~Timer() { impl.observe("dapi_inference_request_seconds", {{"role", role}}, since); }
+  } timer{*impl_, role, received};
+  std::string inference_id;  // known here for the executor role (the transfer agent logs its ids itself)
   try {
     if (req.body.size() > impl_->o.max_body_bytes) {
       throw Refusal{413, "request_too_large",
@@ -738,13 +815,15 @@ void InferenceService::chat_completions(const net::Request& req, net::ResponseWr
     if (!herr.empty()) throw Refusal{401, "invalid_signature", herr};
     if (h) {
       role = "executor";
+      inference_id = h->inference_id;
       impl_->executor_role(req, *h, w);
     } else {
       impl_->transfer_agent(req, w);
     }
   } catch (const Refusal& r) {
     impl_->count(role, std::to_string(r.status));
-    spdlog::info("chat completion ({}) refused {}: {}", role, r.status, r.message);
+    spdlog::info("chat completion ({}{}) refused {}: {}", role,
+                 inference_id.empty() ? "" : ", inference " + inference_id, r.status, r.message);
     write_error(w, r.status, r.code, r.message, r.headers);
   } catch (const std::exception& e) {
     impl_->count(role, "500");

@@ -23,17 +23,21 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/chain/chain_client.h"
 #include "api/chain/tx_sender.h"
 #include "api/config/config.h"
+#include "api/inference/hop_policy.h"
+#include "api/inference/node_health.h"
 #include "api/server/metrics.h"
 #include "api/validation/payload_store.h"
 #include "common/result.h"
 #include "common/secp256k1.h"
 #include "common/tx/tx_codec.h"
+#include "net/address_policy.h"
 #include "net/http.h"
 
 namespace api::inference {
@@ -43,13 +47,14 @@ using std::chrono::milliseconds;
 struct InferenceOptions {
   std::size_t max_body_bytes = 1 << 20;  // 413 above it
   uint64_t default_max_tokens = 1024;    // completion budget when the request names none
-  milliseconds tokenize_timeout{10000};
-  milliseconds mlnode_timeout{300000};       // a whole non-streamed completion from the MLNode
-  milliseconds mlnode_idle_timeout{60000};   // streamed: connect, first byte and every gap between chunks
-  milliseconds forward_timeout{300000};      // transfer agent → executor, non-streamed, whole answer
-  milliseconds forward_idle_timeout{60000};  // streamed: connect, first byte and every gap
-  milliseconds max_clock_skew{30000};        // executor: |now - X-Timestamp|
-  int retry_after_seconds = 1;               // 429 when every node is busy
+  milliseconds tokenize_timeout{10000};  // a whole /tokenize call (local MLNode or the tokenize hop)
+  HopTimeouts executor_hop;              // transfer agent -> executor's dapi (hop_policy.h)
+  HopTimeouts mlnode_hop;                // executor -> its MLNode
+  // Outbound calls to participant URLs (the executor hop, the tokenize hop) reach only addresses this
+  // policy allows (net/address_policy.h): public ones, plus the configured networks.
+  net::AddressPolicy outbound;
+  milliseconds max_clock_skew{30000};  // executor: |now - X-Timestamp|
+  int retry_after_seconds = 1;         // 429 when every node is busy
   int executor_attempts = 3;  // executors tried when one fails before its first byte (transport error, 5xx)
   std::string denom = "nicoin";  // the chain's base denom (balances, escrow)
 };
@@ -66,6 +71,9 @@ struct InferenceDeps {
   server::Metrics* metrics = nullptr;
   // Executor-side validation payloads (docs/inference-validation.md); null = none recorded.
   validation::PayloadStore* payloads = nullptr;
+  // The reconciler's live view of a local node (nullopt: not observed yet). Unset = every configured node
+  // is taken as serving (tests without a reconciler).
+  std::function<std::optional<NodeHealth>(const std::string& node_id)> node_health = nullptr;
 };
 
 class InferenceService {

@@ -21,14 +21,29 @@ class Metrics {
   void gauge_set(const std::string& name, const std::string& help, const Labels& labels, double value);
   // Drops every series of a gauge (before re-setting the current set, e.g. per-node states).
   void gauge_clear(const std::string& name);
+  // Records one observation in a histogram (`bounds`: the upper bounds of its buckets, ascending, fixed on
+  // first use of the name; rendered as name_bucket{...,le="..."} cumulative counts with le="+Inf", name_sum
+  // and name_count).
+  void histogram_observe(const std::string& name, const std::string& help, const Labels& labels, double value,
+                         const std::vector<double>& bounds = latency_buckets());
+  // Seconds, 5 ms to 5 min: the request path's latencies.
+  static const std::vector<double>& latency_buckets();
   uint64_t counter_value(const std::string& name, const Labels& labels = {}) const;
   std::string render() const;
 
  private:
+  struct Histogram {
+    Labels labels;
+    std::vector<uint64_t> counts;  // per bucket (not cumulative), then one for +Inf
+    double sum = 0;
+    uint64_t count = 0;
+  };
   struct Family {
-    std::string type;  // "counter" | "gauge"
+    std::string type;  // "counter" | "gauge" | "histogram"
     std::string help;
-    std::map<std::string, double> series;  // rendered label set -> value
+    std::map<std::string, double> series;         // rendered label set -> value
+    std::vector<double> bounds;                   // histogram
+    std::map<std::string, Histogram> histograms;  // rendered label set -> histogram
   };
   static std::string render_labels(const Labels& labels);
   mutable std::mutex mu_;

@@ -71,6 +71,8 @@ class Dapi:
             # Validation windows of localnet epochs are a few blocks: a small sample keeps the MLNodes' recomputation
             # within them on a loaded test machine.
             "poc": {"validation_sample_size": 48},
+            # Every participant of a test runs on 127.0.0.1, which calls to participant URLs refuse by default.
+            "inference": {"allowed_networks": ["127.0.0.0/8"]},
             "nodes": list(nodes),
         }
         self.settings.update(extra)

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <thread>
@@ -156,6 +161,80 @@ TEST(HttpStream, IdleStreamTimesOut) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error->message, "timeout after 200 ms calling GET " + server.url("/quiet"));
   EXPECT_TRUE(result.error->timed_out);
+}
+
+TEST(HttpStream, WriteTimeoutFreesTheHandlerOfAClientThatStopsReading) {
+  // The client sends its request and never reads: once the socket buffers are full, a write waits for at
+  // most write_timeout, then the writer reports the client gone and the handler ends.
+  std::promise<std::chrono::steady_clock::duration> stalled_for;
+  Router router;
+  router.add_stream("GET", "/flood", [&](const Request&, ResponseWriter& writer) {
+    writer.begin(200, "text/plain");
+    std::string piece(64 * 1024, 'x');
+    auto last_ok = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100000 && writer.write(piece); ++i) last_ok = std::chrono::steady_clock::now();
+    stalled_for.set_value(std::chrono::steady_clock::now() - last_ok);
+  });
+  ServerOptions options;
+  options.write_timeout = 300ms;
+  TestServer server(std::move(router), options);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.server().port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string request = "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  auto done = stalled_for.get_future();
+  ASSERT_EQ(done.wait_for(kTimeout), std::future_status::ready);
+  auto stalled = done.get();
+  EXPECT_GE(stalled, 250ms);
+  EXPECT_LT(stalled, 3s);
+  ::close(fd);
+}
+
+TEST(HttpStream, AQuietGapLongerThanTheWriteTimeoutKeepsTheStream) {
+  Router router;
+  router.add_stream("GET", "/gap", [](const Request&, ResponseWriter& writer) {
+    writer.begin(200, "text/plain");
+    writer.write("a");
+    std::this_thread::sleep_for(700ms);
+    writer.write("b");
+  });
+  ServerOptions options;
+  options.write_timeout = 200ms;
+  TestServer server(std::move(router), options);
+  std::string received;
+  ClientResult result = Client::stream("GET", server.url("/gap"), "", kTimeout, [&](const std::string& data) {
+    received += data;
+    return true;
+  });
+  ASSERT_TRUE(result.ok()) << result.error->message;
+  EXPECT_EQ(received, "ab");
+}
+
+TEST(HttpStream, ErrorsTheServerAnswersItselfTakeTheConfiguredShape) {
+  Router router;
+  router.add("POST", "/small", [](const Request&) { return Response{}; });
+  ServerOptions options;
+  options.max_body_bytes = 10;
+  options.error_response = [](int status, const std::string& code, const std::string& message) {
+    return Response{status,
+                    "application/json",
+                    "{\"shape\":\"" + code + "\",\"m\":" + std::to_string(message.size() > 0) + "}",
+                    {}};
+  };
+  TestServer server(std::move(router), options);
+  ClientResult big = Client::request("POST", server.url("/small"), std::string(100, 'x'), kTimeout);
+  ASSERT_TRUE(big.ok()) << big.error->message;
+  EXPECT_EQ(big.response->status, 413);
+  EXPECT_EQ(big.response->body, R"({"shape":"payload_too_large","m":1})");
+  ClientResult missing = Client::get(server.url("/nope"), kTimeout);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing.response->status, 404);
+  EXPECT_EQ(missing.response->body, R"({"shape":"not_found","m":1})");
 }
 
 }  // namespace

@@ -68,6 +68,32 @@ TEST(Config, RefusesUnknownKeysNamingTheFieldAndTheAllowedOnes) {
   EXPECT_NE(n.error().message.find("nodes[0].gpus: unknown key"), std::string::npos) << n.error().message;
 }
 
+TEST(Config, InferenceHopBoundsAndAllowedNetworks) {
+  auto d = parse(kMinimal, "/h");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->executor_hop.connect_ms, 5000u);
+  EXPECT_EQ(d->mlnode_hop.total_ms, 300000u);
+  EXPECT_EQ(d->client_write_timeout_ms, 10000u);
+  EXPECT_TRUE(d->allowed_networks.empty());  // the safe default: no internal address is reachable
+  auto c =
+      parse(with("inference:\n"
+                 "  executor_hop: {connect_timeout_ms: 100, first_byte_timeout_ms: 200, idle_timeout_ms: 50,"
+                 " total_timeout_ms: 900}\n"
+                 "  mlnode_hop: {idle_timeout_ms: 7000}\n"
+                 "  client_write_timeout_ms: 2500\n"
+                 "  allowed_networks: [127.0.0.0/8, 'fd00::/8', 10.1.2.3]\n"),
+            "/h");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->executor_hop.connect_ms, 100u);
+  EXPECT_EQ(c->executor_hop.first_byte_ms, 200u);
+  EXPECT_EQ(c->executor_hop.idle_ms, 50u);
+  EXPECT_EQ(c->executor_hop.total_ms, 900u);
+  EXPECT_EQ(c->mlnode_hop.idle_ms, 7000u);
+  EXPECT_EQ(c->mlnode_hop.connect_ms, 5000u);
+  EXPECT_EQ(c->client_write_timeout_ms, 2500u);
+  EXPECT_EQ(c->allowed_networks, (std::vector<std::string>{"127.0.0.0/8", "fd00::/8", "10.1.2.3"}));
+}
+
 TEST(Config, RefusesBadValuesNamingTheFieldAndWhatIsAllowed) {
   struct Case {
     std::string yaml, expect;
@@ -89,6 +115,16 @@ TEST(Config, RefusesBadValuesNamingTheFieldAndWhatIsAllowed) {
        "timing.reconcile_interval_ms: must be an integer in [100, 600000]"},
       {"poc: {validation_sample_size: 0}\n", "poc.validation_sample_size: must be an integer in [1, 100000]"},
       {"poc: {sample: 3}\n", "poc.sample: unknown key; allowed: validation_sample_size"},
+      {"inference: {executor_hop: {idle_timeout_ms: 0}}\n",
+       "inference.executor_hop.idle_timeout_ms: must be an integer in [1, 3600000]"},
+      {"inference: {mlnode_hop: {connect_timeout_ms: 70000}}\n",
+       "inference.mlnode_hop.connect_timeout_ms: must not be above first_byte_timeout_ms"},
+      {"inference: {executor_hop: {first_byte_timeout_ms: 400000}}\n",
+       "inference.executor_hop.first_byte_timeout_ms: must not be above total_timeout_ms"},
+      {"inference: {allowed_networks: [localhost]}\n",
+       "inference.allowed_networks[0]: must be an IPv4 or IPv6 network"},
+      {"inference: {allowed_networks: ['10.0.0.0/40']}\n", "inference.allowed_networks[0]:"},
+      {"inference: {timeouts: 3}\n", "inference.timeouts: unknown key"},
   };
   for (const auto& c : cases) {
     auto r = parse(with(c.yaml), "/h");
