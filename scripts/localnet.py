@@ -209,6 +209,8 @@ class Participant:
             "timing": {"reconcile_interval_ms": 1000, "hardware_sync_interval_ms": 1000, "chain_retry_ms": 300},
             # Localnet validation windows are a few blocks: a small sample keeps PoC validation within them.
             "poc": {"validation_sample_size": 48},
+            # Every participant runs on 127.0.0.1, which calls to participant URLs refuse by default (SSRF guard).
+            "inference": {"allowed_networks": ["127.0.0.0/8"]},
             "nodes": nodes,
         }
 
