@@ -8,7 +8,8 @@ docs/dapi-inference.md) while the POC_SLOT node keeps serving.
 Checked: 100 completions sent at even intervals over the PoC window, spread over the three dapis as transfer agents,
 all succeed; every one was started on chain between the PoC start and the epoch switch and its record's
 (executor, executor_node) is a POC_SLOT allocation of the epoch (the chain's /inference/poc-slots and the sub-group's
-timeslot_allocation agree); every one finishes on chain with the usage the client saw.
+timeslot_allocation agree); every one finishes on chain with the usage the client saw; /metrics has the per-hop
+latency histograms of them (transfer agent total, executor hop, MLNode hop).
 
 Epoch params (genesis): 40 blocks, first PoC at 30, generation 10 blocks, so the PoC window (P to the switch) is 21
 blocks of 500 ms."""
@@ -138,3 +139,18 @@ def test_inference_during_poc_runs_on_poc_slot_nodes(workdir, procs):
         assert (rec["prompt_tokens"], rec["completion_tokens"]) == (
             body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"]), (rec, body)
     assert by_ta == {p.name: N_REQUESTS // 3 + (1 if i < N_REQUESTS % 3 else 0) for i, p in enumerate(parts)}, by_ta
+
+    # The per-hop latency histograms: every transfer agent timed its requests; the POC_SLOT owner's MLNode hop ran
+    # all of them; the other two forwarded theirs to it (the executor hop).
+    (owner_address, _), = slot_set
+    for p in parts:
+        d = p.dapi
+        assert d.metric("dapi_inference_request_seconds_count", role="transfer_agent") >= by_ta[p.name] + 1
+        if p.address == owner_address:
+            n = d.metric("dapi_inference_upstream_seconds_count", hop="mlnode", stage="total")
+            assert n >= N_REQUESTS, n
+            assert d.metric("dapi_inference_upstream_seconds_bucket", hop="mlnode", stage="first_byte",
+                            le="+Inf") == d.metric("dapi_inference_upstream_seconds_count", hop="mlnode",
+                                                   stage="first_byte") >= N_REQUESTS
+        else:
+            assert d.metric("dapi_inference_upstream_seconds_count", hop="executor", stage="total") >= by_ta[p.name]
