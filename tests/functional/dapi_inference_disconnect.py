@@ -8,7 +8,8 @@ query picks either): before the close the executing MLNode reports one chat requ
 within 1 s of the close it reports none and one more cancelled request (the MLNode call was closed, the slot is
 free); the on-chain record ends (it expires: nothing is finished for a stream nobody read to the end) with the whole
 escrow back, so alice's and bob's balances are as before; the executor's dapi counts the outcome `client_gone`.
-Then alice's dapi restarts without the framework's allow-list for 127.0.0.0/8: it refuses bob's loopback URL after
+Then bob's MLNode dies: once bob's reconciler marks it FAILED, bob's executor answers 503 without calling it and alice
+fails over to herself. Then alice's dapi restarts without the framework's allow-list for 127.0.0.0/8: it refuses bob's loopback URL after
 resolving it and fails over to itself, so every request still succeeds.
 Epochs of 200 blocks at 300 ms: first PoC at 40, switch at 57, inference until 240."""
 import http.client
@@ -124,6 +125,24 @@ def test_client_leaving_mid_stream_frees_the_slot_and_ends_the_record(workdir, p
         if seen == {alice.address, bob.address}:
             break
     assert seen == {alice.address, bob.address}, seen
+
+    # Live node health: bob's MLNode dies; once bob's reconciler marks it FAILED, bob's executor refuses with 503
+    # (it never calls the dead node) and alice's transfer agent fails over to herself before any byte.
+    mlnodes[bob_p.node_ids[0]].process.kill9()
+    wait_until(lambda: bob.nodes()[bob_p.node_ids[0]]["state"].get("status") == "FAILED", timeout=30,
+               what="bob's reconciler to mark its MLNode FAILED")
+    refused_before = bob.metric("dapi_inference_requests_total", role="executor", outcome="503")
+    for _ in range(12):
+        status, text = http_request("POST", alice.public_url + "/v1/chat/completions",
+                                    {"model": Q7B, "messages": MESSAGES, "max_tokens": 4},
+                                    headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+        assert status == 200, text
+        assert record(node, json.loads(text)["id"])["executor"] == alice.address, text
+        if bob.metric("dapi_inference_requests_total", role="executor", outcome="503") > refused_before:
+            break
+    assert bob.metric("dapi_inference_requests_total", role="executor", outcome="503") > refused_before
+    assert bob.metric("dapi_inference_requests_total", role="executor", outcome="mlnode_failed") == 0
+    assert "not serving now" in bob.process.log()
 
     # The outbound address policy: restarted without the test framework's allow-list (127.0.0.0/8), alice's dapi
     # refuses to call bob's loopback URL after resolving it; the request goes to another executor (alice herself)
