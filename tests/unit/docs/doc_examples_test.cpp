@@ -84,7 +84,7 @@ TEST(DocExamples, TheFullDapiExampleSetsEveryTopLevelKeyAndSeveralModels) {
   const auto& full = blocks.back();
   const std::string text = "\n" + full.text;
   for (const char* key : {"chain_node:", "key:", "public_url:", "servers:", "admin:", "api_keys:",
-                          "state_dir:", "log_level:", "timing:", "poc:", "nodes:"}) {
+                          "state_dir:", "log_level:", "timing:", "poc:", "inference:", "nodes:"}) {
     EXPECT_NE(text.find(std::string("\n") + key), std::string::npos) << "full example lacks " << key;
   }
   auto c = api::config::parse(full.text, "/home/op/.dapi");
@@ -93,6 +93,7 @@ TEST(DocExamples, TheFullDapiExampleSetsEveryTopLevelKeyAndSeveralModels) {
   for (const auto& n : c->nodes) multi_model_nodes += n.models.size() > 1 ? 1 : 0;
   EXPECT_GE(multi_model_nodes, 2u);
   EXPECT_EQ(c->callback_url, "http://10.0.0.5:9100");
+  EXPECT_EQ(c->mlnode_hop.total_ms, 600000u);
 }
 
 TEST(DocExamples, AMistypedKeyInAnExampleWouldBeCaught) {
