@@ -606,8 +606,10 @@ def run(args):
         return 1
     t0 = time.monotonic()
     try:
+        first = net.state is None
         net.start()
-        net.say("waiting for the first epoch (the participants mine PoC, then load the models):")
+        net.say("waiting for the first epoch (the participants mine PoC, then load the models):" if first else
+                "waiting for the ML nodes to serve the current epoch's models:")
         net.wait_ready(timeout=args.ready_timeout)
         net.say(net.instructions(time.monotonic() - t0))
         while True:
