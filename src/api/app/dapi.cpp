@@ -328,7 +328,8 @@ struct Dapi::Impl {
     }
     payloads = std::make_unique<validation::PayloadStore>(*store, fault);
     validation_chain = std::make_unique<validation::ChainView>(*chain);
-    payload_fetcher = std::make_unique<validation::HttpPayloadFetcher>(*account_key, address);
+    payload_fetcher =
+        std::make_unique<validation::HttpPayloadFetcher>(*account_key, address, inference_options().outbound);
     replayer =
         std::make_unique<validation::HttpReplayer>(*chain, address, [this] { return enabled_nodes(); });
     validation::ValidatorDeps vd;

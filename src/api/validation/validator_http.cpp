@@ -73,8 +73,11 @@ common::Result<Payload> HttpPayloadFetcher::fetch(const std::string& executor_ur
   std::string url = base + "/v1/inferences/" + id + "/payload";
   if (!net::Url::parse(url))
     return common::make_error(400, "the executor's URL " + executor_url + " is not http://");
-  auto headers = sign_payload_request(key_, address_, id, system_ms(), executor);
-  auto r = net::Client::request("GET", url, "", timeout_, headers);
+  net::CallOptions call;
+  call.headers = sign_payload_request(key_, address_, id, system_ms(), executor);
+  call.timeouts = net::CallTimeouts{std::chrono::milliseconds(5000), timeout_, timeout_, 2 * timeout_};
+  call.check_address = [policy = policy_](const std::string& ip) { return net::check_address(policy, ip); };
+  auto r = net::Client::request("GET", url, "", call);
   if (!r.ok())
     return common::make_error(r.error->timed_out ? 504 : 502, "GET " + url + ": " + r.error->message);
   if (r.response->status != 200) {

@@ -11,6 +11,7 @@
 #include "api/config/config.h"
 #include "api/validation/validator.h"
 #include "common/secp256k1.h"
+#include "net/address_policy.h"
 
 namespace api::validation {
 
@@ -28,16 +29,21 @@ class ChainView final : public ValidatorChain {
 
 class HttpPayloadFetcher final : public PayloadFetcher {
  public:
-  HttpPayloadFetcher(common::secp256k1::PrivateKey key, std::string address,
+  // `policy`: the outbound address policy of calls to participant URLs (inference.allowed_networks), the same
+  // as the transfer agent's (net/address_policy.h): an executor URL resolving to a refused address is not
+  // called.
+  HttpPayloadFetcher(common::secp256k1::PrivateKey key, std::string address, net::AddressPolicy policy,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000))
-      : key_(std::move(key)), address_(std::move(address)), timeout_(timeout) {}
-  // GET <executor_url>/v1/inferences/<id>/payload, signed; 200 only (a 3xx is an error, never followed).
+      : key_(std::move(key)), address_(std::move(address)), policy_(std::move(policy)), timeout_(timeout) {}
+  // GET <executor_url>/v1/inferences/<id>/payload, signed; 200 only (a 3xx is an error, never followed);
+  // connect 5 s, first byte and each read `timeout`, whole call 2 x `timeout`.
   common::Result<Payload> fetch(const std::string& executor_url, const std::string& executor,
                                 const std::string& id) override;
 
  private:
   common::secp256k1::PrivateKey key_;
   std::string address_;
+  net::AddressPolicy policy_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "api/chain/chain_client.h"
 #include "api/validation/payload_endpoint.h"
+#include "api/validation/validator_http.h"
 #include "common/bytes.h"
 #include "fake_chain_rpc.h"
 
@@ -133,6 +134,56 @@ TEST_F(PayloadEndpointTest, RefusalsHaveTheirStatusAndCode) {
     EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
     EXPECT_EQ(code(r), c.code) << c.name << ": " << r.body;
   }
+}
+
+}  // namespace
+}  // namespace api::validation
+
+namespace api::validation {
+namespace {
+
+// The validator's side of the hop: the signed GET, the address policy, no redirect followed.
+TEST(HttpPayloadFetcher, FetchesSignedRefusesInternalAddressesAndFollowsNoRedirect) {
+  auto key = common::secp256k1::generate_private_key();
+  net::Router router;
+  std::string seen_signer;
+  router.add("GET", "/v1/inferences/{id}/payload", [&](const net::Request& req) {
+    seen_signer = req.header(kHeaderValidator);
+    if (req.path_params.at("id") == "moved") {
+      net::Response r;
+      r.status = 302;
+      r.headers["location"] = "http://127.0.0.1:1/v1/inferences/moved/payload";
+      return r;
+    }
+    Payload p;
+    p.inference_id = req.path_params.at("id");
+    p.prompt = "{}";
+    p.content = "ok";
+    return net::json_response(200, payload_to_json(p).dump());
+  });
+  net::Server server(std::move(router), net::ServerOptions{});
+  server.start();
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+
+  net::AddressPolicy loopback;
+  loopback.allowed.push_back(*net::parse_network("127.0.0.0/8"));
+  HttpPayloadFetcher fetcher(key, "gonka1me", loopback, std::chrono::milliseconds(3000));
+  auto p = fetcher.fetch(url + "/", "gonka1exec", "inf-1");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->content, "ok");
+  EXPECT_EQ(seen_signer, "gonka1me");
+  auto moved = fetcher.fetch(url, "gonka1exec", "moved");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, 302u);
+
+  HttpPayloadFetcher strict(key, "gonka1me", net::AddressPolicy{});  // the default: loopback refused
+  seen_signer.clear();
+  auto refused = strict.fetch(url, "gonka1exec", "inf-1");
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(seen_signer.empty());  // nothing was sent
+  EXPECT_FALSE(fetcher.fetch("ftp://127.0.0.1", "gonka1exec", "inf-1"));
+  EXPECT_FALSE(fetcher.fetch(url, "gonka1exec", "a/b"));
+  server.stop();
 }
 
 }  // namespace
