@@ -35,6 +35,8 @@ Measured 2026-11-30 on the 2-core "Intel Xeon Processor" VM shared with other bu
   MsgStartInference p50 130.73 ms, from it to the answer p50 68.42 ms; 37.6 inferences/s recorded on chain (clients
   saw 39.6 answers/s). With --block-ms 100: dapi p50 127 ms, 59.7 req/s; --block-ms 500: p50 520 ms, 16.6 req/s.
   --stream: direct p50 6.2 ms (first chunk 2.3 ms), dapi p50 224 ms (first chunk 219 ms), 39.5 req/s.
+  dapi's own histograms (a later run, same settings, mean): alice's whole TA request 197.5 ms, of which the call to
+  bob's dapi 21.1 ms; bob's executor handling 18.9 ms, of which the call to its MLNode 4.0 ms.
   So a completion through dapi costs about one block (the transfer agent forwards only once MsgStartInference is in
   a block), and 8 clients get at most 8 / block time answers per second; the hops themselves cost a few ms.
 """
@@ -192,6 +194,45 @@ def start_network(procs, workdir, block_ms, mlnode_args):
     return node, model, version, alice, bob
 
 
+LATENCY_SERIES = [  # (dapi, histogram, labels, what)
+    ("alice", "dapi_inference_request_seconds", {"role": "transfer_agent"}, "alice's dapi: whole request (TA)"),
+    ("alice", "dapi_inference_upstream_seconds", {"hop": "executor", "stage": "total"},
+     "alice's dapi: call to bob's dapi (TA -> executor)"),
+    ("bob", "dapi_inference_request_seconds", {"role": "executor"}, "bob's dapi: a forwarded request (executor)"),
+    ("bob", "dapi_inference_upstream_seconds", {"hop": "mlnode", "stage": "total"}, "bob's dapi: call to its MLNode"),
+    ("alice", "dapi_inference_upstream_seconds", {"hop": "mlnode", "stage": "total"},
+     "alice's dapi: call to its MLNode (TA = executor)"),
+]
+
+
+def histogram_totals(dapi, name):
+    """{frozenset(labels): (sum seconds, count)} of one histogram on a dapi's /metrics ({} when it has none)."""
+    out = {}
+    try:
+        text = dapi.metrics()
+    except (OSError, AssertionError):
+        return out
+    for line in text.splitlines():
+        for part in ("sum", "count"):
+            prefix = f"{name}_{part}"
+            if not line.startswith(prefix) or line[len(prefix):len(prefix) + 1] not in ("{", " "):
+                continue
+            series, _, value = line[len(prefix):].rpartition(" ")
+            labels = frozenset(tuple(kv.split("=", 1)) for kv in series.strip("{}").replace('"', "").split(",") if kv)
+            total = list(out.get(labels, (0.0, 0.0)))
+            total[0 if part == "sum" else 1] = float(value)
+            out[labels] = tuple(total)
+    return out
+
+
+def latency_snapshot(dapis):
+    """(sum, count) of every LATENCY_SERIES entry now."""
+    snap = []
+    for who, name, labels, _ in LATENCY_SERIES:
+        snap.append(histogram_totals(dapis[who], name).get(frozenset(labels.items()), (0.0, 0.0)))
+    return snap
+
+
 def counts(node, model, frm=0, to=None):
     q = f"/inference/inference-counts/{model}?from={frm}" + (f"&to={to}" if to is not None else "")
     return node.query(q)
@@ -288,9 +329,16 @@ def run(argv=None):
             dapi_headers = dict(json_headers, Authorization=f"Bearer {KEY}")
             go(alice.dapi.public_port, "/v1/chat/completions", dapi_headers, **warmup)
             h0 = wait_settled(node, model)
+            dapis = {"alice": alice.dapi, "bob": bob.dapi}
+            latency_before = latency_snapshot(dapis)
             before = counts(node, model, 0, h0)
             samples, wall = go(alice.dapi.public_port, "/v1/chat/completions", dapi_headers, want_id=True, **measure)
             h1 = node.height()
+            latency_after = latency_snapshot(dapis)
+            # Mean seconds and count over the measured load of each histogram of the request path.
+            results["server_side"] = [
+                ((a[0] - b[0]) / (a[1] - b[1]) if a[1] > b[1] else float("nan"), int(a[1] - b[1]))
+                for a, b in zip(latency_after, latency_before)]
             h_settled = wait_settled(node, model)
             during = counts(node, model, h0 + 1, h1)
             after = counts(node, model, 0, h_settled)
@@ -374,6 +422,9 @@ def report(r, args):
           f"p99 {sb['to_p99_ms']:9.2f}")
     print(f"                       from that block to the answer                      p50 {sb['after_p50_ms']:9.2f}   "
           f"p99 {sb['after_p99_ms']:9.2f}")
+    print("dapi's own latency histograms over the measured load (/metrics, mean of sum/count):")
+    for (_, _, _, what), (mean, n) in zip(LATENCY_SERIES, r["server_side"]):
+        print(f"  {what:66} mean {mean * 1000:9.2f} ms  ({n} requests)")
     c = r["chain"]
     rate = c["finished_during"] / c["interval_s"] if c["interval_s"] > 0 else 0.0
     print(f"on chain: {c['finished_during']} inferences finished in blocks {c['blocks']} blocks / "

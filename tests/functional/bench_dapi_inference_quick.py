@@ -21,5 +21,5 @@ def test_dapi_inference_bench_quick(capsys):
     assert r["network_remote"]["ok"] + r["network_local"]["ok"] == 20, r
     assert r["chain"]["finished_total"] == 20 and r["chain"]["unfinished_records"] == 0, r["chain"]
     for line in ("(b) client -> mlnode", "(c) client -> nginx -> mlnode", "TA -> other executor -> mlnode",
-                 "overhead per hop", "inferences/s recorded"):
+                 "overhead per hop", "inferences/s recorded", "dapi's own latency histograms"):
         assert line in out, (line, out)
