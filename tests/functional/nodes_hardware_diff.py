@@ -3,6 +3,7 @@ every unknown id in the error and stores nothing; a valid diff is stored; anothe
 participant's nodes; removal works; GetNodesForModel (/inference/nodes-for-model) answers correctly."""
 
 from framework.chain import ChainNode, write_json
+from framework.codes import result_code
 from framework.participants import hw_node, register_participant
 
 QWQ = "Qwen/QwQ-32B"
@@ -39,7 +40,7 @@ def test_hardware_diff(workdir, procs):
                                                                hw_node("gpu-2", ["foo/bar"], gpus=2),
                                                                hw_node("gpu-3", [Q7B], gpus=2)]})
     code, r, _ = node.tx("inference", "submit-hardware-diff", bad, "--from", "alice", check=False)
-    assert code != 0 and r["code"] == 18, r
+    assert code != 0 and (r["codespace"], r["code"]) == result_code("kUnknownModel"), r
     assert '"Qwen/Nope"' in r["log"] and '"foo/bar"' in r["log"], r
     assert "registered models: HuggingFaceTB/SmolLM2-135M-Instruct, Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct" in r["log"], r
     assert nodes_of(node, alice) == []

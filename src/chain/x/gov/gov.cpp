@@ -364,7 +364,8 @@ nlohmann::json proposal_to_json(const Proposal& p, const std::string& hrp) {
 common::Status GovModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   Params params = default_params();
   if (app_state.contains("gov")) {
-    if (auto e = common::unknown_key_error(app_state.at("gov"), {"params"}, "app_state.gov")) return invalid(*e);
+    if (auto e = common::unknown_key_error(app_state.at("gov"), {"params"}, "app_state.gov"))
+      return invalid(*e);
   }
   if (app_state.contains("gov") && app_state.at("gov").contains("params")) {
     auto parsed = params_from_json(app_state.at("gov").at("params"));
@@ -508,8 +509,9 @@ void GovModule::register_messages(app::MsgRouter& router) {
                                     "proposal " + std::to_string(msg.proposal_id()) + " does not exist");
         }
         if (p->status() != inference::gov::PROPOSAL_STATUS_VOTING_PERIOD) {
-          return invalid("proposal " + std::to_string(p->id()) + " is not in its voting period (status " +
-                         status_name(p->status()) + ")");
+          return reject(codes::kProposalNotVoting, "proposal " + std::to_string(p->id()) +
+                                                       " is not in its voting period (status " +
+                                                       status_name(p->status()) + ")");
         }
         uint64_t power = voting_power(ctx.reader(), signer);
         if (power == 0) {
@@ -537,7 +539,8 @@ void GovModule::register_messages(app::MsgRouter& router) {
       },
       [](app::Context& ctx, const MsgUpdateParams& msg, const types::Address&) -> common::Status {
         set_params(ctx.store(), msg.params());
-        ctx.emit(types::Event{common::events::kGovParamsUpdated, {{"params", params_to_json(msg.params()).dump()}}});
+        ctx.emit(types::Event{common::events::kGovParamsUpdated,
+                              {{"params", params_to_json(msg.params()).dump()}}});
         return {};
       });
 }

@@ -16,9 +16,9 @@
 #include "chain/x/record.h"
 #include "chain/x/schedule/schedule.h"
 #include "common/bytes.h"
+#include "common/events.h"
 #include "common/hash.h"
 #include "common/requester_signature.h"
-#include "common/events.h"
 
 namespace chain::x::infer {
 
@@ -134,8 +134,8 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
                                                         " is not a registered participant");
   }
   if (st.has(keys::inference(msg.inference_id()))) {
-    return invalid("MsgStartInference: inference \"" + msg.inference_id() +
-                   "\" already exists; use a new id");
+    return reject(codes::kInferenceExists,
+                  "MsgStartInference: inference \"" + msg.inference_id() + "\" already exists; use a new id");
   }
   types::Address requester =
       msg.requester().empty() ? signer : *types::parse_address(ctx.hrp(), msg.requester());
@@ -174,8 +174,9 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   uint64_t epoch = epochs::effective_epoch_index(st);
   auto group = groups::get_group(st, epoch, msg.model());
   if (!group || !group->has_model_snapshot()) {
-    return invalid("MsgStartInference: model \"" + msg.model() + "\" is not served in the current epoch " +
-                   std::to_string(epoch) + " (no model sub-group)");
+    return reject(codes::kModelNotServed, "MsgStartInference: model \"" + msg.model() +
+                                              "\" is not served in the current epoch " +
+                                              std::to_string(epoch) + " (no model sub-group)");
   }
   auto member = groups::get_member(st, epoch, msg.model(), executor);
   const groups::MLNodeInfo* node = nullptr;
@@ -185,8 +186,9 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
     }
   }
   if (!node) {
-    return invalid("MsgStartInference: executor " + msg.executor() + " has no node \"" + msg.executor_node() +
-                   "\" serving \"" + msg.model() + "\" in epoch " + std::to_string(epoch));
+    return reject(codes::kExecutorNodeUnknown, "MsgStartInference: executor " + msg.executor() +
+                                                   " has no node \"" + msg.executor_node() + "\" serving \"" +
+                                                   msg.model() + "\" in epoch " + std::to_string(epoch));
   }
   auto slot_of = [&](size_t slot) {
     return node->timeslot_allocation_size() > static_cast<int>(slot) &&
@@ -195,18 +197,20 @@ common::Status start(app::Context& ctx, const MsgStartInference& msg, const type
   if (auto upcoming = epochs::upcoming_epoch(st)) {
     // From PoC start to the epoch switch only POC_SLOT nodes serve; the others mine (ARCHITECTURE §7.7).
     if (!slot_of(schedule::kPocSlot)) {
-      return invalid("MsgStartInference: PoC of epoch " + std::to_string(upcoming->index()) +
-                     " started at height " + std::to_string(upcoming->poc_start_height()) +
-                     "; until the epoch switch the executor node must hold POC_SLOT for \"" + msg.model() +
-                     "\", and node \"" + msg.executor_node() + "\" of " + msg.executor() +
-                     " does not (ask /inference/executor?model=... for one that does)");
+      return reject(codes::kExecutorNodeNotServing,
+                    "MsgStartInference: PoC of epoch " + std::to_string(upcoming->index()) +
+                        " started at height " + std::to_string(upcoming->poc_start_height()) +
+                        "; until the epoch switch the executor node must hold POC_SLOT for \"" + msg.model() +
+                        "\", and node \"" + msg.executor_node() + "\" of " + msg.executor() +
+                        " does not (ask /inference/executor?model=... for one that does)");
     }
   } else if (!slot_of(schedule::kPrePocSlot)) {
     // An MLNode serves one model at a time: its first model (ARCHITECTURE §7.4).
-    return invalid(
+    return reject(
+        codes::kExecutorNodeNotServing,
         "MsgStartInference: node \"" + msg.executor_node() + "\" of " + msg.executor() +
-        " does not serve \"" + msg.model() + "\" in epoch " + std::to_string(epoch) +
-        ": an MLNode serves only its first model (ask /inference/executor?model=... for one that does)");
+            " does not serve \"" + msg.model() + "\" in epoch " + std::to_string(epoch) +
+            ": an MLNode serves only its first model (ask /inference/executor?model=... for one that does)");
   }
   auto price = types::checked_mul(group->model_snapshot().units_of_compute_per_token(),
                                   group->unit_of_compute_price());
@@ -275,19 +279,22 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
                                                         " may finish inference \"" + inf->id() + "\"");
   }
   if (inf->status() == ::inference::inference::INFERENCE_STATUS_FINISHED) {
-    return invalid("MsgFinishInference: inference \"" + inf->id() + "\" was already finished at height " +
-                   std::to_string(inf->finish_height()));
+    return reject(codes::kInferenceFinished, "MsgFinishInference: inference \"" + inf->id() +
+                                                 "\" was already finished at height " +
+                                                 std::to_string(inf->finish_height()));
   }
   if (inf->status() == ::inference::inference::INFERENCE_STATUS_EXPIRED) {
-    return invalid("MsgFinishInference: inference \"" + inf->id() + "\" expired at height " +
-                   std::to_string(inf->finish_height()) + " and its escrow was refunded to the requester");
+    return reject(codes::kInferenceExpired,
+                  "MsgFinishInference: inference \"" + inf->id() + "\" expired at height " +
+                      std::to_string(inf->finish_height()) + " and its escrow was refunded to the requester");
   }
   u128 tokens = u128(msg.prompt_tokens()) + msg.completion_tokens();
   if (tokens > inf->max_tokens()) {
-    return invalid("MsgFinishInference: prompt_tokens + completion_tokens = " +
-                   std::to_string(static_cast<uint64_t>(std::min<u128>(tokens, UINT64_MAX))) +
-                   " exceeds max_tokens " + std::to_string(inf->max_tokens()) + " of inference \"" +
-                   inf->id() + "\"");
+    return reject(codes::kTokensAboveMax,
+                  "MsgFinishInference: prompt_tokens + completion_tokens = " +
+                      std::to_string(static_cast<uint64_t>(std::min<u128>(tokens, UINT64_MAX))) +
+                      " exceeds max_tokens " + std::to_string(inf->max_tokens()) + " of inference \"" +
+                      inf->id() + "\"");
   }
   uint64_t cost = static_cast<uint64_t>(tokens * inf->per_token_price());  // ≤ escrow, which fits
   uint64_t refund = inf->escrow() - cost;
@@ -356,8 +363,9 @@ common::Status validate(app::Context& ctx, const MsgValidateInference& msg, cons
                               "MsgValidateInference: the executor cannot validate its own inference");
   }
   if (inf->validation() != ::inference::inference::INFERENCE_VALIDATION_PENDING) {
-    return invalid("MsgValidateInference: inference \"" + inf->id() +
-                   "\" is not awaiting validation (not sampled, not finished, or already decided)");
+    return reject(codes::kNotAwaitingValidation,
+                  "MsgValidateInference: inference \"" + inf->id() +
+                      "\" is not awaiting validation (not sampled, not finished, or already decided)");
   }
   ctx.store().erase(keys::validation(inf->validation_deadline(), inf->id()));
   types::Address payee = msg.valid() ? inf->executor() : inf->requester();

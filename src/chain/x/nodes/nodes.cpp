@@ -7,9 +7,9 @@
 #include "chain/x/models/models.h"
 #include "chain/x/record.h"
 #include "common/bytes.h"
-#include "common/participant_key.h"
 #include "common/events.h"
 #include "common/json_text.h"
+#include "common/participant_key.h"
 
 namespace chain::x::nodes {
 
@@ -130,8 +130,9 @@ common::Status register_participant(app::Context& ctx, const types::Address& sig
             msg.creator() + "\" (common/participant_key.h); only the holder of a validator key may bind it");
   }
   if (auto owner = st.get(keys::validator_key(msg.validator_public_key())); owner && *owner != signer) {
-    return invalid("validator key " + common::to_base64(msg.validator_public_key()) +
-                   " is already registered by participant " + types::to_bech32(ctx.hrp(), *owner));
+    return reject(codes::kValidatorKeyTaken,
+                  "validator key " + common::to_base64(msg.validator_public_key()) +
+                      " is already registered by participant " + types::to_bech32(ctx.hrp(), *owner));
   }
   auto existing = get_participant(st, signer);
   Participant p;
@@ -373,8 +374,8 @@ common::Status apply_hardware_diff(app::Context& ctx, const types::Address& part
     }
     std::string known;
     for (const auto& m : models::get_governance_models(st)) known += (known.empty() ? "" : ", ") + m.id();
-    return invalid("hardware diff rejected: " + list +
-                   "; registered models: " + (known.empty() ? "none" : known));
+    return reject(codes::kUnknownModel, "hardware diff rejected: " + list +
+                                            "; registered models: " + (known.empty() ? "none" : known));
   }
   std::map<std::string, HardwareNode> existing;
   for (auto& node : get_hardware_nodes(st, participant)) existing.emplace(node.local_id(), std::move(node));
@@ -391,8 +392,9 @@ common::Status apply_hardware_diff(app::Context& ctx, const types::Address& part
     if (!existing.count(node.local_id())) ++count;
   }
   if (count > kMaxNodesPerParticipant) {
-    return invalid("hardware diff rejected: participant " + who + " would have " + std::to_string(count) +
-                   " nodes; the limit is " + std::to_string(kMaxNodesPerParticipant));
+    return reject(codes::kTooManyNodes, "hardware diff rejected: participant " + who + " would have " +
+                                            std::to_string(count) + " nodes; the limit is " +
+                                            std::to_string(kMaxNodesPerParticipant));
   }
   std::string removed_ids, changed_ids;
   for (const auto& id : diff.removed()) {
@@ -555,7 +557,8 @@ common::Status NodesModule::init_genesis(app::Context& ctx, const nlohmann::json
     }
   }
   for (const auto& entry : section.value("hardware_nodes", nlohmann::json::array())) {
-    if (auto e = common::unknown_key_error(entry, {"participant", "nodes"}, "app_state.nodes.hardware_nodes[]")) {
+    if (auto e =
+            common::unknown_key_error(entry, {"participant", "nodes"}, "app_state.nodes.hardware_nodes[]")) {
       return invalid(*e);
     }
     std::string who = entry.at("participant").get<std::string>();

@@ -107,17 +107,19 @@ common::Result<Upcoming> upcoming_or_error(const store::KvReader& state, std::st
   if (!u) {
     auto e = epochs::get_epoch(state, epochs::effective_epoch_index(state));
     uint64_t next = e ? epochs::next_poc_start(*e) : 0;
-    return invalid(std::string(what) + " rejected: no PoC is in progress; the next PoC starts at height " +
-                   std::to_string(next));
+    return reject(codes::kPocNotInProgress,
+                  std::string(what) + " rejected: no PoC is in progress; the next PoC starts at height " +
+                      std::to_string(next));
   }
   return Upcoming{*u, epochs::stages_of(*u)};
 }
 
 common::Status check_start_height(uint64_t given, const epochs::Epoch& u) {
   if (given != 0 && given != u.poc_start_height()) {
-    return invalid("poc_stage_start_block_height " + std::to_string(given) +
-                   " is not the PoC start of epoch " + std::to_string(u.index()) + " (" +
-                   std::to_string(u.poc_start_height()) + ")");
+    return reject(codes::kPocStartMismatch, "poc_stage_start_block_height " + std::to_string(given) +
+                                                " is not the PoC start of epoch " +
+                                                std::to_string(u.index()) + " (" +
+                                                std::to_string(u.poc_start_height()) + ")");
   }
   return {};
 }
@@ -161,30 +163,34 @@ common::Status submit_batch(app::Context& ctx, const MsgSubmitPocBatch& msg, con
   if (!up) return up.error();
   TRY_STATUS(check_start_height(msg.poc_stage_start_block_height(), up->epoch));
   if (auto slot = schedule::get_poc_slot(st, up->epoch.index() - 1, signer, msg.node_id())) {
-    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" has POC_SLOT for \"" +
-                   slot->model_id() + "\" in epoch " + std::to_string(up->epoch.index() - 1) +
-                   ": it serves inference during this PoC, mines nothing and keeps its poc_weight " +
-                   std::to_string(slot->poc_weight()));
+    return reject(codes::kPocNodeHasSlot,
+                  "PoC batch rejected: node \"" + msg.node_id() + "\" has POC_SLOT for \"" +
+                      slot->model_id() + "\" in epoch " + std::to_string(up->epoch.index() - 1) +
+                      ": it serves inference during this PoC, mines nothing and keeps its poc_weight " +
+                      std::to_string(slot->poc_weight()));
   }
   if (!common::epochs::in_poc_batch_window(up->stages, ctx.height())) {
-    return invalid("PoC batch rejected at height " + std::to_string(ctx.height()) +
-                   ": the batch window of epoch " + std::to_string(up->epoch.index()) + " is [" +
-                   std::to_string(up->stages.poc_start + 1) + ", " +
-                   std::to_string(up->stages.poc_exchange_end) + "]");
+    return reject(codes::kPocBatchWindowClosed,
+                  "PoC batch rejected at height " + std::to_string(ctx.height()) +
+                      ": the batch window of epoch " + std::to_string(up->epoch.index()) + " is [" +
+                      std::to_string(up->stages.poc_start + 1) + ", " +
+                      std::to_string(up->stages.poc_exchange_end) + "]");
   }
   uint64_t epoch = up->epoch.index();
   std::string key = keys::batch(epoch, signer, msg.node_id(), msg.batch_id());
   if (ctx.store().has(key)) {
-    return invalid("PoC batch \"" + msg.batch_id() + "\" of node \"" + msg.node_id() +
-                   "\" was already submitted in epoch " + std::to_string(epoch) + "; use a new batch_id");
+    return reject(codes::kPocBatchAlreadySubmitted, "PoC batch \"" + msg.batch_id() + "\" of node \"" +
+                                                        msg.node_id() + "\" was already submitted in epoch " +
+                                                        std::to_string(epoch) + "; use a new batch_id");
   }
   // Spam limits of the epoch's params snapshot (issue 13): per batch, and per node and epoch.
   const auto limits = epochs::state_limits(up->epoch.params());
   const auto nonces = static_cast<uint64_t>(msg.nonces_size());
   if (nonces > limits.max_nonces_per_batch) {
-    return invalid("PoC batch rejected: " + std::to_string(nonces) + " nonces; epoch " +
-                   std::to_string(epoch) + " accepts at most max_nonces_per_batch = " +
-                   std::to_string(limits.max_nonces_per_batch) + " per batch");
+    return reject(codes::kPocBatchTooManyNonces,
+                  "PoC batch rejected: " + std::to_string(nonces) + " nonces; epoch " +
+                      std::to_string(epoch) + " accepts at most max_nonces_per_batch = " +
+                      std::to_string(limits.max_nonces_per_batch) + " per batch");
   }
   const std::string count_key = keys::node_count(epoch, signer, msg.node_id());
   uint64_t batches_before = 0, nonces_before = 0;
@@ -194,14 +200,16 @@ common::Status submit_batch(app::Context& ctx, const MsgSubmitPocBatch& msg, con
     nonces_before = common::get_be64(std::string_view(*raw).substr(8, 8));
   }
   if (batches_before >= limits.max_batches_per_node) {
-    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" already submitted " +
-                   std::to_string(batches_before) + " batches in epoch " + std::to_string(epoch) +
-                   "; max_batches_per_node = " + std::to_string(limits.max_batches_per_node));
+    return reject(codes::kPocNodeBatchLimit,
+                  "PoC batch rejected: node \"" + msg.node_id() + "\" already submitted " +
+                      std::to_string(batches_before) + " batches in epoch " + std::to_string(epoch) +
+                      "; max_batches_per_node = " + std::to_string(limits.max_batches_per_node));
   }
   if (nonces > limits.max_nonces_per_node || nonces_before > limits.max_nonces_per_node - nonces) {
-    return invalid("PoC batch rejected: node \"" + msg.node_id() + "\" would submit " +
-                   std::to_string(nonces_before + nonces) + " nonces in epoch " + std::to_string(epoch) +
-                   "; max_nonces_per_node = " + std::to_string(limits.max_nonces_per_node));
+    return reject(codes::kPocNodeNonceLimit,
+                  "PoC batch rejected: node \"" + msg.node_id() + "\" would submit " +
+                      std::to_string(nonces_before + nonces) + " nonces in epoch " + std::to_string(epoch) +
+                      "; max_nonces_per_node = " + std::to_string(limits.max_nonces_per_node));
   }
   ctx.store().set(count_key, common::be64(batches_before + 1) + common::be64(nonces_before + nonces));
   PoCBatch b;
@@ -249,10 +257,11 @@ common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation
   }
   TRY_STATUS(check_start_height(msg.poc_stage_start_block_height(), up->epoch));
   if (!common::epochs::in_validation_window(up->stages, ctx.height())) {
-    return invalid("PoC validation rejected at height " + std::to_string(ctx.height()) +
-                   ": the validation window of epoch " + std::to_string(up->epoch.index()) + " is [" +
-                   std::to_string(up->stages.validation_start + 1) + ", " +
-                   std::to_string(up->stages.validation_end) + "]");
+    return reject(codes::kPocValidationWindowClosed,
+                  "PoC validation rejected at height " + std::to_string(ctx.height()) +
+                      ": the validation window of epoch " + std::to_string(up->epoch.index()) + " is [" +
+                      std::to_string(up->stages.validation_start + 1) + ", " +
+                      std::to_string(up->stages.validation_end) + "]");
   }
   auto participant = *types::parse_address(ctx.hrp(), msg.participant_address());
   uint64_t epoch = up->epoch.index();
@@ -262,8 +271,8 @@ common::Status submit_validation(app::Context& ctx, const MsgSubmitPocValidation
     return false;
   });
   if (!has_batches) {
-    return invalid("PoC validation rejected: " + msg.participant_address() +
-                   " submitted no PoC batch in epoch " + std::to_string(epoch));
+    return reject(codes::kPocNoBatches, "PoC validation rejected: " + msg.participant_address() +
+                                            " submitted no PoC batch in epoch " + std::to_string(epoch));
   }
   PoCValidation v;
   v.set_participant(participant);
@@ -299,19 +308,21 @@ common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const ty
   auto up = upcoming_or_error(st, "seed");
   if (!up) return up.error();
   if (msg.epoch_index() != up->epoch.index()) {
-    return invalid("seed rejected: seeds are accepted only for the upcoming epoch " +
-                   std::to_string(up->epoch.index()) + ", not " + std::to_string(msg.epoch_index()));
+    return reject(codes::kSeedWrongEpoch, "seed rejected: seeds are accepted only for the upcoming epoch " +
+                                              std::to_string(up->epoch.index()) + ", not " +
+                                              std::to_string(msg.epoch_index()));
   }
   if (ctx.height() < up->stages.poc_start || ctx.height() > up->stages.validation_end) {
-    return invalid("seed rejected at height " + std::to_string(ctx.height()) + ": seeds of epoch " +
-                   std::to_string(up->epoch.index()) + " are accepted in [" +
-                   std::to_string(up->stages.poc_start) + ", " + std::to_string(up->stages.validation_end) +
-                   "]");
+    return reject(codes::kSeedWindowClosed, "seed rejected at height " + std::to_string(ctx.height()) +
+                                                ": seeds of epoch " + std::to_string(up->epoch.index()) +
+                                                " are accepted in [" + std::to_string(up->stages.poc_start) +
+                                                ", " + std::to_string(up->stages.validation_end) + "]");
   }
   std::string key = keys::seed(msg.epoch_index(), signer);
   if (ctx.store().has(key)) {
-    return invalid("seed rejected: " + msg.creator() + " already submitted its seed for epoch " +
-                   std::to_string(msg.epoch_index()));
+    return reject(codes::kSeedAlreadySubmitted, "seed rejected: " + msg.creator() +
+                                                    " already submitted its seed for epoch " +
+                                                    std::to_string(msg.epoch_index()));
   }
   RandomSeed s;
   s.set_participant(signer);
@@ -319,8 +330,9 @@ common::Status submit_seed(app::Context& ctx, const MsgSubmitSeed& msg, const ty
   s.set_signature(msg.signature());
   s.set_height(ctx.height());
   ctx.store().set(key, s.SerializeAsString());
-  ctx.emit(types::Event{
-      common::events::kPocSeed, {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
+  ctx.emit(
+      types::Event{common::events::kPocSeed,
+                   {{"participant", msg.creator()}, {"epoch_index", std::to_string(msg.epoch_index())}}});
   return {};
 }
 

@@ -38,10 +38,12 @@ bool is_suffix_char(char c) {
 
 common::Status validate_node_version(std::string_view version) {
   auto bad = [&](const std::string& why) {
-    return invalid("node_version " + in_quotes(version) + " is not a version like v3.0.8 or v3.1.0-rc1: " + why);
+    return invalid("node_version " + in_quotes(version) +
+                   " is not a version like v3.0.8 or v3.1.0-rc1: " + why);
   };
   if (version.empty()) return bad("it is empty");
-  if (version.size() > kMaxVersionLength) return bad("longer than " + std::to_string(kMaxVersionLength) + " characters");
+  if (version.size() > kMaxVersionLength)
+    return bad("longer than " + std::to_string(kMaxVersionLength) + " characters");
   if (version[0] != 'v') return bad("it must start with 'v'");
   size_t i = 1;
   for (int part = 0; part < 3; ++part) {
@@ -57,9 +59,11 @@ common::Status validate_node_version(std::string_view version) {
     }
   }
   if (i == version.size()) return {};
-  if (version[i] != '-') return bad("unexpected " + in_quotes(version.substr(i, 1)) + " after the patch number");
+  if (version[i] != '-')
+    return bad("unexpected " + in_quotes(version.substr(i, 1)) + " after the patch number");
   std::string_view suffix = version.substr(i + 1);
-  if (suffix.empty() || suffix.size() > kMaxSuffixLength) return bad("the suffix after '-' must be 1-32 characters");
+  if (suffix.empty() || suffix.size() > kMaxSuffixLength)
+    return bad("the suffix after '-' must be 1-32 characters");
   for (char c : suffix) {
     if (!is_suffix_char(c)) return bad("the suffix may only contain letters, digits, '.' and '-'");
   }
@@ -74,8 +78,9 @@ common::Status validate_api_binaries_json(std::string_view text) {
   // Only well-formedness is decided here (a pure function of the bytes); the text is stored as given.
   auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
-    return invalid("api_binaries_json must be empty or a JSON object, e.g. "
-                   "{\"api_binaries\": {\"linux/amd64\": \"https://...\"}}");
+    return invalid(
+        "api_binaries_json must be empty or a JSON object, e.g. "
+        "{\"api_binaries\": {\"linux/amd64\": \"https://...\"}}");
   }
   return {};
 }
@@ -185,8 +190,10 @@ common::Status UpgradeModule::init_genesis(app::Context& ctx, const nlohmann::js
   const auto& list = section.at("partial_upgrades");
   if (!list.is_array()) return invalid("genesis upgrade: partial_upgrades must be an array");
   for (const auto& entry : list) {
-    const nlohmann::json* height = entry.is_object() && entry.contains("height") ? &entry.at("height") : nullptr;
-    if (!height || !height->is_number_integer() || (!height->is_number_unsigned() && height->get<int64_t>() <= 0)) {
+    const nlohmann::json* height =
+        entry.is_object() && entry.contains("height") ? &entry.at("height") : nullptr;
+    if (!height || !height->is_number_integer() ||
+        (!height->is_number_unsigned() && height->get<int64_t>() <= 0)) {
       return invalid("genesis upgrade: each partial upgrade needs \"height\" (a positive integer)");
     }
     for (const auto& [key, value] : entry.items()) {
@@ -221,15 +228,18 @@ void UpgradeModule::register_messages(app::MsgRouter& router) {
       [](const MsgCreatePartialUpgrade& msg, const types::Address& signer,
          const std::string& hrp) -> common::Status {
         TRY_STATUS(gov::check_authority("MsgCreatePartialUpgrade", msg.authority(), signer, hrp));
-        if (auto st = validate_partial_upgrade(msg.height(), msg.node_version(), msg.api_binaries_json()); !st)
+        if (auto st = validate_partial_upgrade(msg.height(), msg.node_version(), msg.api_binaries_json());
+            !st)
           return invalid("MsgCreatePartialUpgrade: " + st.error().message);
         return {};
       },
       [](app::Context& ctx, const MsgCreatePartialUpgrade& msg, const types::Address&) -> common::Status {
         if (msg.height() <= ctx.height()) {
-          return invalid("MsgCreatePartialUpgrade: upgrade height " + std::to_string(msg.height()) +
-                         " is not in the future (the proposal executed at height " + std::to_string(ctx.height()) +
-                         "); propose a height above the end of the voting period");
+          return reject(codes::kUpgradeHeightPassed,
+                        "MsgCreatePartialUpgrade: upgrade height " + std::to_string(msg.height()) +
+                            " is not in the future (the proposal executed at height " +
+                            std::to_string(ctx.height()) +
+                            "); propose a height above the end of the voting period");
         }
         // A pending record at the same height is replaced: the latest governance decision wins. Applied
         // records are in the past, so the check above already excludes them.
@@ -262,17 +272,19 @@ void UpgradeModule::register_queries(app::QueryRouter& router) {
                           {"next_upgrade", next}};
   });
   // ?status=pending|applied filters; records are listed by ascending height.
-  router.add("/inference/partial-upgrades", [](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
-    std::string status = req.param("status");
-    if (!status.empty() && status != "pending" && status != "applied") {
-      return invalid("status " + in_quotes(status) + " must be pending or applied");
-    }
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& u : get_partial_upgrades(req.state)) {
-      if (status.empty() || (status == "applied") == u.applied()) list.push_back(partial_upgrade_to_json(u));
-    }
-    return nlohmann::json{{"partial_upgrades", list}};
-  });
+  router.add("/inference/partial-upgrades",
+             [](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
+               std::string status = req.param("status");
+               if (!status.empty() && status != "pending" && status != "applied") {
+                 return invalid("status " + in_quotes(status) + " must be pending or applied");
+               }
+               nlohmann::json list = nlohmann::json::array();
+               for (const auto& u : get_partial_upgrades(req.state)) {
+                 if (status.empty() || (status == "applied") == u.applied())
+                   list.push_back(partial_upgrade_to_json(u));
+               }
+               return nlohmann::json{{"partial_upgrades", list}};
+             });
   router.add("/inference/partial-upgrades/{upgrade_height}",
              [](const app::QueryRequest& req) -> common::Result<nlohmann::json> {
                std::string text = req.param("upgrade_height");

@@ -458,7 +458,7 @@ TEST_F(GovTest, PassedProposalExecutesWithTheGovAuthorityAndRefundsTheDeposit) {
             std::vector<std::string>{"refunded"});
   // Voting after the end is refused.
   out = chain->deliver(vote(bob, id, inference::gov::VOTE_OPTION_NO));
-  EXPECT_EQ(out.code, codes::kInvalidRequest);
+  EXPECT_EQ(out.code, codes::kProposalNotVoting);
   EXPECT_NE(out.log.find("not in its voting period"), std::string::npos);
 }
 

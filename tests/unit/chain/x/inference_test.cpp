@@ -84,11 +84,12 @@ TEST_F(InferenceFixture, EscrowEdgeCasesFailWithClearErrorsAndChangeNothing) {
   // Double finish.
   uint64_t bob1 = balance(bob);
   r = chain->block({finish_tx(bob, "inf-2", 1, 1)});
-  EXPECT_NE(only(r).code, 0u);
+  EXPECT_EQ(only(r).code, codes::kInferenceFinished);
   EXPECT_NE(only(r).log.find("already finished"), std::string::npos) << only(r).log;
   EXPECT_EQ(balance(bob), bob1);
   // Duplicate id.
   r = chain->block({start_tx(alice, "inf-2", k7B, bob, "b-1", 50)});
+  EXPECT_EQ(only(r).code, codes::kInferenceExists);
   EXPECT_NE(only(r).log.find("already exists"), std::string::npos) << only(r).log;
 }
 

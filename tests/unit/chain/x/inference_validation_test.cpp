@@ -79,7 +79,7 @@ TEST_F(ValidationFixture, OnlyAnotherRegisteredParticipantVotesOnAPendingInferen
   EXPECT_EQ(balance(bob), bob0);
   // A started (unfinished) inference is not awaiting validation.
   ASSERT_TRUE(only_ok(chain->block({start_tx(alice, "running", k7B, bob, "b-1", 10)})));
-  EXPECT_NE(code(chain->block({validate_tx(carol, "running", false)})), 0u);
+  EXPECT_EQ(code(chain->block({validate_tx(carol, "running", false)})), codes::kNotAwaitingValidation);
 }
 
 TEST_F(ValidationFixture, NoVoteByTheDeadlinePaysTheExecutor) {

@@ -182,7 +182,7 @@ TEST_F(NodesTest, RegistrationMustProveThePossessionOfTheValidatorKey) {
   fail(register_tx(carol, msg), codes::kInvalidRequest, "64-byte");
   EXPECT_FALSE(x::nodes::get_participant(chain->state(), carol.address));
   // Even with a valid proof, a key bound to another participant is refused (alice holds key 1).
-  fail(register_tx(carol, "http://carol.example", 1), codes::kInvalidRequest,
+  fail(register_tx(carol, "http://carol.example", 1), codes::kValidatorKeyTaken,
        "already registered by participant " + alice.bech32);
   ok(register_tx(carol, "http://carol.example", 5));
   EXPECT_EQ(x::nodes::get_participant(chain->state(), carol.address)->validator_public_key(),
@@ -222,7 +222,7 @@ TEST_F(NodesTest, RejectsUnknownModelsListingEveryIdAndStoresNothing) {
   auto before = nodes_of(alice);
   auto out = fail(diff_tx(alice, {node("gpu-1", {k7B, "Qwen/X"}), node("gpu-2", {k32B}),
                                   node("gpu-3", {"foo", "Qwen/X"}), node("gpu-4", {"bar"})}),
-                  codes::kInvalidRequest, "hardware diff rejected");
+                  codes::kUnknownModel, "hardware diff rejected");
   EXPECT_NE(out.log.find("unknown model \"Qwen/X\" in nodes \"gpu-1\", \"gpu-3\""), std::string::npos)
       << out.log;
   EXPECT_NE(out.log.find("unknown model \"foo\" in node \"gpu-3\""), std::string::npos) << out.log;
@@ -306,7 +306,7 @@ TEST_F(NodesTest, NodeCountIsLimitedPerParticipant) {
   for (size_t i = 0; i < x::nodes::kMaxNodesPerParticipant; ++i)
     many.push_back(node("n" + std::to_string(i), {k7B}));
   ok(diff_tx(alice, many));
-  fail(diff_tx(alice, {node("one-more", {k7B})}), codes::kInvalidRequest, "the limit is 256");
+  fail(diff_tx(alice, {node("one-more", {k7B})}), codes::kTooManyNodes, "the limit is 256");
   ok(diff_tx(alice, {node("one-more", {k7B})}, {"n0"}));  // replacing within the limit is fine
   EXPECT_EQ(nodes_of(alice).size(), x::nodes::kMaxNodesPerParticipant);
 }

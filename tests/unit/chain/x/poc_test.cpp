@@ -64,6 +64,7 @@ TEST_F(PocTest, TheSameNoncesUnderTwoNodesOfOneParticipantCountOnce) {
 TEST_F(PocTest, BatchesOutsideTheWindowForAnotherNodeOrFromANonParticipantAreRejected) {
   // Before the window: the PoC start block (the epoch record is created in its EndBlock).
   auto r = block_at(10, {batch_tx(alice, "a-1", "early", {1})});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocNotInProgress);
   EXPECT_NE(log_of(r).find("the next PoC starts at height 10"), std::string::npos) << log_of(r);
   // Someone else's node: bob has no node "a-1".
   r = chain->block({batch_tx(bob, "a-1", "steal", {1, 2, 3})});
@@ -79,9 +80,12 @@ TEST_F(PocTest, BatchesOutsideTheWindowForAnotherNodeOrFromANonParticipantAreRej
   sync_all();
   expect_ok(chain->block({batch_tx(alice, "a-1", "b1", {1})}));
   r = chain->block({batch_tx(alice, "a-1", "b1", {2})});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocBatchAlreadySubmitted);
+  EXPECT_EQ(common::tx::codes::codespace_of(r.tx_results[0].code), "inference");
   EXPECT_NE(log_of(r).find("already submitted"), std::string::npos) << log_of(r);
   // After the window.
   r = block_at(19, {batch_tx(alice, "a-1", "late", {5})});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocBatchWindowClosed);
   EXPECT_NE(log_of(r).find("is [11, 18]"), std::string::npos) << log_of(r);
   // Nothing but the one good batch was stored.
   EXPECT_EQ(x::poc::get_poc_batches_for_participant(chain->state(), 1, alice.address).size(), 1u);
@@ -119,6 +123,7 @@ TEST_F(PocTest, ValidationsOnlyFromCurrentMembersInTheValidationWindow) {
   expect_ok(block_at(12, {batch_tx(alice, "a-1", "b", {1, 2})}));
   // Too early (the batch window is not the validation window).
   auto r = chain->block({validation_tx(val, alice)});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocValidationWindowClosed);
   EXPECT_NE(log_of(r).find("the validation window of epoch 1 is [19, 23]"), std::string::npos) << log_of(r);
   // Non-members of the current epoch (epoch 0 = the genesis validator only).
   r = block_at(19, {validation_tx(bob, alice), validation_tx(dave, alice)});
@@ -126,6 +131,7 @@ TEST_F(PocTest, ValidationsOnlyFromCurrentMembersInTheValidationWindow) {
   EXPECT_EQ(r.tx_results[1].code, codes::kUnauthorized);
   // A participant without batches cannot be validated.
   r = chain->block({validation_tx(val, carol)});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocNoBatches);
   EXPECT_NE(log_of(r).find("submitted no PoC batch"), std::string::npos) << log_of(r);
   // A member's verdict is stored; a later one replaces it.
   expect_ok(chain->block({validation_tx(val, alice, true)}));
@@ -150,7 +156,9 @@ TEST_F(PocTest, SeedsOnlyForTheUpcomingEpochOnce) {
   EXPECT_NE(log_of(r).find("no PoC is in progress"), std::string::npos) << log_of(r);
   r = block_at(11, {seed(alice, 1), seed(bob, 2), seed(alice, 1), seed(dave, 1)});
   EXPECT_EQ(r.tx_results[0].code, 0u) << log_of(r, 0);
+  EXPECT_EQ(r.tx_results[1].code, codes::kSeedWrongEpoch);
   EXPECT_NE(log_of(r, 1).find("only for the upcoming epoch 1"), std::string::npos);
+  EXPECT_EQ(r.tx_results[2].code, codes::kSeedAlreadySubmitted);
   EXPECT_NE(log_of(r, 2).find("already submitted"), std::string::npos);
   EXPECT_NE(log_of(r, 3).find("not a registered participant"), std::string::npos);
   EXPECT_EQ(x::poc::get_seed(chain->state(), 1, alice.address)->signature(), "sig");
@@ -173,13 +181,16 @@ TEST_F(PocLimitsTest, PerBatchAndPerNodeLimitsOfTheEpochParamsAreEnforced) {
       11, {batch_tx(alice, "a-1", "big", {1, 2, 3, 4, 5}), batch_tx(alice, "a-1", "b1", {1, 2, 3, 4}),
            batch_tx(alice, "a-1", "b2", {5, 6, 7, 8}), batch_tx(alice, "a-1", "b3", {9, 10, 11}),
            batch_tx(alice, "a-1", "b4", {12, 13}), batch_tx(alice, "a-2", "b1", {1, 2})});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocBatchTooManyNonces);
   EXPECT_NE(log_of(r, 0).find("max_nonces_per_batch = 4"), std::string::npos) << log_of(r, 0);
   EXPECT_EQ(r.tx_results[1].code, 0u) << log_of(r, 1);
   EXPECT_EQ(r.tx_results[2].code, 0u) << log_of(r, 2);
+  EXPECT_EQ(r.tx_results[3].code, codes::kPocNodeNonceLimit);
   EXPECT_NE(log_of(r, 3).find("would submit 11 nonces"), std::string::npos) << log_of(r, 3);  // 8 + 3 > 10
   EXPECT_EQ(r.tx_results[4].code, 0u) << log_of(r, 4);                                        // 8 + 2 = 10
   EXPECT_EQ(r.tx_results[5].code, 0u) << log_of(r, 5);  // another node has its own budget
   r = chain->block({batch_tx(alice, "a-1", "b5", {14})});
+  EXPECT_EQ(r.tx_results[0].code, codes::kPocNodeBatchLimit);
   EXPECT_NE(log_of(r).find("already submitted 3 batches"), std::string::npos) << log_of(r);
   EXPECT_EQ(x::poc::get_poc_batches_for_node(chain->state(), 1, alice.address, "a-1").size(), 3u);
 }
