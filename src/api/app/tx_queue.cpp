@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/chain/chain_client.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include "common/tx/codes.h"
@@ -160,31 +161,59 @@ void TxQueue::settle_in_flight() {
   }
 }
 
+ChainAnswer classify_chain_code(uint32_t code) {
+  namespace codes = common::tx::codes;
+  if (code == codes::kOk) return ChainAnswer::kIncluded;
+  if (chain::is_client_error(code)) return ChainAnswer::kRetry;
+  switch (code) {
+    case codes::kPocBatchAlreadySubmitted:
+    case codes::kSeedAlreadySubmitted:
+      return ChainAnswer::kAlreadyOnChain;
+    case codes::kWrongSequence:
+    case codes::kMempoolFull:
+    case codes::kTxInMempoolCache:
+    case codes::kInternal:
+      return ChainAnswer::kRetry;
+    default:
+      return ChainAnswer::kRefused;
+  }
+}
+
 void TxQueue::finish(const std::vector<QueuedMessage>& batch, uint32_t code, const std::string& log,
                      uint64_t height) {
   state::WriteSet ws;
   ws.erase(state::keys::tx_in_flight());
   for (const auto& m : batch) ws.erase(state::keys::tx_queue(m.seq));
   if (auto st = store_.write(ws); !st) spdlog::error("tx queue: {}", st.error().message);
+  const ChainAnswer answer = classify_chain_code(code);
+  const std::string code_label = std::to_string(code);
   for (const auto& m : batch) {
-    if (code == 0) {
+    if (answer == ChainAnswer::kIncluded) {
       metrics_.counter_add("dapi_tx_messages_included_total",
                            "Messages included in a block with code 0, by kind", {{"kind", m.kind}});
-    } else {
-      metrics_.counter_add("dapi_tx_failures_total", "Messages the chain refused (dropped), by kind",
+    } else if (answer == ChainAnswer::kAlreadyOnChain) {
+      metrics_.counter_add("dapi_tx_messages_already_on_chain_total",
+                           "Messages settled because the chain already holds an earlier copy, by kind",
                            {{"kind", m.kind}});
-      spdlog::warn("tx queue: chain refused {} ({}): code {}: {}", m.kind, m.idempotency_key, code, log);
+      spdlog::info("tx queue: {} ({}) is already on chain (code {} {}); settled", m.kind, m.idempotency_key,
+                   code, common::tx::codes::name_of(code));
+    } else {
+      metrics_.counter_add("dapi_tx_failures_total",
+                           "Messages the chain refused (dropped), by kind and result code (docs/errors.md)",
+                           {{"kind", m.kind}, {"code", code_label}});
+      spdlog::warn("tx queue: chain refused {} ({}): code {} {} ({}): {}", m.kind, m.idempotency_key, code,
+                   common::tx::codes::name_of(code), common::tx::codes::codespace_of(code), log);
     }
-    if (callback_) callback_(TxOutcome{m.idempotency_key, m.kind, code, log, height});
+    if (callback_) {
+      callback_(TxOutcome{m.idempotency_key, m.kind, code, log, height,
+                          answer == ChainAnswer::kIncluded || answer == ChainAnswer::kAlreadyOnChain});
+    }
   }
 }
 
 namespace {
 bool transient_code(uint32_t code) {
-  // Transport, timeout and HTTP errors (>= 400 as HTTP status) are retried; chain codes are answers.
-  return code == chain::kTransportError || code == chain::kTimeoutError || code >= 400 ||
-         code == common::tx::codes::kWrongSequence || code == common::tx::codes::kMempoolFull ||
-         code == common::tx::codes::kTxInMempoolCache;
+  return classify_chain_code(code) == ChainAnswer::kRetry;
 }
 }  // namespace
 
@@ -211,6 +240,10 @@ bool TxQueue::send_each(const std::vector<QueuedMessage>& batch) {
       metrics_.counter_add("dapi_tx_retries_total", "Broadcasts retried after a transport error or timeout");
       all = false;
       continue;  // stays queued; a second copy is refused by the chain as a duplicate
+    }
+    if (transient_code(included->code)) {
+      all = false;  // e.g. the node's internal error: stays queued
+      continue;
     }
     finish({m}, included->code, included->log, included->height);
   }
@@ -247,6 +280,12 @@ bool TxQueue::send(const std::vector<QueuedMessage>& batch) {
     return false;
   }
   if (included->code != 0 && batch.size() > 1) return send_each(batch);
+  if (transient_code(included->code)) {
+    spdlog::warn("tx queue: tx {} failed with code {} {}, will retry: {}", sent->txhash, included->code,
+                 common::tx::codes::name_of(included->code), included->log);
+    (void)store_.write(state::WriteSet().erase(state::keys::tx_in_flight()));
+    return false;
+  }
   finish(batch, included->code, included->log, included->height);
   return true;
 }

@@ -4,10 +4,12 @@
 // (api::chain::TxSender), broadcasts and waits for inclusion:
 //   - included with code 0: the messages leave the queue;
 //   - refused by the chain (CheckTx or DeliverTx code != 0) in a tx of several messages: each is retried
-//   alone,
-//     so one bad message cannot hold back the others;
-//   - refused alone: dropped with its code and log (metric dapi_tx_failures_total, log line, on_result);
-//   - transport error or no inclusion in time: kept and retried after `retry_delay`.
+//     alone, so one bad message cannot hold back the others;
+//   - refused alone: classified by its result code (never by log text; classify_chain_code below):
+//     already on chain (an earlier copy landed) -> settled like an inclusion; a definitive refusal -> dropped
+//     with its code and log (metric dapi_tx_failures_total{kind,code}, log line, on_result);
+//   - transport error, no inclusion in time, or a code that says "try again" (sequence mismatch, mempool
+//     full, the node's internal error): kept and retried after `retry_delay`.
 // Queued messages survive a restart (kill -9 included) and are sent after it. A message sent again after a
 // crash between inclusion and dequeue is refused by the chain as a duplicate (PoC batch ids and seeds are
 // unique per participant on chain), so nothing lands twice.
@@ -40,10 +42,21 @@ struct QueuedMessage {
 struct TxOutcome {
   std::string idempotency_key;
   std::string kind;
-  uint32_t code = 0;  // 0 = included
+  uint32_t code = 0;  // 0 = included; else the chain's result code (common/tx/codes.h, docs/errors.md)
   std::string log;
   uint64_t height = 0;
+  bool on_chain = false;  // included now, or refused because an earlier copy already is (code 0 or dup)
 };
+
+// What the queue does with a message the chain answered with `code` (a code of common/tx/codes.h or a
+// client-side error of api/chain/chain_client.h); a pure function of the code, so of no log text.
+enum class ChainAnswer {
+  kIncluded,        // code 0
+  kAlreadyOnChain,  // kPocBatchAlreadySubmitted, kSeedAlreadySubmitted: an earlier copy landed
+  kRetry,    // no answer / transport trouble, kWrongSequence, kMempoolFull, kTxInMempoolCache, kInternal
+  kRefused,  // any other chain code (e.g. kPocBatchWindowClosed): dropped, resending cannot help
+};
+ChainAnswer classify_chain_code(uint32_t code);
 
 struct TxQueueOptions {
   size_t max_batch = 20;

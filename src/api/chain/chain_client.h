@@ -15,9 +15,16 @@
 namespace api::chain {
 
 // Error codes of a failed call (common::Error::code). A non-2xx answer uses the HTTP status as the code and
-// the node's error.message as the message; a malformed answer uses kMalformedAnswer (parse.h).
-inline constexpr uint32_t kTransportError = 1001;  // connection refused/reset, invalid URL
-inline constexpr uint32_t kTimeoutError = 1002;    // no complete answer within ChainClientOptions::timeout
+// the node's error.message as the message; a malformed answer uses kMalformedAnswer (parse.h). These
+// client-side codes never collide with the chain's result codes (common/tx/codes.h: "sdk" 1-99, "inference"
+// 1000-999999), so a caller tells "the chain refused it" from "no answer" by the code alone
+// (is_client_error).
+inline constexpr uint32_t kTransportError = 1000001;  // connection refused/reset, invalid URL
+inline constexpr uint32_t kTimeoutError = 1000002;    // no complete answer within ChainClientOptions::timeout
+// True for the codes above, kMalformedAnswer and HTTP statuses; false for the chain's result codes.
+constexpr bool is_client_error(uint32_t code) {
+  return (code >= 100 && code < 600) || code >= 1000000;
+}
 
 struct ChainClientOptions {
   std::chrono::milliseconds timeout{5000};  // per attempt: connect + send + full answer

@@ -10,7 +10,7 @@
 namespace api::chain {
 
 // Error code of an answer that is not the JSON the client expects.
-inline constexpr uint32_t kMalformedAnswer = 1003;
+inline constexpr uint32_t kMalformedAnswer = 1000003;
 
 common::Result<ChainStatus> parse_status(const std::string& body);
 common::Result<Block> parse_block(const std::string& body);

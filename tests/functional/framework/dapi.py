@@ -133,6 +133,16 @@ class Dapi:
         m = re.search(pattern, self.metrics(), re.M)
         return float(m.group(1)) if m else 0.0
 
+    def metric_sum(self, name, **labels):
+        """The sum of every series of `name` whose labels include `labels` (0 when none), e.g. all result codes of
+        dapi_tx_failures_total{kind="poc_batch",code="..."}."""
+        total = 0.0
+        for m in re.finditer("^" + re.escape(name) + r"(?:\{(.*)\})? (\S+)$", self.metrics(), re.M):
+            have = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1) or ""))
+            if all(have.get(k) == str(v) for k, v in labels.items()):
+                total += float(m.group(2))
+        return total
+
 
 class Participant:
     """A funded key on `chain` with its dapi and `n_mlnodes` builtin-backend MLNodes at the chain's MLNode version."""

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -26,7 +27,8 @@ common::tx::TxMessage msg(const std::string& tag) {
   return {"/test.Msg", tag};
 }
 
-// A node that includes every accepted tx at once; a tx holding a message "bad" fails in DeliverTx (code 18).
+// A node that includes every accepted tx at once; a tx holding a message "bad" fails in DeliverTx (code 18),
+// "late" with kPocBatchWindowClosed, "dup" with kPocBatchAlreadySubmitted (the chain's codes, not log text).
 // While `down`, POST /txs answers 503.
 class IncludingNode {
  public:
@@ -37,10 +39,13 @@ class IncludingNode {
       auto bytes = common::from_base64(nlohmann::json::parse(req.body).at("tx").get<std::string>());
       auto tx = common::tx::decode_tx(*bytes);
       std::vector<std::string> values;
-      bool bad = false;
+      uint32_t code = 0;
       for (const auto& any : tx->body.messages()) {
         values.push_back(any.value());
-        bad = bad || any.value() == "bad";
+        if (code != 0) continue;
+        if (any.value() == "bad") code = common::tx::codes::kInvalidRequest;
+        if (any.value() == "late") code = common::tx::codes::kPocBatchWindowClosed;
+        if (any.value() == "dup") code = common::tx::codes::kPocBatchAlreadySubmitted;
       }
       {
         std::lock_guard lock(mu);
@@ -51,8 +56,8 @@ class IncludingNode {
                nlohmann::json{{"hash", hash},
                               {"height", 7},
                               {"index", 0},
-                              {"code", bad ? 18 : 0},
-                              {"log", bad ? "bad message" : ""},
+                              {"code", code},
+                              {"log", code != 0 ? "refused: some text dapi must not parse" : ""},
                               {"events", nlohmann::json::array()}}
                    .dump());
       return net::json_response(200, nlohmann::json{{"code", 0}, {"log", ""}, {"txhash", hash}}.dump());
@@ -136,8 +141,57 @@ TEST(TxQueue, ARefusedMessageIsRetriedAloneAndDroppedWithoutHoldingBackTheOthers
   ASSERT_TRUE(eventually([&] { return q.pending() == 0; }));
   q.stop();
   EXPECT_EQ(node.sent(), (std::vector<std::vector<std::string>>{{"good", "bad"}, {"good"}, {"bad"}}));
-  EXPECT_EQ(metrics.counter_value("dapi_tx_failures_total", {{"kind", "poc_batch"}}), 1u);
+  EXPECT_EQ(metrics.counter_value("dapi_tx_failures_total", {{"kind", "poc_batch"}, {"code", "18"}}), 1u);
   EXPECT_EQ(metrics.counter_value("dapi_tx_messages_included_total", {{"kind", "seed"}}), 1u);
+}
+
+TEST(TxQueue, ChainAnswersAreClassifiedByCodeAlone) {
+  namespace codes = common::tx::codes;
+  EXPECT_EQ(classify_chain_code(codes::kOk), ChainAnswer::kIncluded);
+  EXPECT_EQ(classify_chain_code(codes::kPocBatchAlreadySubmitted), ChainAnswer::kAlreadyOnChain);
+  EXPECT_EQ(classify_chain_code(codes::kSeedAlreadySubmitted), ChainAnswer::kAlreadyOnChain);
+  for (uint32_t c : {codes::kWrongSequence, codes::kMempoolFull, codes::kTxInMempoolCache, codes::kInternal,
+                     chain::kTransportError, chain::kTimeoutError, chain::kMalformedAnswer, 404u, 503u}) {
+    EXPECT_EQ(classify_chain_code(c), ChainAnswer::kRetry) << c;
+  }
+  for (uint32_t c :
+       {codes::kInvalidRequest, codes::kUnauthorized, codes::kPocBatchWindowClosed,
+        codes::kPocValidationWindowClosed, codes::kSeedWindowClosed, codes::kPocNodeBatchLimit}) {
+    EXPECT_EQ(classify_chain_code(c), ChainAnswer::kRefused) << c;
+  }
+}
+
+TEST(TxQueue, AMessageAlreadyOnChainIsSettledAndALateOneDroppedByTheirCodes) {
+  Fixture f;
+  FakeChainRpc rpc;
+  chain::ChainClient client(rpc.url());
+  chain::TxSenderOptions so;
+  so.inclusion_poll = 5ms;
+  chain::TxSender sender(client, test_key(), "t", so);
+  IncludingNode node(rpc, sender.address());
+  auto store = state::StateStore::open(f.dir.string()).value();
+  server::Metrics metrics;
+  TxQueue q(*store, sender, metrics);
+  std::map<std::string, TxOutcome> outcomes;
+  std::mutex mu;
+  q.on_result([&](const TxOutcome& o) {
+    std::lock_guard lock(mu);
+    outcomes[o.idempotency_key] = o;
+  });
+  ASSERT_TRUE(q.enqueue("poc_batch/1", "poc_batch", msg("dup")));
+  ASSERT_TRUE(q.enqueue("poc_batch/2", "poc_batch", msg("late")));
+  q.start();
+  ASSERT_TRUE(eventually([&] { return q.pending() == 0; }));
+  q.stop();
+  EXPECT_EQ(metrics.counter_value("dapi_tx_messages_already_on_chain_total", {{"kind", "poc_batch"}}), 1u);
+  EXPECT_EQ(metrics.counter_value("dapi_tx_failures_total", {{"kind", "poc_batch"}, {"code", "1304"}}), 1u);
+  EXPECT_EQ(metrics.counter_value("dapi_tx_failures_total", {{"kind", "poc_batch"}, {"code", "1305"}}), 0u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes["poc_batch/1"].on_chain);
+  EXPECT_EQ(outcomes["poc_batch/1"].code, common::tx::codes::kPocBatchAlreadySubmitted);
+  EXPECT_FALSE(outcomes["poc_batch/2"].on_chain);
+  EXPECT_EQ(outcomes["poc_batch/2"].code, common::tx::codes::kPocBatchWindowClosed);
 }
 
 TEST(TxQueue, TransportFailuresKeepMessagesQueuedAcrossARestart) {
