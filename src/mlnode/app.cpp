@@ -19,14 +19,17 @@ App::App(AppOptions options, const BackendFactory& make_backend)
     auto r = net::Client::post_json(url, body, timeout);
     if (!r.ok()) {
       spdlog::warn("poc callback {} failed: {}; retrying at the next tick", url, r.error->message);
-      return false;
+      return poc::PostOutcome::kRetry;
     }
-    if (r.response->status / 100 != 2) {
+    const auto outcome = poc::post_outcome_of_status(r.response->status);
+    if (outcome == poc::PostOutcome::kRefused) {
+      spdlog::info("poc callback {} refused for good ({}): {}; dropped, not retried", url, r.response->status,
+                   r.response->body.substr(0, 300));
+    } else if (outcome == poc::PostOutcome::kRetry) {
       spdlog::warn("poc callback {} answered {}: {}; retrying at the next tick", url, r.response->status,
                    r.response->body.substr(0, 300));
-      return false;
     }
-    return true;
+    return outcome;
   };
   poc::PocServiceOptions poc_options;
   poc_options.threads = options_.poc_threads;
@@ -219,6 +222,8 @@ std::string App::metrics_text() const {
                            static_cast<double>(pc.nonces_validated));
   out += prometheus_metric("mlnode_poc_callback_failures_total", "counter", "",
                            static_cast<double>(pc.callback_failures));
+  out += prometheus_metric("mlnode_poc_callbacks_refused_total", "counter", "",
+                           static_cast<double>(pc.callbacks_refused));
   out += prometheus_metric("mlnode_poc_nonces_per_second", "gauge", "",
                            poc_->status().value("nonces_per_second", 0.0));
   return out;

@@ -3,7 +3,10 @@ chain from the height it persisted (no block skipped: its height metric catches 
 still gets weight in the epoch being formed, and the chain holds no batch twice (per node, the nonces of all its
 batches are distinct: a batch the MLNode re-posts after the crash keeps its id and is not sent again).
 Malformed MLNode callbacks (not JSON, a foreign public key, an unknown node index, oversized) get 4xx and queue
-nothing (issue 11 "bad input changes nothing")."""
+nothing (issue 11 "bad input changes nothing"); after the batch window a well-formed batch gets 410 (refused for good,
+docs/dapi.md "MLNode callbacks") and is not queued either."""
+import base64
+import json
 import re
 
 from framework import http_request, wait_until
@@ -65,4 +68,9 @@ def test_malformed_callbacks_queue_nothing(workdir, procs):
     status, body = http_request("POST", d.callback_url + "/v1/poc-batches/validated", {"public_key": 7})
     assert status == 400, body
     assert http_request("POST", url, b"[" + b"1," * (5 * 1024 * 1024) + b"1]", timeout=30)[0] == 413
+    # A well-formed batch of our own key after the batch window: refused for good (410, the MLNode drops it).
+    own_key = base64.b64decode(node.query(f"/auth/accounts/{validator.address}")["public_key"]).hex()
+    status, body = http_request("POST", url, dict(batch, public_key=own_key))
+    assert status == 410 and json.loads(body)["error"]["code"] == "window_closed", (status, body)
+    assert d.metric("dapi_poc_callbacks_refused_total", kind="generated") >= 1
     assert d.metric("dapi_tx_messages_queued_total", kind="poc_batch") == queued

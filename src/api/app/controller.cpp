@@ -176,6 +176,8 @@ void Controller::on_block(const chain::Block& block, const chain::EpochInfo& inf
     std::lock_guard lock(mu_);
     out = dispatcher_.on_block(block.height, frame);
     frame_ = frame;
+    height_ = block.height;
+    params_ = info.params;
     last_ = out;
   }
   std::map<std::string, broker::IntendedState> intended;
@@ -336,8 +338,8 @@ void Controller::start_validation(const dispatch::Duty& d, const dispatch::Epoch
       in.batches = *batches;
       // Every participant's batches are validated, ours included (as Gonka does, api-node-facts §3.5): the
       // chain accepts a participant only with verdicts of more than half of the current weight, so with few
-      // participants (the genesis validator alone holds epoch 0's weight) leaving ourselves out would make our
-      // own acceptance impossible.
+      // participants (the genesis validator alone holds epoch 0's weight) leaving ourselves out would make
+      // our own acceptance impossible.
       in.own_address = deps_.address;
       in.include_own = true;
       in.poc_start_height = frame.stages.poc_start;
@@ -462,17 +464,26 @@ net::Response Controller::on_generated(const std::string& body) {
   ctx.public_key_hex = public_key_hex_;
   {
     std::lock_guard lock(mu_);
-    if (!dispatcher_.assignment()) {
-      return net::json_error(409, "no_poc",
-                             "no PoC is in progress; batches are accepted from the PoC start on");
-    }
-    ctx.assignment = *dispatcher_.assignment();
+    if (dispatcher_.assignment()) {
+      ctx.assignment = *dispatcher_.assignment();
+      ctx.height = height_;
+      if (params_) {
+        ctx.batch_window_end =
+            common::epochs::compute_stages(*params_, ctx.assignment.poc_start_height).poc_exchange_end;
+      }
+    }  // else poc_start_height 0: the body is still checked first, then 409
   }
   QueueSink sink(*deps_.txs);
   auto reply = poc::handle_generated_callback(body, ctx, sink);
+  if (reply.status == 410) {
+    deps_.metrics->counter_add("dapi_poc_callbacks_refused_total",
+                               "MLNode callbacks refused for good (410: their window closed or their PoC is "
+                               "over); nothing was queued",
+                               {{"kind", "generated"}});
+  }
   if (reply.status != 200) {
-    spdlog::warn("PoC at {}: generated callback refused with {}: {}", ctx.assignment.poc_start_height,
-                 reply.status, reply.body);
+    spdlog::warn("height {}: PoC at {}: generated callback refused with {}: {}", ctx.height,
+                 ctx.assignment.poc_start_height, reply.status, reply.body);
   } else {
     spdlog::debug("PoC at {}: generated batch queued: {}", ctx.assignment.poc_start_height, reply.body);
   }
@@ -485,14 +496,23 @@ net::Response Controller::on_validated(const std::string& body) {
   ctx.hrp = hrp_;
   {
     std::lock_guard lock(mu_);
-    if (!frame_) return net::json_error(409, "no_poc", "no PoC is in progress");
-    ctx.poc_start_height = frame_->stages.poc_start;
+    if (frame_) {
+      ctx.poc_start_height = frame_->stages.poc_start;
+      ctx.validation_end = frame_->stages.validation_end;
+      ctx.height = height_;
+    }  // else 0: the body is still checked first, then 409
   }
   QueueSink sink(*deps_.txs);
   auto reply = poc::handle_validated_callback(body, ctx, sink);
+  if (reply.status == 410) {
+    deps_.metrics->counter_add("dapi_poc_callbacks_refused_total",
+                               "MLNode callbacks refused for good (410: their window closed or their PoC is "
+                               "over); nothing was queued",
+                               {{"kind", "validated"}});
+  }
   if (reply.status != 200) {
-    spdlog::warn("PoC at {}: validated callback refused with {}: {}", ctx.poc_start_height, reply.status,
-                 reply.body);
+    spdlog::warn("height {}: PoC at {}: validated callback refused with {}: {}", ctx.height,
+                 ctx.poc_start_height, reply.status, reply.body);
   } else {
     spdlog::info("PoC at {}: validation verdict queued: {}", ctx.poc_start_height, reply.body);
   }

@@ -102,6 +102,8 @@ class Controller {
   std::map<std::string, broker::MlnodeEndpoint> endpoints_;
   uint64_t nodes_generation_ = UINT64_MAX;
   std::optional<dispatch::EpochFrame> frame_;
+  uint64_t height_ = 0;                                // the last block followed
+  std::optional<common::epochs::EpochParams> params_;  // as reported with it
   std::optional<dispatch::DispatchOutput> last_;
   std::string last_phase_;
   std::optional<poc::PocAssignment> persisted_assignment_;

@@ -88,10 +88,31 @@ common::Result<Proof> parse_proof(const json& j) {
   return p;
 }
 
+// The batch's PoC against the current one: none known yet or a later one -> 409 (the MLNode retries), an
+// earlier one -> 410 (it never will be accepted).
 common::Status check_height(int64_t block_height, uint64_t poc_start) {
+  if (poc_start == 0) {
+    return common::make_error(409, "no PoC is in progress; batches are accepted from the PoC start on");
+  }
+  if (block_height >= 0 && static_cast<uint64_t>(block_height) < poc_start) {
+    return common::make_error(410, "batch of the PoC started at height " + std::to_string(block_height) +
+                                       ", which is over: the current PoC started at " +
+                                       std::to_string(poc_start) + "; do not resend it");
+  }
   if (block_height < 0 || static_cast<uint64_t>(block_height) != poc_start) {
     return common::make_error(409, "batch of the PoC started at height " + std::to_string(block_height) +
                                        ", but the current PoC started at " + std::to_string(poc_start));
+  }
+  return {};
+}
+
+// 410 once the chain can no longer include the message: it would land in a block after `window_end`.
+common::Status check_window(uint64_t height, uint64_t window_end, const char* what) {
+  if (window_end != 0 && height >= window_end) {
+    return common::make_error(410, std::string(what) +
+                                       " window closed: the chain accepts it only up to height " +
+                                       std::to_string(window_end) + " and dapi is at height " +
+                                       std::to_string(height) + "; nothing was queued, do not resend it");
   }
   return {};
 }
@@ -101,6 +122,7 @@ CallbackReply error_reply(const common::Error& e) {
   const char* code = status == 403   ? "foreign_public_key"
                      : status == 404 ? "unknown_node"
                      : status == 409 ? "wrong_poc"
+                     : status == 410 ? "window_closed"
                      : status == 413 ? "too_large"
                      : status == 503 ? "not_queued"
                                      : "invalid_request";
@@ -126,6 +148,7 @@ common::Result<SubmitPocBatch> parse_generated_callback(std::string_view body, c
     return common::make_error(404, "node index " + std::to_string(p->node_id) + " names none of our " +
                                        std::to_string(ctx.assignment.node_count) + " nodes in this PoC");
   }
+  TRY_STATUS(check_window(ctx.height, ctx.batch_window_end, "the PoC batch"));
   SubmitPocBatch m;
   m.creator = ctx.creator;
   m.poc_stage_start_block_height = ctx.assignment.poc_start_height;
@@ -142,7 +165,6 @@ common::Result<SubmitPocValidation> parse_validated_callback(std::string_view bo
   if (!j) return j.error();
   auto p = parse_proof(*j);
   if (!p) return p.error();
-  TRY_STATUS(check_height(p->block_height, ctx.poc_start_height));
   auto fraud = j->find("fraud_detected");
   if (fraud == j->end() || !fraud->is_boolean())
     return bad("field \"fraud_detected\" is required (true or false)");
@@ -153,6 +175,8 @@ common::Result<SubmitPocValidation> parse_validated_callback(std::string_view bo
   if (n_invalid->get<uint64_t>() > p->nonces.size()) return bad("\"n_invalid\" exceeds the number of nonces");
   auto participant = address_from_poc_public_key(p->public_key, ctx.hrp);
   if (!participant) return participant.error();
+  TRY_STATUS(check_height(p->block_height, ctx.poc_start_height));
+  TRY_STATUS(check_window(ctx.height, ctx.validation_end, "the PoC validation"));
   SubmitPocValidation v;
   v.creator = ctx.creator;
   v.participant_address = *participant;

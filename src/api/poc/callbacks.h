@@ -1,13 +1,19 @@
 // MLNode PoC callbacks (issue 11 item 7; ARCHITECTURE §9): POST /v1/poc-batches/generated and /validated
 // bodies are validated and turned into MsgSubmitPocBatch (with node_id) / MsgSubmitPocValidation. A callback
 // is acknowledged only once its message is durably queued (PocSink); anything malformed gets a 4xx and
-// nothing is queued. Status codes (common::Error::code of the parse functions, the HTTP status of the reply):
+// nothing is queued. The body is validated first, then its timing, so a malformed callback gets the same
+// answer whenever it comes. Status codes (common::Error::code of the parse functions, the HTTP status of the
+// reply) and what the MLNode does with them (src/mlnode/poc/poc_service.h, docs/dapi.md "MLNode callbacks"):
 //   400 not JSON / a field missing or of the wrong type / nonces and dist of different lengths / bad values
 //   403 the batch's public_key is not this participant's (generated) — a foreign key
 //   404 the node index names none of our nodes in this PoC
-//   409 the batch belongs to another PoC than the current one (stale or future)
+//   409 no PoC known yet, or the batch belongs to a PoC later than the current one: retried by the MLNode
+//   410 refused for good, never queued, and the MLNode drops it without retrying: the batch belongs to an
+//       earlier PoC, or its window closed (generated: the chain accepts batches only up to poc_exchange_end;
+//       validated: verdicts only up to validation_end)
 //   413 body larger than max_body_bytes, or more than kMaxNoncesPerBatch nonces
 //   503 (reply only) the sink could not queue it durably: the MLNode retries later
+// Every status but 2xx and 410 is retried by the MLNode at its next send tick until its PoC stage changes.
 #pragma once
 
 #include <cstddef>
@@ -25,16 +31,22 @@ inline constexpr size_t kDefaultMaxCallbackBytes = 8 * 1024 * 1024;  // 100000 n
 struct GeneratedContext {
   std::string creator;         // our address
   std::string public_key_hex;  // poc_public_key_hex of our account key: the only key our nodes mine with
-  PocAssignment assignment;    // of the current PoC (its poc_start_height is the only accepted block_height)
+  PocAssignment assignment;    // of the current PoC (its poc_start_height is the only accepted block_height);
+                               // poc_start_height 0 = no PoC known yet (409 after the body checks)
   size_t max_body_bytes = kDefaultMaxCallbackBytes;
   size_t max_nonces_per_message = kDefaultMaxNoncesPerMessage;  // the epoch's max_nonces_per_batch when known
+  uint64_t height = 0;                                          // the last block dapi followed
+  uint64_t batch_window_end = 0;  // the PoC's poc_exchange_end: a batch can land only in a block <= it, so
+                                  // at height >= batch_window_end the window is closed (410); 0 = unknown
 };
 
 struct ValidatedContext {
   std::string creator;            // our address (the validator)
   std::string hrp;                // address prefix of the chain (address_hrp(creator))
-  uint64_t poc_start_height = 0;  // the PoC being validated
+  uint64_t poc_start_height = 0;  // the PoC being validated; 0 = none known yet (409 after the body checks)
   size_t max_body_bytes = kDefaultMaxCallbackBytes;
+  uint64_t height = 0;          // the last block dapi followed
+  uint64_t validation_end = 0;  // that PoC's validation_end: closed at height >= it (410); 0 = unknown
 };
 
 // POST /v1/poc-batches/generated -> MsgSubmitPocBatch {creator, P, batch_id = poc_batch_id(...), nonces,

@@ -21,6 +21,12 @@ std::string to_string(PocPhase p) {
   return "UNKNOWN";
 }
 
+PostOutcome post_outcome_of_status(int http_status) {
+  if (http_status / 100 == 2) return PostOutcome::kDelivered;
+  if (http_status == kCallbackRefusedForGood) return PostOutcome::kRefused;
+  return PostOutcome::kRetry;
+}
+
 PocService::PocService(PocServiceOptions options, Poster poster)
     : options_(options), poster_(std::move(poster)) {
   if (options_.threads == 0) throw std::invalid_argument("PocService needs at least one thread");
@@ -287,8 +293,11 @@ void PocService::send_pending() {
       h.batch.nonces.push_back(n);
       h.batch.dist.push_back(d);
     }
-    if (poster_(h.url + "/generated", to_json(h.batch).dump())) {
+    const PostOutcome outcome = poster_(h.url + "/generated", to_json(h.batch).dump());
+    if (outcome == PostOutcome::kDelivered) {
       counters_.batches_sent.fetch_add(1);
+    } else if (outcome == PostOutcome::kRefused) {
+      counters_.callbacks_refused.fetch_add(1);
     } else {
       counters_.callback_failures.fetch_add(1);
       failed_hits.push_back(std::move(h));
@@ -296,8 +305,11 @@ void PocService::send_pending() {
   }
   std::vector<PendingValidated> failed;
   for (auto& v : validated) {
-    if (poster_(v.url + "/validated", to_json(v.result).dump())) {
+    const PostOutcome outcome = poster_(v.url + "/validated", to_json(v.result).dump());
+    if (outcome == PostOutcome::kDelivered) {
       counters_.validations_sent.fetch_add(1);
+    } else if (outcome == PostOutcome::kRefused) {
+      counters_.callbacks_refused.fetch_add(1);
     } else {
       counters_.callback_failures.fetch_add(1);
       failed.push_back(std::move(v));

@@ -1,6 +1,7 @@
 // Runs PoC on this node: generation on all worker threads, validation of received batches, and a sender that
 // posts results to the API node's callback every `send_interval` ({url}/generated, {url}/validated), retrying
-// failed posts at the next tick. The poster is injected so the service is testable without a network.
+// failed posts at the next tick, except those the API node refused for good (HTTP 410, see PostOutcome). The
+// poster is injected so the service is testable without a network.
 //
 // Stages (issue 14, fault 8): a PoC stage is (block_hash, block_height). Everything pending — hits not yet
 // posted, batches waiting for validation, validation results not yet posted — belongs to the stage it was
@@ -30,8 +31,17 @@
 
 namespace mlnode::poc {
 
-// Posts a JSON body to a URL; returns true on a 2xx answer. Must time out on its own.
-using Poster = std::function<bool(const std::string& url, const std::string& json_body)>;
+// What became of one callback post (the contract with dapi's callback routes, src/api/poc/callbacks.h):
+//   kDelivered  a 2xx answer: the API node queued it;
+//   kRefused    410 Gone: refused for good (its PoC is over or its window closed): dropped, never resent;
+//   kRetry      anything else (no answer, timeout, 409, 5xx, other 4xx): posted again at the next tick,
+//               as long as its PoC stage is current.
+enum class PostOutcome { kDelivered, kRetry, kRefused };
+inline constexpr int kCallbackRefusedForGood = 410;
+PostOutcome post_outcome_of_status(int http_status);
+
+// Posts a JSON body to a URL and classifies the answer. Must time out on its own.
+using Poster = std::function<PostOutcome(const std::string& url, const std::string& json_body)>;
 
 struct PocServiceOptions {
   unsigned threads = 1;
@@ -48,7 +58,8 @@ struct PocCounters {
   std::atomic<uint64_t> batches_sent{0};
   std::atomic<uint64_t> validations_sent{0};
   std::atomic<uint64_t> nonces_validated{0};
-  std::atomic<uint64_t> callback_failures{0};
+  std::atomic<uint64_t> callback_failures{0};  // posts to be retried
+  std::atomic<uint64_t> callbacks_refused{0};  // posts the API node refused for good (410), dropped
 };
 
 class PocService {

@@ -93,7 +93,9 @@ TEST_F(GeneratedCallback, RejectsBadInputWithTheRightStatus) {
   EXPECT_EQ(code(body(-1).dump()), 404u);
   j = body();
   j["block_height"] = 10;
-  EXPECT_EQ(code(j.dump()), 409u) << "another PoC";
+  EXPECT_EQ(code(j.dump()), 410u) << "an earlier PoC: refused for good";
+  j["block_height"] = 70;
+  EXPECT_EQ(code(j.dump()), 409u) << "a later PoC than dapi's: the MLNode retries";
   j = body();
   j["dist"] = {0.5};
   EXPECT_EQ(code(j.dump()), 400u) << "lengths differ";
@@ -172,11 +174,75 @@ TEST_F(GeneratedCallback, AcknowledgedOnlyOnceQueued) {
   EXPECT_EQ(sink.batches.size(), 1u);
 }
 
+TEST_F(GeneratedCallback, AfterTheBatchWindowBodyChecksComeFirstThenGone) {
+  RecordingSink sink;
+  ctx.batch_window_end = 60;  // poc_exchange_end: the last block that may include a batch
+  ctx.height = 59;            // the tx can still land in block 60
+  EXPECT_EQ(handle_generated_callback(body().dump(), ctx, sink).status, 200);
+  ASSERT_EQ(sink.batches.size(), 1u);
+  ctx.height = 60;  // it would land in block 61 at the earliest
+  auto r = handle_generated_callback(body(0).dump(), ctx, sink);
+  EXPECT_EQ(r.status, 410);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "window_closed");
+  EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find("do not resend"),
+            std::string::npos);
+  // Malformed callbacks get their own 4xx whenever they come (tests/functional/dapi_crash_restart_poc.py).
+  EXPECT_EQ(handle_generated_callback("{not json", ctx, sink).status, 400);
+  json foreign = body();
+  foreign["public_key"] = poc_public_key_hex(key33(2));
+  EXPECT_EQ(handle_generated_callback(foreign.dump(), ctx, sink).status, 403);
+  EXPECT_EQ(handle_generated_callback(body(5).dump(), ctx, sink).status, 404);
+  ctx.max_body_bytes = 10;
+  EXPECT_EQ(handle_generated_callback(body().dump(), ctx, sink).status, 413);
+  EXPECT_EQ(sink.batches.size(), 1u) << "nothing queued after the window";
+}
+
+TEST_F(GeneratedCallback, WithoutAPocTheBodyIsStillCheckedFirst) {
+  RecordingSink sink;
+  ctx.assignment = PocAssignment{};  // dapi has seen no PoC start
+  EXPECT_EQ(handle_generated_callback("[", ctx, sink).status, 400);
+  json foreign = body();
+  foreign["public_key"] = poc_public_key_hex(key33(2));
+  EXPECT_EQ(handle_generated_callback(foreign.dump(), ctx, sink).status, 403);
+  auto r = handle_generated_callback(body().dump(), ctx, sink);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "wrong_poc");
+  EXPECT_TRUE(sink.batches.empty());
+}
+
+TEST(ValidatedCallback, AfterTheValidationWindowItIsGoneAndNothingIsQueued) {
+  ValidatedContext ctx;
+  ctx.creator = "gonka1me";
+  ctx.hrp = "gonka";
+  ctx.poc_start_height = 40;
+  ctx.validation_end = 53;
+  ctx.height = 53;
+  json j = {{"public_key", poc_public_key_hex(key33(3))},
+            {"block_hash", "AB"},
+            {"block_height", 40},
+            {"nonces", {1, 2}},
+            {"dist", {0.1, 0.2}},
+            {"node_id", 0},
+            {"n_invalid", 0},
+            {"fraud_detected", false}};
+  RecordingSink sink;
+  auto r = handle_validated_callback(j.dump(), ctx, sink);
+  EXPECT_EQ(r.status, 410);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "window_closed");
+  EXPECT_EQ(handle_validated_callback(R"({"public_key": 7})", ctx, sink).status, 400) << "body checks first";
+  ctx.height = 52;
+  EXPECT_EQ(handle_validated_callback(j.dump(), ctx, sink).status, 200);
+  EXPECT_EQ(sink.validations.size(), 1u);
+}
+
 TEST(ValidatedCallback, BecomesMsgSubmitPocValidationForTheProver) {
   const std::string prover = key33(3);
   const std::string prover_address =
       common::bech32::encode("gonka", common::ripemd160(common::sha256(prover)));
-  ValidatedContext ctx{"gonka1me", "gonka", 40, kDefaultMaxCallbackBytes};
+  ValidatedContext ctx;
+  ctx.creator = "gonka1me";
+  ctx.hrp = "gonka";
+  ctx.poc_start_height = 40;
   json j = {{"public_key", poc_public_key_hex(prover)},
             {"block_hash", "AB"},
             {"block_height", 40},

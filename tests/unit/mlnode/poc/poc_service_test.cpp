@@ -16,15 +16,21 @@ struct FakeCallback {
   std::mutex mu;
   std::vector<std::pair<std::string, nlohmann::json>> posts;
   int fail_first = 0;
+  bool refuse_all = false;  // answer every post as refused for good (410)
+  std::set<uint64_t> refused_nonces;
   Poster poster() {
     return [this](const std::string& url, const std::string& body) {
       std::lock_guard lock(mu);
+      if (refuse_all) {
+        for (const auto& n : nlohmann::json::parse(body)["nonces"]) refused_nonces.insert(n.get<uint64_t>());
+        return PostOutcome::kRefused;
+      }
       if (fail_first > 0) {
         --fail_first;
-        return false;
+        return PostOutcome::kRetry;
       }
       posts.emplace_back(url, nlohmann::json::parse(body));
-      return true;
+      return PostOutcome::kDelivered;
     };
   }
   std::vector<nlohmann::json> bodies(const std::string& suffix) {
@@ -98,6 +104,38 @@ TEST(PocService, FailedCallbacksAreRetried) {
   ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
   ASSERT_TRUE(eventually([&] { return hit_count(cb) > 0; }));
   EXPECT_GE(s.counters().callback_failures.load(), 3u);
+}
+
+TEST(PocService, CallbackStatusesFollowTheContractWithDapi) {
+  EXPECT_EQ(post_outcome_of_status(200), PostOutcome::kDelivered);
+  EXPECT_EQ(post_outcome_of_status(410), PostOutcome::kRefused);
+  for (int status : {400, 403, 404, 409, 413, 500, 503})
+    EXPECT_EQ(post_outcome_of_status(status), PostOutcome::kRetry);
+}
+
+TEST(PocService, CallbacksRefusedForGoodAreDroppedNotRetried) {
+  FakeCallback cb;
+  cb.refuse_all = true;  // dapi answers 410: the batch window closed
+  PocService s({1, 10ms}, cb.poster());
+  ASSERT_TRUE(s.init_generate(init(0, 1)).ok());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(cb.mu);
+    return cb.refused_nonces.size() > 5;
+  }));
+  {
+    std::lock_guard lock(cb.mu);
+    cb.refuse_all = false;
+  }
+  ASSERT_TRUE(eventually([&] { return hit_count(cb) > 0; }));
+  s.stop();
+  EXPECT_GT(s.counters().callbacks_refused.load(), 0u);
+  EXPECT_EQ(s.counters().callback_failures.load(), 0u);
+  std::lock_guard lock(cb.mu);
+  for (const auto& [url, body] : cb.posts) {
+    for (const auto& n : body["nonces"]) {
+      EXPECT_FALSE(cb.refused_nonces.count(n.get<uint64_t>())) << "a refused nonce was posted again: " << n;
+    }
+  }
 }
 
 TEST(PocService, ValidationFindsHonestBatchesHonestAndTamperedOnesFraudulent) {
