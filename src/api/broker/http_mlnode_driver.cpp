@@ -54,14 +54,28 @@ mlnode::PowInitRequest to_pow_init_request(const PocInit& init) {
   return r;
 }
 
+// `options` with a CancelCheck that also answers true once `flag` is set.
+static mlnode::MlNodeClientOptions with_cancel(mlnode::MlNodeClientOptions options,
+                                               const std::shared_ptr<std::atomic<bool>>& flag) {
+  net::CancelCheck outer = std::move(options.cancelled);
+  options.cancelled = [flag, outer] { return flag->load() || (outer && outer()); };
+  return options;
+}
+
 HttpMlnodeDriver::HttpMlnodeDriver(const MlnodeEndpoint& endpoint, std::string version,
                                    mlnode::MlNodeClientOptions options)
-    : client_(http_base(endpoint.host, endpoint.inference_port), http_base(endpoint.host, endpoint.poc_port),
-              std::move(version), options) {}
+    : HttpMlnodeDriver(http_base(endpoint.host, endpoint.inference_port),
+                       http_base(endpoint.host, endpoint.poc_port), std::move(version), std::move(options)) {}
 
 HttpMlnodeDriver::HttpMlnodeDriver(std::string inference_base, std::string poc_base, std::string version,
                                    mlnode::MlNodeClientOptions options)
-    : client_(std::move(inference_base), std::move(poc_base), std::move(version), options) {}
+    : cancelled_(std::make_shared<std::atomic<bool>>(false)),
+      client_(std::move(inference_base), std::move(poc_base), std::move(version),
+              with_cancel(std::move(options), cancelled_)) {}
+
+void HttpMlnodeDriver::cancel() {
+  cancelled_->store(true);
+}
 
 void HttpMlnodeDriver::set_version(std::string version) {
   std::lock_guard lock(mu_);

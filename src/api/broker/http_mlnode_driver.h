@@ -3,7 +3,9 @@
 // here).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -36,10 +38,14 @@ class HttpMlnodeDriver final : public MlnodeDriver {
   common::Result<NodeProbe> pow_init_generate(const PocInit& init) override;
   common::Result<NodeProbe> pow_init_validate(const PocInit& init) override;
   common::Status pow_validate(const PocProofBatch& batch) override;
+  // Every call polls this flag (net::CancelCheck, about every 50 ms): a call in flight is abandoned within
+  // that time and later calls fail at once.
+  void cancel() override;
 
  private:
   mlnode::MlNodeClient client() const;  // a copy, so no lock is held during I/O
 
+  std::shared_ptr<std::atomic<bool>> cancelled_;  // shared with the client's CancelCheck
   mutable std::mutex mu_;
   mlnode::MlNodeClient client_;
 };

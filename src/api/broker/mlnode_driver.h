@@ -38,6 +38,10 @@ class MlnodeDriver {
   // POST /api/v1/pow/validate: queue a batch for validation (the verdict comes back on the validated
   // callback).
   virtual common::Status pow_validate(const PocProofBatch& batch) = 0;
+  // Abandons the calls in flight (each returns an error at once, its connection closed) and makes every later
+  // call fail the same way: the driver is being shut down (Reconciler::stop). Thread-safe; may be called
+  // while another thread is inside a call. The default does nothing: calls then end at their timeout.
+  virtual void cancel() {}
 };
 
 }  // namespace api::broker

@@ -13,6 +13,8 @@ struct Reconciler::Slot {
   uint64_t driver_generation = 0;  // driver replacements
   bool busy = false;
   ActionKind busy_action = ActionKind::kNone;
+  std::shared_ptr<MlnodeDriver>
+      busy_driver;                // the driver of the call in flight (set_driver may replace driver)
   bool cancel_requested = false;  // the intent changed during a long call: the canceller stops the node
   bool removed = false;
   bool wake = false;
@@ -215,6 +217,7 @@ StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
 
   s.busy = true;
   s.busy_action = action.kind;
+  s.busy_driver = s.driver;
   s.cancel_requested = false;
   const uint64_t generation = s.generation;
   const uint64_t driver_generation = s.driver_generation;
@@ -227,11 +230,12 @@ StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
   lock.lock();
   s.busy = false;
   s.busy_action = ActionKind::kNone;
+  s.busy_driver.reset();
   s.cancel_requested = false;
   ++s.actions;
   result.executed = true;
   const TimePoint now = clock_.now();
-  if (s.removed) return result;
+  if (s.removed || stopping_) return result;  // shutting down: a cancelled call is not a FAILED node
   const bool stale = driver_generation != s.driver_generation ||
                      (action.kind != ActionKind::kProbe && generation != s.generation);
   if (stale) {
@@ -345,22 +349,27 @@ void Reconciler::canceller_loop(const std::shared_ptr<Slot>& slot) {
 
 void Reconciler::stop() {
   std::vector<std::thread> to_join;
+  std::vector<std::shared_ptr<MlnodeDriver>> drivers;  // of the calls that may be running now
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    for (auto& [id, s] : slots_) {
-      s->cv.notify_all();
-      if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
-      if (s->canceller.joinable()) to_join.push_back(std::move(s->canceller));
-    }
-    for (auto& s : removed_) {
-      s->cv.notify_all();
-      if (s->thread.joinable()) to_join.push_back(std::move(s->thread));
-      if (s->canceller.joinable()) to_join.push_back(std::move(s->canceller));
-    }
+    auto take = [&](Slot& s) {
+      s.cv.notify_all();
+      if (s.busy_driver) drivers.push_back(s.busy_driver);  // the worker's call
+      if (s.driver) drivers.push_back(s.driver);            // the canceller's stop() uses this one
+      if (s.thread.joinable()) to_join.push_back(std::move(s.thread));
+      if (s.canceller.joinable()) to_join.push_back(std::move(s.canceller));
+    };
+    for (auto& [id, s] : slots_) take(*s);
+    for (auto& s : removed_) take(*s);
     removed_.clear();
   }
-  for (auto& t : to_join) t.join();  // a worker inside a driver call finishes it first (calls have timeouts)
+  // A worker inside a driver call (an inference/up may wait minutes for a model load) is not waited out: the
+  // call is cancelled, so it returns at once and the worker sees stopping_ and exits; its result is dropped.
+  // No worker starts a new call once stopping_ is set (step_slot checks it under the mutex), so cancelling
+  // every driver for good is safe.
+  for (auto& d : drivers) d->cancel();
+  for (auto& t : to_join) t.join();
 }
 
 }  // namespace api::broker

@@ -101,7 +101,9 @@ class Reconciler {
   // run_until_idle for every node, in id order.
   int run_all_until_idle(int max_steps_per_node = 16);
 
-  // Stops and joins every worker thread. Idempotent.
+  // Stops and joins every worker thread. Driver calls in flight are cancelled (MlnodeDriver::cancel), so
+  // stop() returns as soon as they have returned, never after a long call's timeout, and no call runs once it
+  // has returned. Idempotent.
   void stop();
 
  private:

@@ -49,7 +49,11 @@ Result<net::ClientResponse> send(const HttpCall& call, const std::set<int>& acce
   const net::Headers headers =
       call.method == "GET" ? net::Headers{} : net::Headers{{"content-type", "application/json"}};
   for (int attempt = 1;; ++attempt) {
-    net::ClientResult result = net::Client::request(call.method, call.url, call.body, call.timeout, headers);
+    if (call.cancelled && call.cancelled()) {  // cancelled before (another) attempt: no request is sent
+      return transport_error(call.route, net::ClientError{"cancelled by the caller", false, true}, attempt);
+    }
+    net::ClientResult result =
+        net::Client::request(call.method, call.url, call.body, call.timeout, headers, call.cancelled);
     if (result.ok()) {
       if (!accepted_statuses.contains(result.response->status)) {
         return status_error(call.route, result.response->status, result.response->body);
@@ -57,7 +61,7 @@ Result<net::ClientResponse> send(const HttpCall& call, const std::set<int>& acce
       return std::move(*result.response);
     }
     // A timed-out node is busy or stuck; calling it again would only multiply the wait.
-    if (result.error->timed_out || attempt >= max_attempts)
+    if (result.error->timed_out || result.error->cancelled || attempt >= max_attempts)
       return transport_error(call.route, *result.error, attempt);
     std::this_thread::sleep_for(call.retry_backoff * attempt);
   }

@@ -21,6 +21,7 @@ struct HttpCall {
   std::chrono::milliseconds timeout{0};
   int get_attempts = 1;  // total attempts for a GET when the node cannot be reached
   std::chrono::milliseconds retry_backoff{0};
+  net::CancelCheck cancelled;  // polled while waiting; true abandons the call (kTransport, "cancelled")
 };
 
 Result<net::ClientResponse> send(const HttpCall& call, const std::set<int>& accepted_statuses = {200});

@@ -49,14 +49,15 @@ std::string MlNodeClient::inference_url(const std::string& path) const {
 }
 
 Result<json> MlNodeClient::get(const std::string& base, const std::string& path, milliseconds timeout) const {
-  HttpCall call{"GET",   "GET " + path,         url(base, path),       "",
-                timeout, options_.get_attempts, options_.retry_backoff};
+  HttpCall call{"GET",   "GET " + path,         url(base, path),        "",
+                timeout, options_.get_attempts, options_.retry_backoff, options_.cancelled};
   return send_json(call);
 }
 
 Result<json> MlNodeClient::post(const std::string& base, const std::string& path, const json& body,
                                 milliseconds timeout) const {
-  HttpCall call{"POST", "POST " + path, url(base, path), body.dump(), timeout, 1, milliseconds(0)};
+  HttpCall call{"POST", "POST " + path,  url(base, path),   body.dump(), timeout,
+                1,      milliseconds(0), options_.cancelled};
   return send_json(call);
 }
 
@@ -113,7 +114,8 @@ Result<Health> MlNodeClient::health() const {
                 "",
                 options_.timeouts.health,
                 options_.get_attempts,
-                options_.retry_backoff};
+                options_.retry_backoff,
+                options_.cancelled};
   auto response = send(call, {200, 503});
   if (!response) return response.error();
   auto body = parse_object(response->body, call.route);
@@ -162,7 +164,8 @@ Result<std::string> MlNodeClient::metrics() const {
                 "",
                 options_.timeouts.metrics,
                 options_.get_attempts,
-                options_.retry_backoff};
+                options_.retry_backoff,
+                options_.cancelled};
   auto response = send(call);
   if (!response) return response.error();
   return std::move(response->body);

@@ -13,6 +13,7 @@
 #include "api/mlnode/error.h"
 #include "api/mlnode/inference_messages.h"
 #include "api/mlnode/management_messages.h"
+#include "net/http.h"
 
 namespace api::mlnode {
 
@@ -38,6 +39,9 @@ struct MlNodeClientOptions {
   MlNodeTimeouts timeouts;
   int get_attempts = 3;             // GETs only, and only when the node cannot be reached
   milliseconds retry_backoff{100};  // multiplied by the attempt number
+  // Polled about every 50 ms by every call; true abandons the call (closing its connection) with a transport
+  // error whose message says "cancelled". Empty: calls run to their answer or timeout.
+  net::CancelCheck cancelled;
 };
 
 class MlNodeClient {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "../mlnode/fake_mlnode.h"
 
 namespace api::broker {
@@ -101,6 +104,31 @@ TEST_F(HttpDriverTest, PowInitSendsNodeIndexCountAndCallback) {
   EXPECT_EQ(body["block_hash"], "HASH");
   EXPECT_EQ(body["public_key"], "02aa");
   EXPECT_EQ(body["url"], "http://127.0.0.1:9100/v1/poc-batches");
+}
+
+TEST_F(HttpDriverTest, CancelAbandonsACallInFlightAndLaterCalls) {
+  // The node takes a minute to load the model; the reconciler stops meanwhile.
+  node.reply("POST /api/v1/inference/up",
+             FakeReply{200, R"({"status":"OK"})", "application/json", {}, std::chrono::milliseconds(60000)});
+  common::Status result;
+  std::atomic<bool> returned{false};
+  std::thread call([&] {
+    result = driver.inference_up("m1", {});
+    returned = true;
+  });
+  while (node.requests().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(returned.load());
+  driver.cancel();
+  call.join();  // returns at the next cancel check, not after the 60 s reply delay
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("cancel"), std::string::npos) << result.error().message;
+  node.reply("GET /api/v1/state",
+             ok({{"state", "STOPPED"}, {"version", "v3.0.8"}, {"backend", "builtin"}, {"model", nullptr}}));
+  const size_t before = node.requests().size();
+  auto probe = driver.probe();
+  ASSERT_FALSE(probe.ok()) << "a cancelled driver makes no more calls";
+  EXPECT_NE(probe.error().message.find("cancelled"), std::string::npos) << probe.error().message;
+  EXPECT_EQ(node.requests().size(), before);
 }
 
 TEST_F(HttpDriverTest, SetVersionSwitchesTheUrlPrefix) {

@@ -359,3 +359,87 @@ TEST(ReconcilerThreads, ANewIntentCancelsARunningModelLoad) {
 
 }  // namespace
 }  // namespace api::broker
+
+namespace api::broker {
+namespace {
+
+// An MLNode whose inference/up never ends by itself (guard: 60 s): only cancel() ends it, like the HTTP
+// driver's CancelCheck closing the connection. Records whether a call is in flight.
+class BlockingDriver : public MlnodeDriver {
+ public:
+  common::Result<NodeProbe> probe() override {
+    return NodeProbe{ServiceKind::kStopped, {}, false, PowPhase::kNone, {}, {}};
+  }
+  common::Status stop() override { return {}; }
+  common::Status inference_up(const std::string&, const std::vector<std::string>&) override {
+    std::unique_lock lock(mu_);
+    in_call_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::seconds(60), [&] { return cancelled_; });
+    in_call_ = false;
+    ++calls_ended_;
+    return common::make_error(1, "POST /api/v1/inference/up: cancelled");
+  }
+  common::Result<NodeProbe> pow_init_generate(const PocInit&) override {
+    return common::make_error(500, "unexpected");
+  }
+  common::Result<NodeProbe> pow_init_validate(const PocInit&) override {
+    return common::make_error(500, "unexpected");
+  }
+  common::Status pow_validate(const PocProofBatch&) override { return common::make_error(500, "unexpected"); }
+  void cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+
+  bool wait_in_call() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return in_call_; });
+  }
+  bool in_call() {
+    std::lock_guard lock(mu_);
+    return in_call_;
+  }
+  bool cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+  int calls_ended() {
+    std::lock_guard lock(mu_);
+    return calls_ended_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool in_call_ = false;
+  bool cancelled_ = false;
+  int calls_ended_ = 0;
+};
+
+TEST(ReconcilerThreads, StopCancelsTheCallsInFlightAndWaitsForThem) {
+  ManualClock clock;
+  ReconcilerOptions o;
+  o.worker_poll = std::chrono::milliseconds(20);
+  Reconciler rec(clock, o);
+  auto blocked = std::make_shared<BlockingDriver>();
+  auto idle = std::make_shared<BlockingDriver>();
+  rec.add_node("a", blocked);
+  rec.add_node("b", idle);
+  rec.set_intended("a", IntendedState::inference("big-model", {}));
+  ASSERT_TRUE(blocked->wait_in_call());
+  rec.stop();  // without the cancel this waits out the 60 s guard
+  EXPECT_TRUE(blocked->cancelled());
+  EXPECT_FALSE(blocked->in_call()) << "stop() returned while a worker was still inside a driver call";
+  EXPECT_EQ(blocked->calls_ended(), 1);
+  NodeView v = *rec.node("a");
+  EXPECT_FALSE(v.busy);
+  EXPECT_FALSE(v.observed.failure.failed())
+      << "a call cancelled by the shutdown does not mark the node FAILED";
+  EXPECT_EQ(rec.step("a").executed, false) << "no driver call after stop()";
+  rec.stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace api::broker
