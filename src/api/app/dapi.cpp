@@ -122,8 +122,14 @@ struct Dapi::Impl {
                      st->height);
         return true;
       }
-      spdlog::warn("chain node {} not reachable yet (attempt {}): {}; retrying in {} ms", cfg.chain_node_url,
-                   attempt, st ? std::string("no block yet") : st.error().message, cfg.chain_retry_ms);
+      // Says what is tried, why it failed and what the operator can do; dapi keeps trying until stopped.
+      spdlog::warn(
+          "waiting for the chain node: GET {}/status (attempt {}) failed: {}; retrying every {} ms. Nothing "
+          "else starts until it answers: start inferenced (or wait for its first block), or fix "
+          "chain_node.url "
+          "in {} and restart dapi",
+          cfg.chain_node_url, attempt, st ? std::string("the chain has no block yet") : st.error().message,
+          cfg.chain_retry_ms, config::config_path(cfg.home));
       if (!pause(milliseconds(cfg.chain_retry_ms))) return false;
     }
   }

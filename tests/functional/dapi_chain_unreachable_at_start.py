@@ -1,0 +1,62 @@
+"""dapi started while its chain node is down (issue 11 "chain unreachable at start → retries with a clear message"):
+it stays up and keeps retrying, each attempt logged with what it tries (GET <url>/status), why it failed and what
+the operator can do (start inferenced, or fix chain_node.url in config.yaml); once the chain node comes up on that
+URL it proceeds normally: it registers its participant with its public URL, puts its node on the chain's hardware
+record, brings its MLNode to serve its model and follows the chain block by block."""
+import json
+import os
+import re
+
+from framework import wait_until
+from framework.chain import ChainNode
+from framework.dapi import Dapi, node_entry
+from framework.mlnode import MlNode
+
+Q7B = "Qwen/Qwen2.5-7B-Instruct"
+MLNODE_VERSION = "v3.0.8"  # the chain's default current_mlnode_version (x/upgrade kDefaultMLNodeVersion)
+
+
+def test_dapi_waits_for_an_unreachable_chain_then_joins_and_follows(workdir, procs):
+    node = ChainNode(workdir, block_time_ms=200).init("--preset", "localnet")
+    with open(os.path.join(node.home, "config", "genesis.json")) as f:
+        genesis = json.load(f)
+    version = genesis["app_state"].get("upgrade", {}).get("current_mlnode_version") or MLNODE_VERSION
+    dapi = Dapi(procs, workdir, node, "alice").init()
+    node.cli("genesis", "add-account", dapi.address, "1000000nicoin", "--home", node.home)
+    mlnode = MlNode(procs, workdir, version, ["--threads", "1"], name="mlnode-alice-0").start()
+    entry = node_entry("alice-node-0", mlnode, [Q7B])
+    dapi.configure([entry])
+
+    # The chain node is not running: dapi starts, keeps retrying and says why and what to do.
+    dapi.process.start()
+    retry = re.compile(r"waiting for the chain node: GET (\S+)/status \(attempt (\d+)\) failed: (.+?); retrying "
+                       r"every (\d+) ms\. .*start inferenced .*fix chain_node\.url in (\S+config\.yaml)")
+    attempts = wait_until(lambda: len(retry.findall(dapi.process.log())) >= 3 and retry.findall(dapi.process.log()),
+                          timeout=30, what="three logged attempts to reach the chain node")
+    url, attempt, why, every, config = attempts[-1]
+    assert url == node.url and int(attempt) >= 3 and every == "200", attempts[-1]
+    assert "refused" in why.lower() or "connect" in why.lower(), why
+    assert config == os.path.join(dapi.home, "config.yaml"), config
+    assert dapi.process.alive(), dapi.process.log()[-2000:]
+    assert "following blocks" not in dapi.process.log()
+
+    # The chain comes up on that URL: dapi proceeds without a restart.
+    node.start(procs)
+    wait_until(dapi.health, timeout=60, what="dapi to serve /health once the chain answers")
+    assert re.search(r"chain node \S+ reachable: chain test-chain at height \d+", dapi.process.log())
+
+    def registered():
+        return any(p["address"] == dapi.address
+                   for p in node.query("/inference/participants").get("participants") or [])
+    wait_until(registered, timeout=30, what="the participant registration")
+    p = node.query(f"/inference/participants/{dapi.address}")
+    assert p.get("participant", p)["url"] == dapi.public_url, p
+    wait_until(lambda: [n["local_id"] for n in node.query(f"/inference/hardware-nodes/{dapi.address}")["nodes"]]
+               == ["alice-node-0"], timeout=30, what="the hardware record of alice-node-0")
+    wait_until(lambda: dapi.nodes()["alice-node-0"]["state"].get("status") == "INFERENCE", timeout=60,
+               what="the MLNode to serve its model")
+
+    # It follows the chain block by block: its height keeps up with the chain's.
+    h = node.height()
+    wait_until(lambda: dapi.metric("dapi_block_height") >= h + 3, timeout=30, what="dapi to follow new blocks")
+    assert dapi.process.alive()
