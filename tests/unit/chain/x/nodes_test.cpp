@@ -154,7 +154,7 @@ TEST_F(NodesTest, NewParticipantFailures) {
   auto short_key = register_msg(carol, "http://carol.example", 3);
   short_key.set_validator_public_key(std::string(31, 'k'));
   fail(register_tx(carol, short_key), codes::kInvalidPubKey, "32-byte");
-  fail(register_tx(carol, "http://carol.example", 2), codes::kInvalidRequest,
+  fail(register_tx(carol, "http://carol.example", 2), codes::kValidatorKeyTaken,
        "already registered by participant " + bob.bech32);
   fail(register_tx(carol, register_msg(bob, "http://x.example", 7)), codes::kUnauthorized,
        "is not the signer");
