@@ -371,8 +371,9 @@ class Localnet:
         # Epochs of `epoch_length` blocks, the first PoC at FIRST_POC_HEIGHT (participants are up by then).
         g["app_state"]["epochs"]["params"].update(epoch_length=self.epoch_length,
                                                   epoch_shift=self.epoch_length - FIRST_POC_HEIGHT)
-        # A sampled inference is re-run on the validator's CPU: 60 blocks to vote (and to finish) leave room.
-        g["app_state"]["schedule"]["params"].update(inference_expiration_blocks=60, **self.schedule_params)
+        # A sampled inference is re-run on the validator's CPU, which takes ~15 s on a loaded 2-core machine: 120
+        # blocks to vote (and to finish an inference) leave room.
+        g["app_state"]["schedule"]["params"].update({"inference_expiration_blocks": 120, **self.schedule_params})
         g["app_state"]["bank"]["balances"] += list(balances)
         _write_json(path, g)
 
