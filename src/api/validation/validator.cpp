@@ -121,6 +121,7 @@ Decision Validator::decide(const std::string& id, uint64_t height) {
   auto payload = d_.fetcher->fetch(*url, rec->executor, id);
   if (!payload) {
     std::string why = "the executor's payload: " + payload.error().message;
+    if (payload.error().code == kRefusedAddress) return {Action::kAbstain, why};
     if (give_up) return {Action::kVoteInvalid, why + " (withheld until the give-up height)"};
     return retry(why);
   }

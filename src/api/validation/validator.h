@@ -1,17 +1,18 @@
 // The validator of other participants' sampled inferences (issue 12 item 6; docs/inference-validation.md
-// "Validator"). Thin loop over narrow interfaces, so the decisions are unit-tested with fakes:
-//   on_block: every `inference_finished` tx event with validation=sampled is remembered durably
-//             (validation/todo/<id>) before the block counts as processed.
-//   step(now): for each remembered inference whose retry time has come, `decide` one step:
-//     record not PENDING / unknown / our own         -> forget (skipped)
-//     payload from the executor's public URL         -> retried; still missing at the give-up height ->
-//     INVALID sha256(content) != response_hash, sha256(prompt) != prompt_hash, payload of another id ->
-//     INVALID n != 1 or a prompt that is not a JSON object   -> abstain own MLNode: none for the model in
-//     this epoch   -> abstain; failure -> retried, at the give-up height abstain compare_logprobs(threshold)
-//     -> valid / invalid / abstain
-//   A vote is queued through the tx queue (idempotency key inference_validation/<id>) in the same atomic
-//   write that records validation/done/<id>; abstentions and skips record done too. So a restart neither
-//   loses a remembered inference nor votes twice.
+// "Validator"). Thin loop over narrow interfaces, so the decisions are unit-tested with fakes.
+// on_block: every `inference_finished` tx event with validation=sampled is remembered durably
+// (validation/todo/<id>) before the block counts as processed.
+// step(now): for each remembered inference whose retry time has come, `decide` one step:
+// - record not PENDING, unknown, or our own: forgotten (skipped);
+// - payload from the executor's public URL: retried; still missing at the give-up height: INVALID
+//   (a URL this dapi's address policy refuses: abstain, our policy and not the executor's doing);
+// - sha256(content) != response_hash, sha256(prompt) != prompt_hash, payload of another id: INVALID;
+// - n != 1, or a prompt that is not a JSON object: abstain;
+// - own MLNode: none for the model in this epoch: abstain; a failure: retried, at the give-up height abstain;
+// - compare_logprobs(threshold): valid, invalid or abstain.
+// A vote is queued through the tx queue (idempotency key inference_validation/<id>) in the same atomic write
+// that records validation/done/<id>; abstentions and skips record done too. So a restart neither loses a
+// remembered inference nor votes twice. Outcomes are pruned (prune) long after their deadline.
 // give-up height = deadline - max(3, (deadline - finish_height) / 4): a vote then still lands before the
 // deadline's EndBlock.
 #pragma once
@@ -56,6 +57,8 @@ std::optional<InferenceRecord> record_from_json(const nlohmann::json& inference)
 // Error codes of the interfaces below.
 inline constexpr uint32_t kNotFound = 404;  // ValidatorChain::inference: unknown inference
 inline constexpr uint32_t kNoNode = 1001;   // Replayer: no local MLNode serves the model in this epoch
+// PayloadFetcher: this dapi's outbound address policy refuses the executor's URL (nothing was sent).
+inline constexpr uint32_t kRefusedAddress = 1002;
 
 class ValidatorChain {
  public:

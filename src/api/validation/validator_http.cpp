@@ -78,8 +78,10 @@ common::Result<Payload> HttpPayloadFetcher::fetch(const std::string& executor_ur
   call.timeouts = net::CallTimeouts{std::chrono::milliseconds(5000), timeout_, timeout_, 2 * timeout_};
   call.check_address = [policy = policy_](const std::string& ip) { return net::check_address(policy, ip); };
   auto r = net::Client::request("GET", url, "", call);
-  if (!r.ok())
-    return common::make_error(r.error->timed_out ? 504 : 502, "GET " + url + ": " + r.error->message);
+  if (!r.ok()) {
+    uint32_t code = r.error->refused_address ? kRefusedAddress : r.error->timed_out ? 504 : 502;
+    return common::make_error(code, "GET " + url + ": " + r.error->message);
+  }
   if (r.response->status != 200) {
     return common::make_error(static_cast<uint32_t>(r.response->status),
                               "GET " + url + ": HTTP " + std::to_string(r.response->status) + ": " +

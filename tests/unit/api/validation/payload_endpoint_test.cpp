@@ -180,6 +180,7 @@ TEST(HttpPayloadFetcher, FetchesSignedRefusesInternalAddressesAndFollowsNoRedire
   seen_signer.clear();
   auto refused = strict.fetch(url, "gonka1exec", "inf-1");
   ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, kRefusedAddress) << refused.error().message;
   EXPECT_TRUE(seen_signer.empty());  // nothing was sent
   EXPECT_FALSE(fetcher.fetch("ftp://127.0.0.1", "gonka1exec", "inf-1"));
   EXPECT_FALSE(fetcher.fetch(url, "gonka1exec", "a/b"));

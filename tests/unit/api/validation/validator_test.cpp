@@ -200,11 +200,12 @@ struct FakeChain : ValidatorChain {
 
 struct FakeFetcher : PayloadFetcher {
   std::map<std::string, Payload> payloads;
+  uint32_t error = 404;
   int calls = 0;
   common::Result<Payload> fetch(const std::string&, const std::string&, const std::string& id) override {
     ++calls;
     auto it = payloads.find(id);
-    if (it == payloads.end()) return common::make_error(404, "no payload");
+    if (it == payloads.end()) return common::make_error(error, "no payload");
     return it->second;
   }
 };
@@ -342,6 +343,12 @@ TEST(Validator, DecisionTable) {
       {"unknown on chain", [](Harness& h) { h.chain.records.erase("a"); }, 85, Action::kSkip},
       {"chain down", [](Harness& h) { h.chain.down = true; }, 85, Action::kRetry},
       {"payload withheld early", [](Harness& h) { h.fetcher.payloads.clear(); }, 85, Action::kRetry},
+      {"executor URL refused by this dapi's address policy",
+       [](Harness& h) {
+         h.fetcher.payloads.clear();
+         h.fetcher.error = kRefusedAddress;
+       },
+       85, Action::kAbstain},
       // window 20 -> margin 5: give up at 95
       {"payload withheld at the give-up height", [](Harness& h) { h.fetcher.payloads.clear(); }, 95,
        Action::kVoteInvalid},
