@@ -168,6 +168,7 @@ ChainAnswer classify_chain_code(uint32_t code) {
   switch (code) {
     case codes::kPocBatchAlreadySubmitted:
     case codes::kSeedAlreadySubmitted:
+    case codes::kInferenceFinished:  // only the executor finishes an inference: our own earlier copy
       return ChainAnswer::kAlreadyOnChain;
     case codes::kWrongSequence:
     case codes::kMempoolFull:

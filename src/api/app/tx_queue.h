@@ -52,7 +52,8 @@ struct TxOutcome {
 // client-side error of api/chain/chain_client.h); a pure function of the code, so of no log text.
 enum class ChainAnswer {
   kIncluded,        // code 0
-  kAlreadyOnChain,  // kPocBatchAlreadySubmitted, kSeedAlreadySubmitted: an earlier copy landed
+  kAlreadyOnChain,  // kPocBatchAlreadySubmitted, kSeedAlreadySubmitted, kInferenceFinished: an earlier copy
+                    // landed
   kRetry,    // no answer / transport trouble, kWrongSequence, kMempoolFull, kTxInMempoolCache, kInternal
   kRefused,  // any other chain code (e.g. kPocBatchWindowClosed): dropped, resending cannot help
 };

@@ -150,6 +150,7 @@ TEST(TxQueue, ChainAnswersAreClassifiedByCodeAlone) {
   EXPECT_EQ(classify_chain_code(codes::kOk), ChainAnswer::kIncluded);
   EXPECT_EQ(classify_chain_code(codes::kPocBatchAlreadySubmitted), ChainAnswer::kAlreadyOnChain);
   EXPECT_EQ(classify_chain_code(codes::kSeedAlreadySubmitted), ChainAnswer::kAlreadyOnChain);
+  EXPECT_EQ(classify_chain_code(codes::kInferenceFinished), ChainAnswer::kAlreadyOnChain);
   for (uint32_t c : {codes::kWrongSequence, codes::kMempoolFull, codes::kTxInMempoolCache, codes::kInternal,
                      chain::kTransportError, chain::kTimeoutError, chain::kMalformedAnswer, 404u, 503u}) {
     EXPECT_EQ(classify_chain_code(c), ChainAnswer::kRetry) << c;
