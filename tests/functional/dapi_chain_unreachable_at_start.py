@@ -2,7 +2,8 @@
 it stays up and keeps retrying, each attempt logged with what it tries (GET <url>/status), why it failed and what
 the operator can do (start inferenced, or fix chain_node.url in config.yaml); once the chain node comes up on that
 URL it proceeds normally: it registers its participant with its public URL, puts its node on the chain's hardware
-record, drives its MLNode through the epoch and follows the chain block by block."""
+record, drives its MLNode through the epoch and follows the chain block by block; its /metrics then show height,
+epoch, phase, the node's state, the registration and hardware diff included and no tx failure (issue 11 item 11)."""
 import json
 import os
 import re
@@ -62,3 +63,12 @@ def test_dapi_waits_for_an_unreachable_chain_then_joins_and_follows(workdir, pro
     h = node.height()
     wait_until(lambda: dapi.metric("dapi_block_height") >= h + 3, timeout=30, what="dapi to follow new blocks")
     assert dapi.process.alive()
+
+    # /metrics (issue 11 item 11): height, epoch, phase, per-node state, what reached the chain, no tx failure.
+    text = dapi.metrics()
+    assert re.search(r'^dapi_phase\{phase="\w+"\} 1$', text, re.M), text
+    assert re.search(r'^dapi_epoch_index \d+$', text, re.M), text
+    assert re.search(r'^dapi_node_state\{node="alice-node-0",state="(INFERENCE|POC|STOPPED)"\} 1$', text, re.M), text
+    assert dapi.metric("dapi_tx_messages_included_total", kind="new_participant") == 1
+    assert dapi.metric("dapi_tx_messages_included_total", kind="hardware_diff") >= 1
+    assert dapi.metric_sum("dapi_tx_failures_total") == 0, text
