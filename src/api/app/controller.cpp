@@ -121,8 +121,10 @@ void Controller::start() {
 
 void Controller::stop() {
   stopping_ = true;
-  if (validation_thread_.joinable()) validation_thread_.join();
+  // The reconciler first: it cancels every MLNode driver, so a validation job inside pow/validate (same
+  // drivers) returns at once instead of after its timeout, and the join below is short.
   if (reconciler_) reconciler_->stop();
+  if (validation_thread_.joinable()) validation_thread_.join();
 }
 
 void Controller::sync_nodes() {
