@@ -1,5 +1,5 @@
-// PoC throughput of the CPU engine: nonces/s with 1 worker thread, then with N (default 2), and the scaling ratio.
-// Usage: mlnode_poc_bench [seconds_per_run=3] [threads=2]. Prints numbers only; asserts nothing.
+// PoC throughput of the CPU engine: nonces/s with 1 worker thread, then with N (default 2), and the scaling
+// ratio. Usage: mlnode_poc_bench [seconds_per_run=3] [threads=2]. Prints numbers only; asserts nothing.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -25,7 +25,9 @@ struct Run {
 
 Run measure(unsigned threads, double seconds) {
   using namespace std::chrono;
-  mlnode::poc::PocService service({threads, milliseconds(100)}, [](const std::string&, const std::string&) { return true; });
+  mlnode::poc::PocService service({threads, milliseconds(100)}, [](const std::string&, const std::string&) {
+    return mlnode::poc::PostOutcome::kDelivered;
+  });
   mlnode::poc::InitRequest init;
   init.node_id = 0;
   init.node_count = 1;
@@ -52,12 +54,14 @@ int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   const unsigned threads = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 2;
   const mlnode::poc::ModelParams p;
-  std::printf("PoC network: dim %d, layers %d, heads %d, ffn %d, vocab %d, seq_len %d; %u hardware threads\n", p.dim,
-              p.n_layers, p.n_heads, p.ffn_dim, p.vocab_size, p.seq_len, std::thread::hardware_concurrency());
+  std::printf("PoC network: dim %d, layers %d, heads %d, ffn %d, vocab %d, seq_len %d; %u hardware threads\n",
+              p.dim, p.n_layers, p.n_heads, p.ffn_dim, p.vocab_size, p.seq_len,
+              std::thread::hardware_concurrency());
   const Run one = measure(1, seconds);
   std::printf("1 thread : %8.0f nonces/s (%.2f cores busy)\n", one.nonces_per_second, one.cores_used);
   const Run many = measure(threads, seconds);
-  std::printf("%u threads: %8.0f nonces/s (%.2f cores busy)\n", threads, many.nonces_per_second, many.cores_used);
+  std::printf("%u threads: %8.0f nonces/s (%.2f cores busy)\n", threads, many.nonces_per_second,
+              many.cores_used);
   std::printf("scaling ratio %u/1 threads: %.2f (per busy core: %.2f)\n", threads,
               many.nonces_per_second / one.nonces_per_second,
               (many.nonces_per_second / many.cores_used) / (one.nonces_per_second / one.cores_used));
