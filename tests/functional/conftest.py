@@ -36,3 +36,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A file whose every test was skipped (e.g. the real model is not installed) exits 77, so ctest shows it as
+    Skipped with the reason in its output rather than as Passed (cmake/testing.cmake sets SKIP_RETURN_CODE 77)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if exitstatus == 0 and reporter is not None:
+        if reporter.stats.get("skipped") and not reporter.stats.get("passed"):
+            session.exitstatus = 77

@@ -20,7 +20,9 @@ int main(int argc, char** argv) {
   auto* init_cmd =
       app.add_subcommand("init", "write <home>/config.yaml and create the account and validator keys");
   init_cmd->add_option("--home", home, "dapi home directory")->required();
-  init_cmd->add_option("--chain-node", init.chain_node_url, "inferenced RPC URL, e.g. http://127.0.0.1:26657")
+  init_cmd
+      ->add_option("--chain-node", init.chain_node_url,
+                   "inferenced RPC URL (its --rpc-addr, not CometBFT's RPC), e.g. http://127.0.0.1:1317")
       ->required();
   init_cmd->add_option("--key", init.key_name, "account key name (created in the home's keyring if missing)")
       ->required();

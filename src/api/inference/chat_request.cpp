@@ -31,6 +31,14 @@ bool token_field(const json& body, const char* name, std::optional<uint64_t>& ou
 
 }  // namespace
 
+bool is_canonical_json(const std::string& text) {
+  try {
+    return nlohmann::json::parse(text).dump() == text;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
 std::optional<ChatRequest> parse_chat_request(const std::string& text, RequestError& error) {
   json body = json::parse(text, nullptr, false);
   if (body.is_discarded()) return fail(error, "invalid_json", "the request body is not valid JSON");

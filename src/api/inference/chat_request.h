@@ -34,6 +34,13 @@ inline constexpr size_t kMaxMessages = 4096;
 // [1, kMaxRequestTokens]). Other OpenAI fields pass through to the MLNode as they are.
 std::optional<ChatRequest> parse_chat_request(const std::string& text, RequestError& error);
 
+// True when `text` is exactly nlohmann's dump() of what it parses to (keys sorted, no whitespace, minimal
+// escapes): the form the transfer agent forwards and hashes into MsgStartInference.prompt_hash. The executor
+// refuses any other form, because validators re-hash the canonical prompt from its payload
+// (docs/inference-validation.md): a non-canonical body with a matching hash would get an honest executor
+// voted INVALID.
+bool is_canonical_json(const std::string& text);
+
 // The Bearer token of an Authorization header value; empty when absent or not a Bearer token.
 std::string bearer_token(const std::string& authorization);
 // Constant-time comparison against each configured key.

@@ -577,6 +577,11 @@ struct InferenceService::Impl {
     if (str(inf, "prompt_hash") != common::to_hex(common::sha256(req.body))) {
       throw Refusal{401, "invalid_signature", "the body is not the prompt of inference " + h.inference_id};
     }
+    if (!is_canonical_json(req.body)) {
+      throw Refusal{400, "invalid_value",
+                    "the forwarded body of inference " + h.inference_id +
+                        " is not canonical JSON (keys sorted, no whitespace), which validators re-hash"};
+    }
     auto account = d.chain->account(h.transfer_agent);
     if (!account) throw Refusal{503, "chain_unavailable", "cannot read the transfer agent's account"};
     std::string why = verify_forward(h, account->public_key, d.address, req.body, now_ms(), o.max_clock_skew);

@@ -22,6 +22,19 @@ std::optional<ChatRequest> parse(const std::string& text, RequestError& e) {
   return parse_chat_request(text, e);
 }
 
+TEST(CanonicalJson, OnlyTheDumpFormPasses) {
+  const json body = {{"model", "m"},
+                     {"messages", json::array({{{"role", "user"}, {"content", "h\u00e9 \"x\""}}})}};
+  EXPECT_TRUE(is_canonical_json(body.dump()));
+  EXPECT_FALSE(is_canonical_json(body.dump(1)));                                  // whitespace
+  EXPECT_FALSE(is_canonical_json(R"({"messages":[],"model":"m"} )"));             // trailing space
+  EXPECT_FALSE(is_canonical_json(R"({"model":"m","messages":[]})"));              // key order
+  EXPECT_FALSE(is_canonical_json(R"({"messages":[],"model":"\u006d"})"));         // needless escape
+  EXPECT_FALSE(is_canonical_json(R"({"messages":[],"model":"m","model":"m"})"));  // duplicate key
+  EXPECT_FALSE(is_canonical_json("{not json"));
+  EXPECT_TRUE(is_canonical_json(R"({"messages":[],"model":"m"})"));
+}
+
 TEST(ChatRequest, AcceptsAnOpenAiRequestAndReadsTheBudget) {
   RequestError e;
   auto r = parse(R"({"model":"m/x","messages":[{"role":"user","content":"hi"}],"max_tokens":7,"stream":true,
