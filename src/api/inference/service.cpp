@@ -1,5 +1,7 @@
 #include "api/inference/service.h"
 
+#include "api/json_fields.h"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -43,9 +45,7 @@ std::string random_hex(size_t bytes) {
 }
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return api::unix_ms();
 }
 
 uint64_t u64(const json& j, const char* key) {
@@ -62,10 +62,7 @@ uint64_t u64(const json& j, const char* key) {
   return 0;
 }
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+using api::str;
 
 std::string trim_slash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();

@@ -43,19 +43,7 @@ json epoch_json(const chain::EpochInfo& e) {
           {"latest_epoch_index", e.latest_epoch_index},
           {"phase", e.phase},
           {"epoch_length", e.params.epoch_length},
-          {"stages",
-           {{"pre_poc_selection", s.pre_poc_selection},
-            {"poc_start", s.poc_start},
-            {"poc_wind_down", s.poc_wind_down},
-            {"poc_end", s.poc_end},
-            {"poc_exchange_end", s.poc_exchange_end},
-            {"validation_start", s.validation_start},
-            {"validation_wind_down", s.validation_wind_down},
-            {"validation_end", s.validation_end},
-            {"model_loading_start", s.model_loading_start},
-            {"set_new_validators", s.set_new_validators},
-            {"settlement", s.settlement},
-            {"next_poc_start", s.next_poc_start}}}};
+          {"stages", common::epochs::stages_to_json(s)}};
 }
 
 json node_json(const NodeInput& n, const std::string& mlnode_version) {

@@ -1,5 +1,7 @@
 #include "api/validation/payload_endpoint.h"
 
+#include "api/json_fields.h"
+
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -46,15 +48,10 @@ bool valid_inference_id(const std::string& id) {
 namespace {
 
 int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return api::unix_ms();
 }
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+using api::str;
 
 }  // namespace
 

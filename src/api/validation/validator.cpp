@@ -1,5 +1,7 @@
 #include "api/validation/validator.h"
 
+#include "api/json_fields.h"
+
 #include <algorithm>
 
 #include "common/bytes.h"
@@ -17,10 +19,7 @@ constexpr const char* kTodoPrefix = "validation/todo/";
 constexpr const char* kDonePrefix = "validation/done/";
 constexpr const char* kDoneAtPrefix = "validation/done_at/";  // <height (8 bytes)><id> -> "" (pruning index)
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+using api::str;
 
 uint64_t u64(const json& j, const char* key) {
   auto it = j.find(key);

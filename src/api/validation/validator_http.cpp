@@ -1,5 +1,7 @@
 #include "api/validation/validator_http.h"
 
+#include "api/json_fields.h"
+
 #include <map>
 
 #include "api/validation/payload_endpoint.h"
@@ -13,15 +15,10 @@ using nlohmann::json;
 namespace {
 
 int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return api::unix_ms();
 }
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+using api::str;
 
 common::Result<json> get_json(const chain::ChainClient& chain, const std::string& path) {
   auto body = chain.get_raw(path);

@@ -323,21 +323,6 @@ uint64_t next_poc_start(const Epoch& epoch) {
   return stages_of(epoch).next_poc_start;
 }
 
-nlohmann::json stages_to_json(const common::epochs::EpochStages& s) {
-  return {{"pre_poc_selection", s.pre_poc_selection},
-          {"poc_start", s.poc_start},
-          {"poc_wind_down", s.poc_wind_down},
-          {"poc_end", s.poc_end},
-          {"poc_exchange_end", s.poc_exchange_end},
-          {"validation_start", s.validation_start},
-          {"validation_wind_down", s.validation_wind_down},
-          {"validation_end", s.validation_end},
-          {"model_loading_start", s.model_loading_start},
-          {"set_new_validators", s.set_new_validators},
-          {"settlement", s.settlement},
-          {"next_poc_start", s.next_poc_start}};
-}
-
 nlohmann::json epoch_to_json(const Epoch& e) {
   return {{"index", e.index()},
           {"poc_start_height", e.poc_start_height()},
@@ -366,7 +351,8 @@ std::map<std::string, int64_t> get_validator_set(const store::KvReader& state) {
 common::Status EpochsModule::init_genesis(app::Context& ctx, const nlohmann::json& app_state) {
   EpochParams p = default_params("localnet");
   if (app_state.contains("epochs")) {
-    if (auto e = common::unknown_key_error(app_state.at("epochs"), {"params"}, "app_state.epochs")) return invalid(*e);
+    if (auto e = common::unknown_key_error(app_state.at("epochs"), {"params"}, "app_state.epochs"))
+      return invalid(*e);
   }
   if (app_state.contains("epochs") && app_state.at("epochs").contains("params")) {
     auto parsed = params_from_json(app_state.at("epochs").at("params"));
@@ -412,7 +398,8 @@ void EpochsModule::register_messages(app::MsgRouter& router) {
       },
       [](app::Context& ctx, const MsgUpdateEpochParams& msg, const types::Address&) -> common::Status {
         set_params(ctx.store(), msg.params());
-        ctx.emit(types::Event{common::events::kEpochParamsUpdated, {{"params", params_to_json(msg.params()).dump()}}});
+        ctx.emit(types::Event{common::events::kEpochParamsUpdated,
+                              {{"params", params_to_json(msg.params()).dump()}}});
         return {};
       });
 }

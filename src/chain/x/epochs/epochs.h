@@ -57,7 +57,7 @@ common::epochs::EpochStages stages_of(const Epoch& epoch);
 // The height at which the epoch after `epoch` starts its PoC.
 uint64_t next_poc_start(const Epoch& epoch);
 nlohmann::json epoch_to_json(const Epoch& epoch);
-nlohmann::json stages_to_json(const common::epochs::EpochStages& s);
+using common::epochs::stages_to_json;
 
 // ---- consensus validator set (pub_key -> power) as last sent to the consensus engine
 std::map<std::string, int64_t> get_validator_set(const store::KvReader& state);
