@@ -3,6 +3,7 @@
 #include "api/json_fields.h"
 
 #include <openssl/rand.h>
+#include <thread>
 
 #include <algorithm>
 #include <deque>
@@ -63,6 +64,9 @@ uint64_t u64(const json& j, const char* key) {
 }
 
 using api::str;
+
+// How long the executor waits for a forwarded inference to appear on its own chain node (see executor_role).
+constexpr int64_t kStartVisibleWaitMs = 5000;
 
 std::string trim_slash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -549,7 +553,14 @@ struct InferenceService::Impl {
   }
 
   void executor_role(const net::Request& req, const ForwardHeaders& h, net::ResponseWriter& w) {
+    // The transfer agent forwards once MsgStartInference is in a block of ITS chain node; this executor's
+    // node (another validator under CometBFT) may commit that block a moment later. A record not found yet is
+    // asked again for up to kStartVisibleWaitMs before the forward is refused.
     auto rec = query("/inference/inferences/" + net::percent_encode(h.inference_id));
+    for (int64_t waited = 0; !rec && rec.error().code == 404 && waited < kStartVisibleWaitMs; waited += 100) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      rec = query("/inference/inferences/" + net::percent_encode(h.inference_id));
+    }
     if (!rec) {
       if (rec.error().code == 404) {
         throw Refusal{403, "not_started", "inference " + h.inference_id + " was not started on chain"};
