@@ -242,8 +242,13 @@ WeightsResult compute_new_weights(const store::KvReader& state, uint64_t epoch) 
     pending.clear();
     node_id.reset();
   };
+  // The cursors move at every new participant, the first one included: the registry also holds participants
+  // with POC_SLOT nodes and no batches, so its first entry need not be the first batch's participant (a
+  // cursor left at 0 read that participant's registry instead and dropped every nonce of the first one).
+  bool first_batch = true;
   poc::for_each_batch(state, epoch, [&](const poc::PoCBatch& b) {
-    if (candidates[c].participant != b.participant()) {
+    if (first_batch || candidates[c].participant != b.participant()) {
+      first_batch = false;
       finish();
       while (candidates[c].participant != b.participant()) ++c;
       while (registry.participant(r) < b.participant()) ++r;

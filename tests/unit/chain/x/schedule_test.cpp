@@ -203,6 +203,14 @@ TEST_F(InferenceFixture, PrePocSelectionMarksPocSlotPreservesWeightAndRecordsThr
     }
   }
   EXPECT_TRUE(found);
+  // Every participant that mined and was validated is a member of epoch 2, whatever the address order of the
+  // POC_SLOT owner (who mined nothing) and the miners (weights.cpp once dropped the first miner's nonces when
+  // the owner sorted first).
+  for (const TestAccount* p : {&alice, &bob, &carol}) {
+    auto m = x::groups::get_member(chain->state(), 2, "", p->address);
+    ASSERT_TRUE(m) << "participant missing from epoch 2";
+    EXPECT_GE(m->weight(), 100u);
+  }
   auto q = chain->app.query("/inference/epoch-groups/1/" + std::string(k7B), {});
   ASSERT_TRUE(q);
   EXPECT_EQ((*q)["epoch_group"]["real_throughput_vector"][1], 30u);
