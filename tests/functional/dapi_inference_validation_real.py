@@ -12,18 +12,15 @@ tokens at more than 10 % of the positions: printed, not asserted). Skipped, with
 model file (scripts/setup installs them). Epochs of 300 blocks at 200 ms: first PoC at 300, inference from ~317 to 600 (llama.cpp loads after the switch)."""
 import json
 import os
-import subprocess
 
 import openai
-import pytest
 
 from framework import free_port, http_request, wait_until
 from framework.chain import ChainNode
 from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
-from framework.mlnode import REPO_ROOT
+from framework.localnet import VENV_PYTHON, require_real_model
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
 KEY = "sk-test-alice-0123456789"
 QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
             {"role": "user", "content": "What is the capital of France?"}]
@@ -32,24 +29,12 @@ BLOCK_MS = 200
 EXPIRATION_BLOCKS = 100  # 20 s for the validator's CPU re-run
 
 
-def model_file():
-    if not os.path.exists(VENV_PYTHON):
-        pytest.skip(f"no virtual environment at {os.path.dirname(os.path.dirname(VENV_PYTHON))}: run scripts/setup")
-    r = subprocess.run([os.path.join(REPO_ROOT, "scripts", "real-model-path")], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"real model not installed: {r.stderr.strip()}")
-    check = subprocess.run([VENV_PYTHON, "-c", "import llama_cpp.server"], capture_output=True, text=True)
-    if check.returncode != 0:
-        pytest.skip(f"llama-cpp-python[server] not importable in .venv: {check.stderr.strip()[-300:]}")
-    return r.stdout.strip()
-
-
 def record(node, inference_id):
     return node.query(f"/inference/inferences/{inference_id}")["inference"]
 
 
 def test_honest_real_model_inferences_are_validated_valid(workdir, procs):
-    path = model_file()
+    path = require_real_model()
     node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
     genesis_file = os.path.join(node.home, "config", "genesis.json")
     with open(genesis_file) as f:

@@ -7,31 +7,17 @@ and /api/v1/stop leaves no process behind.
 Skipped, with the reason, when .venv/ or the model file is missing (scripts/setup installs them)."""
 import os
 import signal
-import subprocess
 
 import openai
-import pytest
 
 from framework import free_port, get_json, post_json, wait_until
-from framework.mlnode import REPO_ROOT, MlNode
+from framework.mlnode import MlNode
+from framework.localnet import VENV_PYTHON, require_real_model
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
 # A 135M model is easily confused; with a system prompt it answers this one correctly under greedy decoding.
 QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
             {"role": "user", "content": "What is the capital of France?"}]
-
-
-def model_file():
-    if not os.path.exists(VENV_PYTHON):
-        pytest.skip(f"no virtual environment at {os.path.dirname(os.path.dirname(VENV_PYTHON))}: run scripts/setup")
-    r = subprocess.run([os.path.join(REPO_ROOT, "scripts", "real-model-path")], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"real model not installed: {r.stderr.strip()}")
-    check = subprocess.run([VENV_PYTHON, "-c", "import llama_cpp.server"], capture_output=True, text=True)
-    if check.returncode != 0:
-        pytest.skip(f"llama-cpp-python[server] not importable in .venv: {check.stderr.strip()[-300:]}")
-    return r.stdout.strip()
 
 
 def process_group_alive(pgid):
@@ -43,7 +29,7 @@ def process_group_alive(pgid):
 
 
 def test_real_model_answers_scores_and_stops(procs, workdir):
-    path = model_file()
+    path = require_real_model()
     upstream_port = free_port()
     node = MlNode(procs, workdir, "v3.0.8",
                   ["--threads", "1", "--backend", "llama-cpp", "--upstream", f"http://127.0.0.1:{upstream_port}",
@@ -140,7 +126,7 @@ def test_real_model_answers_scores_and_stops(procs, workdir):
 
 
 def test_sigterm_during_load_stops_promptly(procs, workdir):
-    path = model_file()
+    path = require_real_model()
     node = MlNode(procs, workdir, "v3.0.8",
                   ["--threads", "1", "--backend", "llama-cpp", "--upstream", f"http://127.0.0.1:{free_port()}",
                    "--launch", f"{VENV_PYTHON} -m llama_cpp.server", "--model-file", f"{MODEL}={path}",

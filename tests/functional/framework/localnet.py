@@ -15,14 +15,18 @@ VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
 
 
 def require_real_model():
-    """Skips the test, naming what is missing, unless .venv has llama.cpp's server and the SmolLM2 GGUF file."""
+    """The SmolLM2 GGUF file's path; skips the test, naming what is missing, unless .venv has llama.cpp's server and
+    that file (scripts/setup installs both)."""
     if not os.path.exists(VENV_PYTHON):
         pytest.skip(f"no virtual environment at {os.path.dirname(os.path.dirname(VENV_PYTHON))}: run scripts/setup")
     r = subprocess.run([os.path.join(REPO_ROOT, "scripts", "real-model-path")], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"real model not installed: {r.stderr.strip()}")
-    if subprocess.run([VENV_PYTHON, "-c", "import llama_cpp.server"], capture_output=True).returncode != 0:
-        pytest.skip("llama-cpp-python[server] not importable in .venv: run scripts/setup")
+    check = subprocess.run([VENV_PYTHON, "-c", "import llama_cpp.server"], capture_output=True, text=True)
+    if check.returncode != 0:
+        pytest.skip(f"llama-cpp-python[server] not importable in .venv (run scripts/setup): "
+                    f"{check.stderr.strip()[-300:]}")
+    return r.stdout.strip()
 
 
 _handed_out = set()
