@@ -184,8 +184,8 @@ CallOptions single_deadline(std::chrono::milliseconds timeout, const Headers& he
   return o;
 }
 
-http::request<http::string_body> make_request(const std::string& method, const Url& url,
-                                              const std::string& body, const Headers& headers) {
+http::request<http::string_body> outbound_request(const std::string& method, const Url& url,
+                                                  const std::string& body, const Headers& headers) {
   http::request<http::string_body> request;
   request.method_string(method);
   request.target(url.target);
@@ -222,7 +222,7 @@ ClientResult Client::request(const std::string& method, const std::string& url, 
   if (!parsed) return result;
   Exchange exchange(method, url, options);
   if (auto error = exchange.connect(*parsed)) return failure(std::move(*error));
-  http::request<http::string_body> request = make_request(method, *parsed, body, options.headers);
+  http::request<http::string_body> request = outbound_request(method, *parsed, body, options.headers);
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBody);
   if (auto error = exchange.exchange_header(request, parser)) return failure(std::move(*error));
@@ -254,7 +254,7 @@ ClientResult Client::stream(const std::string& method, const std::string& url, c
   if (!parsed) return result;
   Exchange exchange(method, url, options);
   if (auto error = exchange.connect(*parsed)) return failure(std::move(*error));
-  http::request<http::string_body> request = make_request(method, *parsed, body, options.headers);
+  http::request<http::string_body> request = outbound_request(method, *parsed, body, options.headers);
 
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none is broken in 1.74

@@ -25,7 +25,7 @@ unsigned valid_status(int status) {
   return status >= 100 && status <= 999 ? static_cast<unsigned>(status) : 500u;
 }
 
-Request make_request(http::request<http::string_body>& message, const std::string& remote_address) {
+Request request_from_message(http::request<http::string_body>& message, const std::string& remote_address) {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
@@ -184,7 +184,7 @@ void Session::on_request(beast::error_code ec) {
 
 void Session::dispatch() {
   bool keep_alive = parser_->get().keep_alive();
-  Request request = make_request(parser_->get(), remote_address_);
+  Request request = request_from_message(parser_->get(), remote_address_);
   if (auto refused = refuse_undecodable(context_.options(), request))
     return send(std::move(*refused), keep_alive, nullptr);
   Router::Match match = context_.router().match(request.method, request.path);

@@ -7,15 +7,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "api/config/node_json.h"
 #include "common/file_util.h"
 #include "net/address_policy.h"
 
 namespace api::config {
 namespace {
-
-common::Error bad(const std::string& field, const std::string& what) {
-  return common::make_error(1, field + ": " + what);
-}
 
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -36,18 +33,18 @@ std::string kinds(const std::set<std::string>& allowed) {
 // Refuses keys of `map` outside `allowed`.
 common::Status only_keys(const YAML::Node& map, const std::string& where,
                          const std::set<std::string>& allowed) {
-  if (!map.IsMap()) return bad(where, "must be a mapping with keys " + kinds(allowed));
+  if (!map.IsMap()) return field_error(where, "must be a mapping with keys " + kinds(allowed));
   for (const auto& kv : map) {
     auto key = kv.first.as<std::string>();
     if (!allowed.count(key)) {
-      return bad(where.empty() ? key : where + "." + key, "unknown key; allowed: " + kinds(allowed));
+      return field_error(where.empty() ? key : where + "." + key, "unknown key; allowed: " + kinds(allowed));
     }
   }
   return {};
 }
 
 common::Result<std::string> scalar(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) return bad(field, "must be a string");
+  if (!n.IsScalar()) return field_error(field, "must be a string");
   return n.as<std::string>();
 }
 
@@ -58,18 +55,18 @@ common::Result<uint64_t> unsigned_in(const YAML::Node& n, const std::string& fie
       !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
   uint64_t v = digits ? std::stoull(text) : 0;
   if (!digits || v < lo || v > hi) {
-    return bad(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                          "], got \"" + (n.IsScalar() ? text : std::string("(not a number)")) + "\"");
+    return field_error(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                  "], got \"" + (n.IsScalar() ? text : std::string("(not a number)")) + "\"");
   }
   return v;
 }
 
 common::Status check_http_url(const std::string& url, const std::string& field) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return bad(field, "must be an http:// or https:// URL, got \"" + url + "\"");
+    return field_error(field, "must be an http:// or https:// URL, got \"" + url + "\"");
   }
   if (url.size() <= 8 || url.find(' ') != std::string::npos)
-    return bad(field, "is not a valid URL: \"" + url + "\"");
+    return field_error(field, "is not a valid URL: \"" + url + "\"");
   return {};
 }
 
@@ -77,7 +74,8 @@ common::Result<ListenAddress> listen_address(const YAML::Node& n, const std::str
   auto text = scalar(n, field);
   if (!text) return text.error();
   auto colon = text->rfind(':');
-  if (colon == std::string::npos || colon == 0) return bad(field, "must be HOST:PORT, e.g. 127.0.0.1:9200");
+  if (colon == std::string::npos || colon == 0)
+    return field_error(field, "must be HOST:PORT, e.g. 127.0.0.1:9200");
   YAML::Node port(text->substr(colon + 1));
   auto p = unsigned_in(port, field + " port", 0, 65535);
   if (!p) return p.error();
@@ -102,7 +100,7 @@ common::Result<NodeConfig> parse_node(const YAML::Node& n, const std::string& wh
                        {"id", "host", "inference_port", "poc_port", "models", "max_concurrent", "hardware"}));
   NodeConfig node;
   for (const char* required : {"id", "host", "inference_port", "poc_port", "models"}) {
-    if (!n[required]) return bad(where + "." + required, "is required");
+    if (!n[required]) return field_error(where + "." + required, "is required");
   }
   TRY_ASSIGN(node.id, scalar(n["id"], where + ".id"));
   TRY_ASSIGN(node.host, scalar(n["host"], where + ".host"));
@@ -116,7 +114,8 @@ common::Result<NodeConfig> parse_node(const YAML::Node& n, const std::string& wh
     node.max_concurrent = static_cast<uint32_t>(v);
   }
   const auto& models = n["models"];
-  if (!models.IsMap()) return bad(where + ".models", "must be a mapping of model id to {args: [...]}");
+  if (!models.IsMap())
+    return field_error(where + ".models", "must be a mapping of model id to {args: [...]}");
   for (const auto& kv : models) {
     std::string id = kv.first.as<std::string>();
     std::string field = where + ".models." + id;
@@ -124,7 +123,7 @@ common::Result<NodeConfig> parse_node(const YAML::Node& n, const std::string& wh
     if (!kv.second.IsNull()) {
       TRY_STATUS(only_keys(kv.second, field, {"args"}));
       if (kv.second["args"]) {
-        if (!kv.second["args"].IsSequence()) return bad(field + ".args", "must be a list of strings");
+        if (!kv.second["args"].IsSequence()) return field_error(field + ".args", "must be a list of strings");
         for (const auto& a : kv.second["args"]) {
           std::string arg;
           TRY_ASSIGN(arg, scalar(a, field + ".args"));
@@ -136,13 +135,14 @@ common::Result<NodeConfig> parse_node(const YAML::Node& n, const std::string& wh
     node.model_order.push_back(id);
   }
   if (n["hardware"]) {
-    if (!n["hardware"].IsSequence()) return bad(where + ".hardware", "must be a list of {type, count}");
+    if (!n["hardware"].IsSequence())
+      return field_error(where + ".hardware", "must be a list of {type, count}");
     size_t i = 0;
     for (const auto& h : n["hardware"]) {
       std::string field = where + ".hardware[" + std::to_string(i++) + "]";
       TRY_STATUS(only_keys(h, field, {"type", "count"}));
       Hardware hw;
-      if (!h["type"]) return bad(field + ".type", "is required");
+      if (!h["type"]) return field_error(field + ".type", "is required");
       TRY_ASSIGN(hw.type, scalar(h["type"], field + ".type"));
       if (h["count"]) {
         TRY_ASSIGN(v, unsigned_in(h["count"], field + ".count", 1, 1024));
@@ -163,24 +163,25 @@ std::string config_path(const std::string& home) {
 
 common::Status validate_node(const NodeConfig& node, const std::string& where) {
   if (!valid_id(node.id)) {
-    return bad(where + ".id",
-               "\"" + node.id + "\" must be 1-64 characters of letters, digits, '.', '_', '-'");
+    return field_error(where + ".id",
+                       "\"" + node.id + "\" must be 1-64 characters of letters, digits, '.', '_', '-'");
   }
   if (node.host.empty() || node.host.size() > 253 || node.host.find_first_of(" /:?#") != std::string::npos) {
-    return bad(where + ".host",
-               "must be a host name or IP address without scheme or port, got \"" + node.host + "\"");
+    return field_error(where + ".host",
+                       "must be a host name or IP address without scheme or port, got \"" + node.host + "\"");
   }
-  if (node.inference_port == 0) return bad(where + ".inference_port", "must be 1-65535");
-  if (node.poc_port == 0) return bad(where + ".poc_port", "must be 1-65535");
-  if (node.models.empty()) return bad(where + ".models", "must name at least one governance model");
-  if (node.max_concurrent == 0) return bad(where + ".max_concurrent", "must be at least 1");
+  if (node.inference_port == 0) return field_error(where + ".inference_port", "must be 1-65535");
+  if (node.poc_port == 0) return field_error(where + ".poc_port", "must be 1-65535");
+  if (node.models.empty()) return field_error(where + ".models", "must name at least one governance model");
+  if (node.max_concurrent == 0) return field_error(where + ".max_concurrent", "must be at least 1");
   for (const auto& [id, mc] : node.models) {
-    if (id.empty() || id.size() > 128) return bad(where + ".models", "model ids must be 1-128 characters");
+    if (id.empty() || id.size() > 128)
+      return field_error(where + ".models", "model ids must be 1-128 characters");
   }
   for (const auto& h : node.hardware) {
     if (h.type.empty() || h.type.size() > 128)
-      return bad(where + ".hardware.type", "must be 1-128 characters");
-    if (h.count == 0) return bad(where + ".hardware.count", "must be at least 1");
+      return field_error(where + ".hardware.type", "must be 1-128 characters");
+    if (h.count == 0) return field_error(where + ".hardware.count", "must be at least 1");
   }
   return {};
 }
@@ -198,11 +199,11 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
                        {"chain_node", "key", "public_url", "servers", "admin", "api_keys", "state_dir",
                         "log_level", "timing", "poc", "inference", "nodes"}));
   for (const char* required : {"chain_node", "key", "public_url"}) {
-    if (!root[required]) return bad(required, "is required");
+    if (!root[required]) return field_error(required, "is required");
   }
   const auto& chain = root["chain_node"];
   TRY_STATUS(only_keys(chain, "chain_node", {"url", "address_prefix"}));
-  if (!chain["url"]) return bad("chain_node.url", "is required");
+  if (!chain["url"]) return field_error("chain_node.url", "is required");
   TRY_ASSIGN(c.chain_node_url, scalar(chain["url"], "chain_node.url"));
   TRY_STATUS(check_http_url(c.chain_node_url, "chain_node.url"));
   if (chain["address_prefix"])
@@ -210,7 +211,7 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
 
   const auto& key = root["key"];
   TRY_STATUS(only_keys(key, "key", {"name", "keyring_file", "validator_key_file"}));
-  if (!key["name"]) return bad("key.name", "is required");
+  if (!key["name"]) return field_error("key.name", "is required");
   TRY_ASSIGN(c.key_name, scalar(key["name"], "key.name"));
   c.keyring_file = "keyring/keys.json";
   c.validator_key_file = "config/validator_key.json";
@@ -237,8 +238,8 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   }
   if (c.admin_listen.host != "127.0.0.1" && c.admin_listen.host != "localhost" &&
       c.admin_listen.host != "::1") {
-    return bad("servers.admin",
-               "must bind a loopback address (127.0.0.1 or ::1), got \"" + c.admin_listen.host + "\"");
+    return field_error("servers.admin", "must bind a loopback address (127.0.0.1 or ::1), got \"" +
+                                            c.admin_listen.host + "\"");
   }
   if (const auto& admin = root["admin"]) {
     TRY_STATUS(only_keys(admin, "admin", {"token"}));
@@ -246,12 +247,12 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
   }
   if (const auto& keys = root["api_keys"]; keys && !keys.IsNull()) {
     if (!keys.IsSequence())
-      return bad("api_keys", "must be a list of strings (Bearer keys of /v1/chat/completions)");
+      return field_error("api_keys", "must be a list of strings (Bearer keys of /v1/chat/completions)");
     for (size_t i = 0; i < keys.size(); ++i) {
       std::string k;
       TRY_ASSIGN(k, scalar(keys[i], "api_keys[" + std::to_string(i) + "]"));
       if (k.size() < 8 || k.size() > 256)
-        return bad("api_keys[" + std::to_string(i) + "]", "must be 8-256 characters");
+        return field_error("api_keys[" + std::to_string(i) + "]", "must be 8-256 characters");
       c.api_keys.push_back(k);
     }
   }
@@ -262,7 +263,7 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     TRY_ASSIGN(c.log_level, scalar(root["log_level"], "log_level"));
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
     if (!levels.count(c.log_level))
-      return bad("log_level", "must be one of " + kinds(levels) + ", got \"" + c.log_level + "\"");
+      return field_error("log_level", "must be one of " + kinds(levels) + ", got \"" + c.log_level + "\"");
   }
   if (const auto& poc = root["poc"]) {
     TRY_STATUS(only_keys(poc, "poc", {"validation_sample_size"}));
@@ -288,23 +289,24 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
         if (h[key]) TRY_ASSIGN(*field, unsigned_in(h[key], where + "." + key, 1, 3600000));
       }
       if (hop->connect_ms > hop->first_byte_ms)
-        return bad(where + ".connect_timeout_ms", "must not be above first_byte_timeout_ms");
+        return field_error(where + ".connect_timeout_ms", "must not be above first_byte_timeout_ms");
       if (hop->first_byte_ms > hop->total_ms)
-        return bad(where + ".first_byte_timeout_ms", "must not be above total_timeout_ms");
+        return field_error(where + ".first_byte_timeout_ms", "must not be above total_timeout_ms");
     }
     if (inf["client_write_timeout_ms"]) {
       TRY_ASSIGN(c.client_write_timeout_ms, unsigned_in(inf["client_write_timeout_ms"],
                                                         "inference.client_write_timeout_ms", 100, 600000));
     }
     if (const auto& nets = inf["allowed_networks"]; nets && !nets.IsNull()) {
-      if (!nets.IsSequence()) return bad("inference.allowed_networks", "must be a list of CIDR networks");
+      if (!nets.IsSequence())
+        return field_error("inference.allowed_networks", "must be a list of CIDR networks");
       for (size_t i = 0; i < nets.size(); ++i) {
         std::string where = "inference.allowed_networks[" + std::to_string(i) + "]";
         std::string n;
         TRY_ASSIGN(n, scalar(nets[i], where));
         if (!net::parse_network(n))
-          return bad(where,
-                     "must be an IPv4 or IPv6 network (\"127.0.0.0/8\", \"fd00::/8\"), got \"" + n + "\"");
+          return field_error(
+              where, "must be an IPv4 or IPv6 network (\"127.0.0.0/8\", \"fd00::/8\"), got \"" + n + "\"");
         c.allowed_networks.push_back(n);
       }
     }
@@ -325,17 +327,18 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     }
   }
   if (const auto& nodes = root["nodes"]; nodes && !nodes.IsNull()) {
-    if (!nodes.IsSequence()) return bad("nodes", "must be a list of nodes");
+    if (!nodes.IsSequence()) return field_error("nodes", "must be a list of nodes");
     std::set<std::string> ids, endpoints;
     for (size_t i = 0; i < nodes.size(); ++i) {
       std::string where = "nodes[" + std::to_string(i) + "]";
       auto node = parse_node(nodes[i], where);
       if (!node) return node.error();
-      if (!ids.insert(node->id).second) return bad(where + ".id", "duplicate node id \"" + node->id + "\"");
+      if (!ids.insert(node->id).second)
+        return field_error(where + ".id", "duplicate node id \"" + node->id + "\"");
       for (auto port : {node->inference_port, node->poc_port}) {
         std::string ep = node->host + ":" + std::to_string(port);
         if (!endpoints.insert(ep).second)
-          return bad(where, "host:port " + ep + " is already used by another node");
+          return field_error(where, "host:port " + ep + " is already used by another node");
       }
       c.nodes.push_back(*node);
     }

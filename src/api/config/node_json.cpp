@@ -3,22 +3,24 @@
 #include <set>
 
 namespace api::config {
+
+common::Error field_error(const std::string& field, const std::string& what) {
+  return common::make_error(1, field + ": " + what);
+}
+
 namespace {
 
 using ojson = nlohmann::ordered_json;
 
-common::Error bad(const std::string& field, const std::string& what) {
-  return common::make_error(1, field + ": " + what);
-}
-
 common::Result<uint64_t> get_uint(const ojson& j, const std::string& field, uint64_t lo, uint64_t hi) {
   if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<int64_t>() >= 0)) {
-    return bad(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return field_error(field,
+                       "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   uint64_t v = j.get<uint64_t>();
   if (v < lo || v > hi) {
-    return bad(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                          std::to_string(v));
+    return field_error(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                  "], got " + std::to_string(v));
   }
   return v;
 }
@@ -54,17 +56,17 @@ common::Result<NodeConfig> node_from_json(const ojson& j) {
                               "poc_port, models, max_concurrent, hardware");
   for (const auto& [key, _] : j.items()) {
     if (!allowed.count(key)) {
-      return bad(
+      return field_error(
           key,
           "unknown field; allowed: id, host, inference_port, poc_port, models, max_concurrent, hardware");
     }
   }
   for (const char* required : {"id", "host", "inference_port", "poc_port", "models"}) {
-    if (!j.contains(required)) return bad(required, "is required");
+    if (!j.contains(required)) return field_error(required, "is required");
   }
   NodeConfig n;
-  if (!j["id"].is_string()) return bad("id", "must be a string");
-  if (!j["host"].is_string()) return bad("host", "must be a string");
+  if (!j["id"].is_string()) return field_error("id", "must be a string");
+  if (!j["host"].is_string()) return field_error("host", "must be a string");
   n.id = j["id"].get<std::string>();
   n.host = j["host"].get<std::string>();
   auto ip = get_uint(j["inference_port"], "inference_port", 1, 65535);
@@ -79,17 +81,17 @@ common::Result<NodeConfig> node_from_json(const ojson& j) {
     n.max_concurrent = static_cast<uint32_t>(*mc);
   }
   const auto& models = j["models"];
-  if (!models.is_object()) return bad("models", "must be an object of model id to {\"args\": [...]}");
+  if (!models.is_object()) return field_error("models", "must be an object of model id to {\"args\": [...]}");
   for (const auto& [id, spec] : models.items()) {
     ModelConfig mc;
     std::string field = "models." + id;
     if (!spec.is_null()) {
-      if (!spec.is_object()) return bad(field, "must be an object {\"args\": [...]}");
+      if (!spec.is_object()) return field_error(field, "must be an object {\"args\": [...]}");
       for (const auto& [k, v] : spec.items()) {
-        if (k != "args") return bad(field + "." + k, "unknown field; allowed: args");
-        if (!v.is_array()) return bad(field + ".args", "must be an array of strings");
+        if (k != "args") return field_error(field + "." + k, "unknown field; allowed: args");
+        if (!v.is_array()) return field_error(field + ".args", "must be an array of strings");
         for (const auto& a : v) {
-          if (!a.is_string()) return bad(field + ".args", "must be an array of strings");
+          if (!a.is_string()) return field_error(field + ".args", "must be an array of strings");
           mc.args.push_back(a.get<std::string>());
         }
       }
@@ -98,13 +100,15 @@ common::Result<NodeConfig> node_from_json(const ojson& j) {
     n.model_order.push_back(id);
   }
   if (j.contains("hardware")) {
-    if (!j["hardware"].is_array()) return bad("hardware", "must be an array of {\"type\", \"count\"}");
+    if (!j["hardware"].is_array())
+      return field_error("hardware", "must be an array of {\"type\", \"count\"}");
     for (const auto& h : j["hardware"]) {
       if (!h.is_object() || !h.contains("type") || !h["type"].is_string()) {
-        return bad("hardware", "each entry must be {\"type\": string, \"count\": integer}");
+        return field_error("hardware", "each entry must be {\"type\": string, \"count\": integer}");
       }
       for (const auto& [k, _] : h.items()) {
-        if (k != "type" && k != "count") return bad("hardware." + k, "unknown field; allowed: type, count");
+        if (k != "type" && k != "count")
+          return field_error("hardware." + k, "unknown field; allowed: type, count");
       }
       Hardware hw{h["type"].get<std::string>(), 1};
       if (h.contains("count")) {

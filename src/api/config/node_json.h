@@ -14,6 +14,10 @@
 namespace api::config {
 
 nlohmann::ordered_json node_to_json(const NodeConfig& node);
+
+// The error every config and node-JSON check returns: code 1, "<field>: <what>".
+common::Error field_error(const std::string& field, const std::string& what);
+
 // Parses and validates (validate_node); unknown fields and wrong types are refused naming the field.
 common::Result<NodeConfig> node_from_json_text(const std::string& text);
 common::Result<NodeConfig> node_from_json(const nlohmann::ordered_json& j);

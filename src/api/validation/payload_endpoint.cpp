@@ -47,10 +47,6 @@ bool valid_inference_id(const std::string& id) {
 
 namespace {
 
-int64_t system_ms() {
-  return api::unix_ms();
-}
-
 using api::str;
 
 }  // namespace
@@ -74,7 +70,7 @@ net::Response serve_payload(const PayloadEndpointDeps& d, const net::Request& re
   }
   if (validator == d.address)
     return openai_error(403, "not_a_validator", "the executor does not validate its own inference");
-  int64_t now = d.now_ms ? d.now_ms() : system_ms();
+  int64_t now = d.now_ms ? d.now_ms() : api::unix_ms();
   int64_t skew = now > timestamp ? now - timestamp : timestamp - now;
   if (skew > d.max_skew.count()) {
     return openai_error(401, "stale_timestamp",

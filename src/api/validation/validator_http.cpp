@@ -14,10 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t system_ms() {
-  return api::unix_ms();
-}
-
 using api::str;
 
 common::Result<json> get_json(const chain::ChainClient& chain, const std::string& path) {
@@ -71,7 +67,7 @@ common::Result<Payload> HttpPayloadFetcher::fetch(const std::string& executor_ur
   if (!net::Url::parse(url))
     return common::make_error(400, "the executor's URL " + executor_url + " is not http://");
   net::CallOptions call;
-  call.headers = sign_payload_request(key_, address_, id, system_ms(), executor);
+  call.headers = sign_payload_request(key_, address_, id, api::unix_ms(), executor);
   call.timeouts = net::CallTimeouts{std::chrono::milliseconds(5000), timeout_, timeout_, 2 * timeout_};
   call.check_address = [policy = policy_](const std::string& ip) { return net::check_address(policy, ip); };
   auto r = net::Client::request("GET", url, "", call);

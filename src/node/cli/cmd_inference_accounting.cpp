@@ -22,7 +22,7 @@ namespace node::cli {
 
 namespace {
 
-struct StartOptions : TxOptions {
+struct StartInferenceOptions : TxOptions {
   std::string id, model, executor, node, prompt, prompt_hash_hex, requester, requester_signature_hex,
       request_hash_hex;
   uint64_t max_tokens = 0, request_timestamp_ms = 0;
@@ -46,7 +46,7 @@ std::string hash_arg(const std::string& hex, const std::string& text, const char
 void register_inference_accounting(CommandTree& tree) {
   auto* tx_inf = subgroup(tree.tx, "inference", "inference module transactions");
 
-  auto so = std::make_shared<StartOptions>();
+  auto so = std::make_shared<StartInferenceOptions>();
   auto* start = tx_inf->add_subcommand(
       "start-inference",
       "as transfer agent, start an inference and escrow its maximum cost from the requester: "

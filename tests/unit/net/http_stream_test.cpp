@@ -17,11 +17,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kTimeout = 10s;
+constexpr auto kStreamTimeout = 10s;
 
 // Polls `condition` until it holds or `limit` passes.
 template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = kTimeout) {
+bool eventually(Condition condition, std::chrono::milliseconds limit = kStreamTimeout) {
   auto give_up = std::chrono::steady_clock::now() + limit;
   while (!condition()) {
     if (std::chrono::steady_clock::now() > give_up) return false;
@@ -43,11 +43,11 @@ TEST(HttpStream, EventsArriveInOrderThroughClientStreamAndSseParser) {
 
   SseParser parser;
   std::vector<SseParser::Event> events;
-  ClientResult result =
-      Client::stream("GET", server.url("/events/blocks?from=1"), "", kTimeout, [&](const std::string& data) {
-        for (auto& event : parser.feed(data)) events.push_back(event);
-        return true;
-      });
+  ClientResult result = Client::stream("GET", server.url("/events/blocks?from=1"), "", kStreamTimeout,
+                                       [&](const std::string& data) {
+                                         for (auto& event : parser.feed(data)) events.push_back(event);
+                                         return true;
+                                       });
   ASSERT_TRUE(result.ok()) << result.error->message;
   EXPECT_EQ(result.response->status, 200);
   EXPECT_EQ(result.response->headers.at("content-type"), "text/event-stream");
@@ -75,7 +75,7 @@ TEST(HttpStream, StopWhileAStreamIsOpenEndsItAndTheHandlerSeesClosed) {
 
   std::atomic<bool> got_first = false;
   std::future<ClientResult> client = std::async(std::launch::async, [&] {
-    return Client::stream("GET", server->url("/events"), "", kTimeout, [&](const std::string&) {
+    return Client::stream("GET", server->url("/events"), "", kStreamTimeout, [&](const std::string&) {
       got_first = true;
       return true;
     });
@@ -103,11 +103,12 @@ TEST(HttpStream, HandlerSeesTheClientGoAway) {
   });
   TestServer server(std::move(router));
 
-  ClientResult result = Client::stream("GET", server.url("/events"), "", kTimeout, [](const std::string&) {
-    return false;  // hang up after the first piece
-  });
+  ClientResult result =
+      Client::stream("GET", server.url("/events"), "", kStreamTimeout, [](const std::string&) {
+        return false;  // hang up after the first piece
+      });
   ASSERT_TRUE(result.ok()) << result.error->message;
-  EXPECT_EQ(saw_closed.get_future().wait_for(kTimeout), std::future_status::ready);
+  EXPECT_EQ(saw_closed.get_future().wait_for(kStreamTimeout), std::future_status::ready);
 }
 
 TEST(HttpStream, FailureBeforeTheFirstWriteIsAJsonError) {
@@ -119,12 +120,12 @@ TEST(HttpStream, FailureBeforeTheFirstWriteIsAJsonError) {
 
   bool called = false;
   auto on_data = [&](const std::string&) { return called = true; };
-  ClientResult thrown = Client::stream("GET", server.url("/throws"), "", kTimeout, on_data);
+  ClientResult thrown = Client::stream("GET", server.url("/throws"), "", kStreamTimeout, on_data);
   ASSERT_TRUE(thrown.ok()) << thrown.error->message;
   EXPECT_EQ(thrown.response->status, 500);
   EXPECT_EQ(thrown.response->body, R"({"error":{"code":"internal","message":"no node"}})");
 
-  ClientResult silent = Client::stream("GET", server.url("/silent"), "", kTimeout, on_data);
+  ClientResult silent = Client::stream("GET", server.url("/silent"), "", kStreamTimeout, on_data);
   ASSERT_TRUE(silent.ok()) << silent.error->message;
   EXPECT_EQ(silent.response->status, 500);
   EXPECT_FALSE(called);
@@ -138,7 +139,7 @@ TEST(HttpStream, ClientStreamsPlainBodiesToo) {
   TestServer server(std::move(router));
   std::string received;
   ClientResult result =
-      Client::stream("POST", server.url("/completions"), "end", kTimeout, [&](const std::string& data) {
+      Client::stream("POST", server.url("/completions"), "end", kStreamTimeout, [&](const std::string& data) {
         received += data;
         return true;
       });
@@ -188,7 +189,7 @@ TEST(HttpStream, WriteTimeoutFreesTheHandlerOfAClientThatStopsReading) {
   std::string request = "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   auto done = stalled_for.get_future();
-  ASSERT_EQ(done.wait_for(kTimeout), std::future_status::ready);
+  ASSERT_EQ(done.wait_for(kStreamTimeout), std::future_status::ready);
   auto stalled = done.get();
   EXPECT_GE(stalled, 250ms);
   EXPECT_LT(stalled, 3s);
@@ -207,10 +208,11 @@ TEST(HttpStream, AQuietGapLongerThanTheWriteTimeoutKeepsTheStream) {
   options.write_timeout = 200ms;
   TestServer server(std::move(router), options);
   std::string received;
-  ClientResult result = Client::stream("GET", server.url("/gap"), "", kTimeout, [&](const std::string& data) {
-    received += data;
-    return true;
-  });
+  ClientResult result =
+      Client::stream("GET", server.url("/gap"), "", kStreamTimeout, [&](const std::string& data) {
+        received += data;
+        return true;
+      });
   ASSERT_TRUE(result.ok()) << result.error->message;
   EXPECT_EQ(received, "ab");
 }
@@ -227,11 +229,11 @@ TEST(HttpStream, ErrorsTheServerAnswersItselfTakeTheConfiguredShape) {
                     {}};
   };
   TestServer server(std::move(router), options);
-  ClientResult big = Client::request("POST", server.url("/small"), std::string(100, 'x'), kTimeout);
+  ClientResult big = Client::request("POST", server.url("/small"), std::string(100, 'x'), kStreamTimeout);
   ASSERT_TRUE(big.ok()) << big.error->message;
   EXPECT_EQ(big.response->status, 413);
   EXPECT_EQ(big.response->body, R"({"shape":"payload_too_large","m":1})");
-  ClientResult missing = Client::get(server.url("/nope"), kTimeout);
+  ClientResult missing = Client::get(server.url("/nope"), kStreamTimeout);
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing.response->status, 404);
   EXPECT_EQ(missing.response->body, R"({"shape":"not_found","m":1})");

@@ -16,7 +16,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::FakeDriver;
 
-PocInit init(int64_t node, uint64_t height) {
+PocInit poc_init(int64_t node, uint64_t height) {
   return {node, 2, height, "ABCD", "02aa", "http://cb/v1/poc-batches"};
 }
 
@@ -61,7 +61,7 @@ TEST_F(ReconcilerTest, FollowsPhaseTransitionsThroughAnEpoch) {
   // PoC start: a generates, b has a POC_SLOT and keeps serving.
   a->calls.clear();
   b->calls.clear();
-  rec.set_intended("a", IntendedState::poc_generate(init(0, 40)));
+  rec.set_intended("a", IntendedState::poc_generate(poc_init(0, 40)));
   rec.run_all_until_idle();
   EXPECT_EQ(a->calls, (std::vector<std::string>{"stop", "pow_init_generate"}));
   EXPECT_TRUE(b->calls.empty()) << "a POC_SLOT node is not touched";
@@ -70,7 +70,7 @@ TEST_F(ReconcilerTest, FollowsPhaseTransitionsThroughAnEpoch) {
 
   // End of generation: validate without a stop.
   a->calls.clear();
-  rec.set_intended("a", IntendedState::poc_validate(init(0, 40)));
+  rec.set_intended("a", IntendedState::poc_validate(poc_init(0, 40)));
   rec.run_all_until_idle();
   EXPECT_EQ(a->calls, (std::vector<std::string>{"pow_init_validate"}));
   EXPECT_EQ(view("a").observed.probe.pow, PowPhase::kValidating);
@@ -94,11 +94,11 @@ TEST_F(ReconcilerTest, ProbesAgainBeforeActingOnAnOldObservation) {
 }
 
 TEST_F(ReconcilerTest, SettingTheSameIntentTwiceDoesNothingMore) {
-  rec.set_intended("a", IntendedState::poc_generate(init(0, 40)));
+  rec.set_intended("a", IntendedState::poc_generate(poc_init(0, 40)));
   rec.run_until_idle("a");
   const uint64_t generation = view("a").generation;
   a->calls.clear();
-  rec.set_intended("a", IntendedState::poc_generate(init(0, 40)));  // the same block dispatched again
+  rec.set_intended("a", IntendedState::poc_generate(poc_init(0, 40)));  // the same block dispatched again
   rec.trigger();
   EXPECT_EQ(rec.run_until_idle("a"), 0);
   EXPECT_TRUE(a->calls.empty());
@@ -112,7 +112,7 @@ TEST_F(ReconcilerTest, DropsTheResultOfATaskWhoseIntentChangedWhileItRan) {
   rec.set_intended("a", IntendedState::inference("m2", {}));
   // While inference/up m2 runs, the phase moves on to PoC.
   a->during_call = [&](const std::string& call) {
-    if (call == "inference_up m2") rec.set_intended("a", IntendedState::poc_generate(init(0, 40)));
+    if (call == "inference_up m2") rec.set_intended("a", IntendedState::poc_generate(poc_init(0, 40)));
   };
   StepResult r = rec.step("a");
   EXPECT_EQ(r.action, ActionKind::kInferenceUp);
@@ -196,7 +196,7 @@ TEST_F(ReconcilerTest, ANewIntentIsTriedAtOnceDespiteTheBackoff) {
   rec.run_until_idle("a");
   ASSERT_EQ(view("a").status, "FAILED");
   a->calls.clear();
-  rec.set_intended("a", IntendedState::poc_generate(init(0, 40)));
+  rec.set_intended("a", IntendedState::poc_generate(poc_init(0, 40)));
   rec.run_until_idle("a");
   EXPECT_EQ(a->calls, (std::vector<std::string>{"probe", "pow_init_generate"}));
   EXPECT_EQ(view("a").status, "POC");

@@ -14,7 +14,7 @@ namespace {
 using broker::testing::FakeDriver;
 using std::chrono::milliseconds;
 
-epoch::EpochNodeData node_data(uint64_t epoch, const std::string& model, bool poc_slot) {
+epoch::EpochNodeData reconciler_node_data(uint64_t epoch, const std::string& model, bool poc_slot) {
   epoch::EpochNodeData d;
   d.epoch_index = epoch;
   chain::GovernanceModel m;
@@ -36,8 +36,9 @@ class EpochRun : public ::testing::Test {
     rec.add_node("slot", slot);
     rec.add_node("miner", miner);
     dispatcher.set_nodes({{"miner", true, {"m1"}, {}}, {"slot", true, {"m1"}, {}}});
-    dispatcher.set_epoch_data(1, {{"slot", node_data(1, "m1", true)}, {"miner", node_data(1, "m1", false)}},
-                              30);
+    dispatcher.set_epoch_data(
+        1, {{"slot", reconciler_node_data(1, "m1", true)}, {"miner", reconciler_node_data(1, "m1", false)}},
+        30);
   }
   static broker::ReconcilerOptions options() {
     broker::ReconcilerOptions o;
@@ -59,11 +60,14 @@ class EpochRun : public ::testing::Test {
   }
   void run(const Duty& d, uint64_t h) {
     if (d.kind == DutyKind::kReadEpochData && d.epoch_index == 1) {
-      dispatcher.set_epoch_data(1, {{"slot", node_data(1, "m1", true)}, {"miner", node_data(1, "m1", false)}},
-                                h);
+      dispatcher.set_epoch_data(
+          1, {{"slot", reconciler_node_data(1, "m1", true)}, {"miner", reconciler_node_data(1, "m1", false)}},
+          h);
     } else if (d.kind == DutyKind::kReadEpochData && d.epoch_index == 2) {
       dispatcher.set_epoch_data(
-          2, {{"slot", node_data(2, "m2", false)}, {"miner", node_data(2, "m2", false)}}, h);
+          2,
+          {{"slot", reconciler_node_data(2, "m2", false)}, {"miner", reconciler_node_data(2, "m2", false)}},
+          h);
     } else if (d.kind == DutyKind::kFetchPocBlockHash) {
       dispatcher.set_poc_block_hash(frame.stages.poc_start, d.epoch_index, "HASH40");
     } else {

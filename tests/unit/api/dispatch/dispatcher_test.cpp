@@ -14,7 +14,7 @@ EpochFrame frame2() {
   return {2, common::epochs::compute_stages(common::epochs::EpochParams{}, 40)};
 }
 
-epoch::EpochNodeData node_data(uint64_t epoch, const std::string& model, bool poc_slot) {
+epoch::EpochNodeData dispatcher_node_data(uint64_t epoch, const std::string& model, bool poc_slot) {
   epoch::EpochNodeData d;
   d.epoch_index = epoch;
   chain::GovernanceModel m;
@@ -32,7 +32,8 @@ class DispatchTest : public ::testing::Test {
     in.nodes = {{"n1", true, {"m1"}, {{"m1", {"--local", "1"}}}},
                 {"n2", true, {"m1", "m2"}, {}},
                 {"n4", false, {"m1"}, {}}};
-    in.epoch_data[1] = {{{"n1", node_data(1, "m1", true)}, {"n2", node_data(1, "m1", false)}}, 40};
+    in.epoch_data[1] = {
+        {{"n1", dispatcher_node_data(1, "m1", true)}, {"n2", dispatcher_node_data(1, "m1", false)}}, 40};
     in.poc_block_hash = "HASH40";
     in.assignment = poc::assign_poc_nodes(40, {"n1", "n2", "n4"});
     in.public_key_hex = "02ab";
@@ -105,7 +106,8 @@ TEST_F(DispatchTest, ModelLoadingForTheNextEpoch) {
   EXPECT_EQ(o.phase, Phase::kModelLoading);
   EXPECT_EQ(o.nodes["n2"].intended.intent, Intent::kNone) << "epoch 2 not read yet";
   EXPECT_EQ(keys(o), (std::vector<std::string>{"read_epoch_data/2"}));
-  in.epoch_data[2] = {{{"n1", node_data(2, "m1", false)}, {"n2", node_data(2, "m2", false)}}, 54};
+  in.epoch_data[2] = {
+      {{"n1", dispatcher_node_data(2, "m1", false)}, {"n2", dispatcher_node_data(2, "m2", false)}}, 54};
   o = at(54);
   EXPECT_EQ(o.nodes["n2"].intended, broker::IntendedState::inference("m2", {"--dtype", "half"}));
   EXPECT_EQ(o.nodes["n1"].intended.model, "m1") << "POC_SLOT node serves until the switch";
@@ -118,7 +120,7 @@ TEST_F(DispatchTest, ModelLoadingForTheNextEpoch) {
 }
 
 TEST_F(DispatchTest, ANodeMissingFromTheNextEpochStops) {
-  in.epoch_data[2] = {{{"n1", node_data(2, "m1", false)}}, 54};
+  in.epoch_data[2] = {{{"n1", dispatcher_node_data(2, "m1", false)}}, 54};
   EXPECT_EQ(at(55).nodes["n2"].intended.intent, Intent::kStopped);
   EXPECT_EQ(at(60).nodes["n2"].intended.intent, Intent::kStopped);
 }

@@ -10,6 +10,7 @@
 #include "chain/types/address.h"
 #include "chain/x/auth/auth.h"
 #include "chain/x/bank/bank.h"
+#include "chain/x/gov/gov.h"
 #include "common/ed25519.h"
 #include "common/secp256k1.h"
 
@@ -24,6 +25,16 @@ struct TestAccount {
   std::string bech32;
   uint64_t sequence = 0;
 };
+
+// An address made of one repeated byte: tests that need a known address order use 'a' < 'b' < ...
+inline types::Address byte_address(char c) {
+  return types::Address(types::kAddressLength, c);
+}
+
+// The bech32 address of the governance authority (x/gov), the signer of every proposal's messages.
+inline std::string gov_address() {
+  return types::to_bech32(kHrp, x::gov::authority());
+}
 
 inline TestAccount make_account(uint8_t seed) {
   std::string bytes(32, '\0');

@@ -8,7 +8,7 @@
 using namespace chain;
 
 namespace {
-struct Fixture {
+struct BankFixture {
   store::MemoryStore base;
   store::Overlay state{base};
   app::BlockInfo block{"c", 1, 0, "", ""};
@@ -19,7 +19,7 @@ struct Fixture {
 }  // namespace
 
 TEST(Bank, MintSendBurnKeepSupplyConsistent) {
-  Fixture f;
+  BankFixture f;
   types::Address a(20, 'a'), b(20, 'b');
   ASSERT_TRUE(x::bank::mint(f.ctx, a, {"nicoin", 100}));
   ASSERT_TRUE(x::bank::send(f.ctx, a, b, {"nicoin", 40}));
@@ -46,7 +46,7 @@ TEST(Bank, CoinsFromProtoRejectsBadLists) {
 }
 
 TEST(Bank, ZeroBalancesAreNotStored) {
-  Fixture f;
+  BankFixture f;
   types::Address a(20, 'a'), b(20, 'b');
   ASSERT_TRUE(x::bank::mint(f.ctx, a, {"nicoin", 5}));
   ASSERT_TRUE(x::bank::send(f.ctx, a, b, {"nicoin", 5}));

@@ -61,12 +61,8 @@ x::models::Model make_model(const std::string& id, const std::string& proposed_b
   return m;
 }
 
-std::string gov_address() {
-  return types::to_bech32(test::kHrp, x::gov::authority());
-}
-
 common::tx::TxMessage register_model(const x::models::Model& m,
-                                     const std::string& authority = gov_address()) {
+                                     const std::string& authority = test::gov_address()) {
   inference::inference::MsgRegisterModel msg;
   msg.set_authority(authority);
   *msg.mutable_model() = m;
@@ -75,7 +71,7 @@ common::tx::TxMessage register_model(const x::models::Model& m,
 
 common::tx::TxMessage remove_model(const std::string& id) {
   inference::inference::MsgRemoveModel msg;
-  msg.set_authority(gov_address());
+  msg.set_authority(test::gov_address());
   msg.set_id(id);
   return test::tx_message(x::models::kMsgRemoveModelUrl, msg);
 }
@@ -328,7 +324,7 @@ TEST_F(GovTest, SubmitFailuresChangeNothing) {
       submit(alice, {test::tx_message(x::gov::kMsgSubmitProposalUrl, proposal_msg(alice, {}, 10000))}),
       codes::kUnauthorized, "not allowed inside a proposal");
   inference::bank::MsgSend drain;
-  drain.set_from_address(gov_address());
+  drain.set_from_address(test::gov_address());
   drain.set_to_address(dave.bech32);
   auto* c = drain.add_amount();
   c->set_denom("nicoin");
@@ -371,7 +367,7 @@ TEST(GovAllowList, HoldsExactlyTheAuthorityMessagesOfTheModules) {
 TEST_F(GovTest, UserMessagesInsideAProposalAreRejectedAtSubmission) {
   // Issue 13 fault 8: any message other than the authority ones could act as the gov account.
   x::infer::MsgStartInference start;
-  start.set_creator(gov_address());
+  start.set_creator(test::gov_address());
   auto out = chain->deliver(submit(alice, {test::tx_message(x::infer::kMsgStartInferenceUrl, start)}));
   EXPECT_EQ(out.code, codes::kUnauthorized) << out.log;
   EXPECT_NE(out.log.find("a proposal may only hold /inference.gov.MsgUpdateParams"), std::string::npos)
@@ -384,7 +380,7 @@ TEST_F(GovTest, AStoredProposalOutsideTheAllowListFailsAtExecutionAndItsDepositI
   uint64_t id = submit_ok({register_model(make_model("Qwen/Qwen3-8B", alice.bech32))});
   auto p = proposal(id);
   inference::bank::MsgSend drain;
-  drain.set_from_address(gov_address());
+  drain.set_from_address(test::gov_address());
   drain.set_to_address(dave.bech32);
   auto* c = drain.add_amount();
   c->set_denom("nicoin");
@@ -575,7 +571,7 @@ TEST_F(GovTest, VoteFailures) {
 TEST_F(GovTest, AuthorityMessagesSentDirectlyAreRejected) {
   auto model = make_model("Qwen/Qwen3-8B", alice.bech32);
   // Authority set to the signer itself, and authority set to the gov account but signed by alice.
-  for (const auto& authority : {alice.bech32, gov_address()}) {
+  for (const auto& authority : {alice.bech32, test::gov_address()}) {
     std::string tx = test::sign_tx(alice, {register_model(model, authority)});
     auto check = chain->app.check_tx(tx);
     EXPECT_EQ(check.code, codes::kUnauthorized) << check.log;
@@ -586,7 +582,7 @@ TEST_F(GovTest, AuthorityMessagesSentDirectlyAreRejected) {
   }
   EXPECT_FALSE(x::models::is_valid_governance_model(chain->state(), model.id()));
   inference::gov::MsgUpdateParams up;
-  up.set_authority(gov_address());
+  up.set_authority(test::gov_address());
   *up.mutable_params() = x::gov::default_params("localnet");
   auto out = chain->deliver(test::sign_tx(alice, {test::tx_message(x::gov::kMsgUpdateParamsUrl, up)}));
   EXPECT_EQ(out.code, codes::kUnauthorized);
@@ -594,7 +590,7 @@ TEST_F(GovTest, AuthorityMessagesSentDirectlyAreRejected) {
 
 TEST_F(GovTest, ParamsChangeThroughGovernanceAndInvalidParamsCannotBeProposed) {
   inference::gov::MsgUpdateParams up;
-  up.set_authority(gov_address());
+  up.set_authority(test::gov_address());
   auto next = x::gov::default_params("localnet");
   next.set_voting_period(3);
   next.set_quorum_bps(5000);
@@ -643,7 +639,7 @@ TEST_F(GovTest, QueriesShowProposalsVotesTallyAndParams) {
   EXPECT_EQ(tally["tally"]["no"], "10");
   EXPECT_NE(tally["result"].get<std::string>().find("passed"), std::string::npos);
   EXPECT_EQ(q("/gov/params")["params"]["voting_period"], kVotingPeriod);
-  EXPECT_EQ(q("/gov/authority")["address"], gov_address());
+  EXPECT_EQ(q("/gov/authority")["address"], test::gov_address());
   run_until(proposal(id).voting_end_height());
   EXPECT_EQ(q("/gov/proposals/1/tally")["final"], true);
   EXPECT_EQ(q("/gov/proposals", {{"status", "PROPOSAL_STATUS_PASSED"}})["proposals"].size(), 1u);

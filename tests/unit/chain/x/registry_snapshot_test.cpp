@@ -13,10 +13,6 @@ using x::nodes::RegistrySnapshot;
 
 namespace {
 
-types::Address addr(char c) {
-  return types::Address(types::kAddressLength, c);
-}
-
 std::vector<std::string> node_ids(const RegistrySnapshot& r, size_t i) {
   std::vector<std::string> out;
   for (const auto& n : r.nodes(i)) out.push_back(n.local_id);
@@ -59,11 +55,11 @@ void register_nodes(store::Overlay& state, const types::Address& who,
 
 TEST(RegistrySnapshot, KeepsEachParticipantsNodesAndInternsModelIds) {
   RegistrySnapshot r;
-  r.add_participant(addr('a'));
+  r.add_participant(test::byte_address('a'));
   r.add_node(test::hw_node("n1", {"m/x", "m/y"}));
   r.add_node(test::hw_node("n2", {"m/y"}));
-  r.add_participant(addr('b'));  // no nodes
-  r.add_participant(addr('c'));
+  r.add_participant(test::byte_address('b'));  // no nodes
+  r.add_participant(test::byte_address('c'));
   r.add_node(test::hw_node("z", {"m/z", "m/x"}));
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(node_ids(r, 0), (std::vector<std::string>{"n1", "n2"}));
@@ -72,26 +68,28 @@ TEST(RegistrySnapshot, KeepsEachParticipantsNodesAndInternsModelIds) {
   EXPECT_EQ(models_of(r, r.nodes(0)[0]), (std::vector<std::string>{"m/x", "m/y"}));
   EXPECT_EQ(models_of(r, r.nodes(2)[0]), (std::vector<std::string>{"m/z", "m/x"}));  // declared order kept
   EXPECT_EQ(r.model_ids(), (std::vector<std::string>{"m/x", "m/y", "m/z"}));         // each id once
-  EXPECT_EQ(r.find(addr('c')), 2u);
-  EXPECT_FALSE(r.find(addr('d')).has_value());
+  EXPECT_EQ(r.find(test::byte_address('c')), 2u);
+  EXPECT_FALSE(r.find(test::byte_address('d')).has_value());
 }
 
 TEST(RegistrySnapshot, ReadsOnlyTheRequestedParticipantsInOneScan) {
   store::MemoryStore base;
   store::Overlay state(base);
-  register_nodes(state, addr('a'), {test::hw_node("a-1", {"m/x"})});
-  register_nodes(state, addr('b'), {test::hw_node("b-2", {"m/y"}), test::hw_node("b-1", {"m/x", "m/y"})});
-  register_nodes(state, addr('c'), {test::hw_node("c-1", {"m/z"})});
-  const std::vector<types::Address> wanted{addr('a'), addr('c'), addr('e')};  // b skipped, e unknown
+  register_nodes(state, test::byte_address('a'), {test::hw_node("a-1", {"m/x"})});
+  register_nodes(state, test::byte_address('b'),
+                 {test::hw_node("b-2", {"m/y"}), test::hw_node("b-1", {"m/x", "m/y"})});
+  register_nodes(state, test::byte_address('c'), {test::hw_node("c-1", {"m/z"})});
+  const std::vector<types::Address> wanted{test::byte_address('a'), test::byte_address('c'),
+                                           test::byte_address('e')};  // b skipped, e unknown
   auto r = x::nodes::read_registry_snapshot(state, wanted);
   ASSERT_EQ(r.size(), 3u);
-  EXPECT_EQ(r.participant(1), addr('c'));
+  EXPECT_EQ(r.participant(1), test::byte_address('c'));
   EXPECT_EQ(node_ids(r, 0), (std::vector<std::string>{"a-1"}));
   EXPECT_EQ(node_ids(r, 1), (std::vector<std::string>{"c-1"}));
   EXPECT_TRUE(r.nodes(2).empty());
   EXPECT_EQ(r.model_ids(), (std::vector<std::string>{"m/x", "m/z"}));  // b's models were never read
 
-  auto b = x::nodes::read_registry_snapshot(state, std::vector<types::Address>{addr('b')});
+  auto b = x::nodes::read_registry_snapshot(state, std::vector<types::Address>{test::byte_address('b')});
   EXPECT_EQ(node_ids(b, 0), (std::vector<std::string>{"b-1", "b-2"}));  // sorted by local id, as stored
   EXPECT_EQ(x::nodes::read_registry_snapshot(state, {}).size(), 0u);
 }

@@ -13,11 +13,7 @@ namespace sch = x::schedule;
 
 namespace {
 
-types::Address addr(char c) {
-  return types::Address(20, c);
-}
-
-sch::SelectionNode node(const std::string& id, uint64_t throughput, bool pre = true) {
+sch::SelectionNode selection_node(const std::string& id, uint64_t throughput, bool pre = true) {
   return sch::SelectionNode{id, throughput, throughput, pre, false};
 }
 
@@ -30,7 +26,7 @@ sch::SelectionModel four_participants(uint64_t expected) {
   sch::SelectionModel m{"m", 400, expected, {}};
   uint64_t w = 10;
   for (char c : {'A', 'B', 'C', 'D'}) {
-    m.participants.push_back({addr(c), w, {node(std::string(1, c) + "-1", 100)}});
+    m.participants.push_back({test::byte_address(c), w, {selection_node(std::string(1, c) + "-1", 100)}});
     w += 10;
   }
   return m;
@@ -44,9 +40,9 @@ TEST(PrePocSelection, WeightedDrawIsReproducibleFromTheDocumentedVectors) {
   // Draw 0 mod 100 = 56 -> C (cumulative 10, 30, 60, 100); draw 1 mod 70 = 38 over A, B, D -> D. Cap 200
   // reached.
   ASSERT_EQ(r.selected.size(), 2u);
-  EXPECT_EQ(r.selected[0].participant, addr('C'));
+  EXPECT_EQ(r.selected[0].participant, test::byte_address('C'));
   EXPECT_EQ(r.selected[0].draw, 7597568962156702756ULL);
-  EXPECT_EQ(r.selected[1].participant, addr('D'));
+  EXPECT_EQ(r.selected[1].participant, test::byte_address('D'));
   EXPECT_EQ(r.selected[1].draw, 9654952510284291388ULL);
   EXPECT_EQ(r.models[0].cap, 200u);
   EXPECT_EQ(r.models[0].target, 200u);
@@ -60,7 +56,11 @@ TEST(PrePocSelection, StopsOnceTheTargetIsReachedTakingNodesInTheOrderTheyWereAd
   EXPECT_EQ(s.used(), 1u);
   // §7.5: the participant's first eligible node in the order it was added ("big" first), even if it crosses
   // the target; then picking stops. The cap bounds the target, not each pick.
-  sch::SelectionModel m{"m", 400, 1'000'000, {{addr('A'), 5, {node("big", 300), node("small", 100)}}}};
+  sch::SelectionModel m{
+      "m",
+      400,
+      1'000'000,
+      {{test::byte_address('A'), 5, {selection_node("big", 300), selection_node("small", 100)}}}};
   auto s2 = doc_stream();
   r = sch::select_poc_slots({m}, s2, 5000);
   ASSERT_EQ(r.selected.size(), 1u);
@@ -68,11 +68,13 @@ TEST(PrePocSelection, StopsOnceTheTargetIsReachedTakingNodesInTheOrderTheyWereAd
   EXPECT_EQ(r.models[0].target, 200u);
   EXPECT_EQ(r.models[0].selected_throughput, 300u);
   // Below the target the next node in order is taken: 60 + 60 + 60 + 60 >= 200 after four picks.
-  sch::SelectionModel small{
-      "m",
-      400,
-      1'000'000,
-      {{addr('A'), 5, {node("z", 60), node("y", 60), node("x", 60), node("w", 60), node("v", 60)}}}};
+  sch::SelectionModel small{"m",
+                            400,
+                            1'000'000,
+                            {{test::byte_address('A'),
+                              5,
+                              {selection_node("z", 60), selection_node("y", 60), selection_node("x", 60),
+                               selection_node("w", 60), selection_node("v", 60)}}}};
   auto s3 = doc_stream();
   r = sch::select_poc_slots({small}, s3, 5000);
   ASSERT_EQ(r.selected.size(), 4u);
@@ -83,12 +85,13 @@ TEST(PrePocSelection, StopsOnceTheTargetIsReachedTakingNodesInTheOrderTheyWereAd
 
 TEST(PrePocSelection, ExcludesPendingChangesZeroWeightAndNonPrePocNodes) {
   sch::SelectionModel m{"m", 1000, 1'000'000, {}};
-  auto pending = node("pending", 100);
+  auto pending = selection_node("pending", 100);
   pending.pending_change = true;
-  auto zero = node("zero", 100);
+  auto zero = selection_node("zero", 100);
   zero.poc_weight = 0;
-  m.participants.push_back({addr('A'), 10, {pending, zero, node("second-model", 100, false)}});
-  m.participants.push_back({addr('B'), 10, {node("ok", 100)}});
+  m.participants.push_back(
+      {test::byte_address('A'), 10, {pending, zero, selection_node("second-model", 100, false)}});
+  m.participants.push_back({test::byte_address('B'), 10, {selection_node("ok", 100)}});
   auto s = doc_stream();
   auto r = sch::select_poc_slots({m}, s, 5000);
   ASSERT_EQ(r.selected.size(), 1u);
@@ -97,7 +100,8 @@ TEST(PrePocSelection, ExcludesPendingChangesZeroWeightAndNonPrePocNodes) {
 
 TEST(PrePocSelection, ALoneNodeWithDemandIsSelectedAndNoDemandSelectsNothing) {
   // Issue 13 fault 10: the strict cap never selected a lone node (100% > 50%), so nobody served during PoC.
-  sch::SelectionModel single{"m", 100, 1'000'000, {{addr('A'), 10, {node("only", 100)}}}};
+  sch::SelectionModel single{
+      "m", 100, 1'000'000, {{test::byte_address('A'), 10, {selection_node("only", 100)}}}};
   auto s = doc_stream();
   auto r = sch::select_poc_slots({single}, s, 5000);
   ASSERT_EQ(r.selected.size(), 1u);
@@ -112,10 +116,16 @@ TEST(PrePocSelection, ALoneNodeWithDemandIsSelectedAndNoDemandSelectsNothing) {
 
 TEST(PrePocSelection, ANodeSupportingTwoModelsIsSelectedAtMostOnce) {
   // Even if both sub-groups listed the node as PRE_POC_SLOT, the second model cannot take it again.
-  sch::SelectionModel a{
-      "a", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('B'), 10, {node("b", 100)}}}};
-  sch::SelectionModel b{
-      "b", 200, 1'000'000, {{addr('A'), 10, {node("shared", 100)}}, {addr('C'), 10, {node("c", 100)}}}};
+  sch::SelectionModel a{"a",
+                        200,
+                        1'000'000,
+                        {{test::byte_address('A'), 10, {selection_node("shared", 100)}},
+                         {test::byte_address('B'), 10, {selection_node("b", 100)}}}};
+  sch::SelectionModel b{"b",
+                        200,
+                        1'000'000,
+                        {{test::byte_address('A'), 10, {selection_node("shared", 100)}},
+                         {test::byte_address('C'), 10, {selection_node("c", 100)}}}};
   for (uint64_t h = 1; h < 40; ++h) {
     rng::Stream s(rng::seed("t", "c", h, ""));
     auto r = sch::select_poc_slots({a, b}, s, 5000);

@@ -15,7 +15,7 @@ using x::settle::ParticipantInput;
 
 namespace {
 
-types::Address addr(uint32_t i) {
+types::Address numbered_address(uint32_t i) {
   types::Address a(20, '\0');
   for (int b = 0; b < 4; ++b) a[static_cast<size_t>(16 + b)] = static_cast<char>((i >> (8 * (3 - b))) & 0xff);
   return a;
@@ -32,7 +32,7 @@ struct Rng {
   }
 };
 
-x::settle::SettleParams params(uint64_t initial, uint64_t decay, uint32_t bps = 1000) {
+x::settle::SettleParams settle_params(uint64_t initial, uint64_t decay, uint32_t bps = 1000) {
   x::settle::SettleParams p;
   p.set_initial_epoch_subsidy(initial);
   p.set_decay_factor_e18(decay);
@@ -84,7 +84,7 @@ void check_split(const x::settle::SettleAmounts& r, uint64_t subsidy, uint32_t b
 // ---- subsidy decay
 
 TEST(SettleDecay, TenThousandEpochsDecayMonotonicallyWithoutOverflowAndMatchThePowerLaw) {
-  auto p = params(x::settle::kMaxInitialEpochSubsidy, x::settle::default_params().decay_factor_e18());
+  auto p = settle_params(x::settle::kMaxInitialEpochSubsidy, x::settle::default_params().decay_factor_e18());
   EXPECT_EQ(x::settle::epoch_subsidy(p, 0), 0u);  // genesis epoch
   EXPECT_EQ(x::settle::epoch_subsidy(p, 1), x::settle::kMaxInitialEpochSubsidy);
   long double r = static_cast<long double>(p.decay_factor_e18()) / 1e18L;
@@ -109,7 +109,7 @@ TEST(SettleDecay, TenThousandEpochsDecayMonotonicallyWithoutOverflowAndMatchTheP
   EXPECT_NEAR(static_cast<double>(x::settle::decay_power_e18(999'999'999'999'999'999ULL, UINT64_MAX)) / 1e18,
               std::exp(-18.446744073709551615), 1e-15);
   EXPECT_EQ(x::settle::decay_power_e18(1, 2), 0u);
-  EXPECT_EQ(x::settle::epoch_subsidy(params(1000, x::settle::kOneE18), 10'000), 1000u);  // no decay
+  EXPECT_EQ(x::settle::epoch_subsidy(settle_params(1000, x::settle::kOneE18), 10'000), 1000u);  // no decay
   EXPECT_EQ(x::settle::epoch_subsidy(p, UINT64_MAX), 0u);
 }
 
@@ -119,10 +119,10 @@ TEST(SettleParams, DefaultsAreValidAndOutOfRangeValuesAreRejected) {
     EXPECT_EQ(x::settle::default_params(preset).coverage_bonus_bps(), 1000u);
   }
   EXPECT_FALSE(
-      x::settle::validate_params(params(x::settle::kMaxInitialEpochSubsidy + 1, x::settle::kOneE18)));
-  EXPECT_FALSE(x::settle::validate_params(params(1, 0)));
-  EXPECT_FALSE(x::settle::validate_params(params(1, x::settle::kOneE18 + 1)));
-  EXPECT_FALSE(x::settle::validate_params(params(1, 1, 10001)));
+      x::settle::validate_params(settle_params(x::settle::kMaxInitialEpochSubsidy + 1, x::settle::kOneE18)));
+  EXPECT_FALSE(x::settle::validate_params(settle_params(1, 0)));
+  EXPECT_FALSE(x::settle::validate_params(settle_params(1, x::settle::kOneE18 + 1)));
+  EXPECT_FALSE(x::settle::validate_params(settle_params(1, 1, 10001)));
   EXPECT_FALSE(x::settle::params_from_json({{"coverage_bonus", 5}}));
   auto p = x::settle::params_from_json(
       {{"initial_epoch_subsidy", "2000000"}, {"decay_factor_e18", 1000000000000000000ULL}});
@@ -134,7 +134,8 @@ TEST(SettleParams, DefaultsAreValidAndOutOfRangeValuesAreRejected) {
 // ---- split, bonus, rounding, conservation
 
 TEST(SettleSplit, EqualWeightsCoveringParticipantGetsExactlyTenPercentMore) {
-  std::vector<ParticipantInput> in{{addr(1), 100, true}, {addr(2), 100, false}, {addr(3), 0, true}};
+  std::vector<ParticipantInput> in{
+      {numbered_address(1), 100, true}, {numbered_address(2), 100, false}, {numbered_address(3), 0, true}};
   auto r = x::settle::get_settle_amounts(2'000'000, 1000, in);
   check_split(r, 2'000'000, 1000, in);
   ASSERT_EQ(r.amounts.size(), 2u);  // weight 0 gets nothing
@@ -154,7 +155,7 @@ TEST(SettleSplit, RoundingAndConservationWithManyParticipants) {
     std::vector<ParticipantInput> in;
     for (size_t i = 0; i < n; ++i) {
       uint64_t w = rng.next() % 4 == 0 ? 0 : rng.next() % 1'000'000'007;
-      in.push_back({addr(static_cast<uint32_t>(i)), w, rng.next() % 3 == 0});
+      in.push_back({numbered_address(static_cast<uint32_t>(i)), w, rng.next() % 3 == 0});
     }
     uint64_t subsidy = rng.next() % x::settle::kMaxInitialEpochSubsidy;
     uint32_t bps = static_cast<uint32_t>(rng.next() % 10001);
@@ -162,21 +163,22 @@ TEST(SettleSplit, RoundingAndConservationWithManyParticipants) {
   }
   // Weights near 2^64 (Σ far above 2^64) with the largest subsidy: still exact, nothing wraps.
   std::vector<ParticipantInput> huge;
-  for (uint32_t i = 0; i < 1000; ++i) huge.push_back({addr(i), UINT64_MAX - i, i % 2 == 0});
+  for (uint32_t i = 0; i < 1000; ++i) huge.push_back({numbered_address(i), UINT64_MAX - i, i % 2 == 0});
   check_split(x::settle::get_settle_amounts(x::settle::kMaxInitialEpochSubsidy, 10000, huge),
               x::settle::kMaxInitialEpochSubsidy, 10000, huge);
   // Three equal weights of a subsidy of 100: 33 each, remainder 1 to the community pool.
-  std::vector<ParticipantInput> three{{addr(1), 5, false}, {addr(2), 5, false}, {addr(3), 5, false}};
+  std::vector<ParticipantInput> three{
+      {numbered_address(1), 5, false}, {numbered_address(2), 5, false}, {numbered_address(3), 5, false}};
   auto r = x::settle::get_settle_amounts(100, 1000, three);
   EXPECT_EQ(r.amounts[2].total(), 33u);
   EXPECT_EQ(r.remainder, 1u);
   // Nobody with weight: the whole subsidy goes to the community pool; no payouts.
-  r = x::settle::get_settle_amounts(100, 1000, {{addr(1), 0, true}});
+  r = x::settle::get_settle_amounts(100, 1000, {{numbered_address(1), 0, true}});
   EXPECT_TRUE(r.amounts.empty());
   EXPECT_EQ(r.remainder, 100u);
   EXPECT_EQ(r.minted, 100u);
   // A single participant takes everything.
-  r = x::settle::get_settle_amounts(101, 1000, {{addr(1), 7, true}});
+  r = x::settle::get_settle_amounts(101, 1000, {{numbered_address(1), 7, true}});
   EXPECT_EQ(r.amounts[0].base_reward(), 101u);
   EXPECT_EQ(r.amounts[0].bonus(), 10u);
   EXPECT_EQ(r.remainder, 0u);
@@ -186,7 +188,7 @@ TEST(SettleSplit, RoundingAndConservationWithManyParticipants) {
 
 namespace {
 
-x::models::Model model(const std::string& id) {
+x::models::Model coverage_model(const std::string& id) {
   auto m = x::models::genesis_models("localnet").at(0);
   m.set_id(id);
   return m;
@@ -211,7 +213,7 @@ void form(store::KvStore& state, std::vector<std::string> model_ids, std::vector
   in.poc_start_height = 10;
   in.height = 23;
   std::sort(model_ids.begin(), model_ids.end());
-  for (const auto& id : model_ids) in.models.push_back(model(id));
+  for (const auto& id : model_ids) in.models.push_back(coverage_model(id));
   std::sort(members.begin(), members.end(),
             [](const Member& a, const Member& b) { return a.address < b.address; });
   for (auto& m : members) {
@@ -228,7 +230,7 @@ void form(store::KvStore& state, std::vector<std::string> model_ids, std::vector
 }
 
 bool covers(const store::KvReader& s, uint32_t who) {
-  return x::settle::get_participant_model_coverage(s, 1, addr(who));
+  return x::settle::get_participant_model_coverage(s, 1, numbered_address(who));
 }
 
 }  // namespace
@@ -236,22 +238,23 @@ bool covers(const store::KvReader& s, uint32_t who) {
 TEST(SettleCoverage, OneModel) {
   store::MemoryStore base;
   store::Overlay s(base);
-  form(s, {"m/a"}, {{addr(1), {hw("n1", {"m/a"})}}, {addr(2), {}}});
+  form(s, {"m/a"}, {{numbered_address(1), {hw("n1", {"m/a"})}}, {numbered_address(2), {}}});
   EXPECT_TRUE(covers(s, 1));
-  EXPECT_FALSE(covers(s, 2));                                              // a member without MLNodes
-  EXPECT_FALSE(covers(s, 3));                                              // not a member
-  EXPECT_FALSE(x::settle::get_participant_model_coverage(s, 2, addr(1)));  // no such epoch
+  EXPECT_FALSE(covers(s, 2));  // a member without MLNodes
+  EXPECT_FALSE(covers(s, 3));  // not a member
+  EXPECT_FALSE(x::settle::get_participant_model_coverage(s, 2, numbered_address(1)));  // no such epoch
 }
 
 TEST(SettleCoverage, TwoModels) {
   store::MemoryStore base;
   store::Overlay s(base);
   form(s, {"m/a", "m/b"},
-       {{addr(1), {hw("n1", {"m/a", "m/b"})}},              // one node declaring both serves only m/a
-        {addr(2), {hw("n1", {"m/a"})}},                     // only one model
-        {addr(3), {hw("n1", {"m/b"}), hw("n2", {"m/a"})}},  // two nodes, one model each
-        {addr(4), {hw("n1", {"m/gone", "m/b"})}}});  // a model no longer in the registry does not count
-  EXPECT_FALSE(covers(s, 1));                        // issue 13 fault 3: one node cannot cover two models
+       {{numbered_address(1), {hw("n1", {"m/a", "m/b"})}},  // one node declaring both serves only m/a
+        {numbered_address(2), {hw("n1", {"m/a"})}},         // only one model
+        {numbered_address(3), {hw("n1", {"m/b"}), hw("n2", {"m/a"})}},  // two nodes, one model each
+        {numbered_address(4),
+         {hw("n1", {"m/gone", "m/b"})}}});  // a model no longer in the registry does not count
+  EXPECT_FALSE(covers(s, 1));               // issue 13 fault 3: one node cannot cover two models
   EXPECT_FALSE(covers(s, 2));
   EXPECT_TRUE(covers(s, 3));
   EXPECT_FALSE(covers(s, 4));
@@ -261,8 +264,10 @@ TEST(SettleCoverage, NeedsANodeServingEachModelNotOneDeclaringThemAll) {
   store::MemoryStore base;
   store::Overlay s(base);
   form(s, {"m/a", "m/b"},
-       {{addr(1), {hw("all", {"m/a", "m/b"}), hw("b", {"m/b", "m/a"})}},  // "all" serves m/a, "b" serves m/b
-        {addr(2), {hw("x", {"m/a", "m/b"}), hw("y", {"m/a", "m/b"})}}});  // both serve m/a: m/b uncovered
+       {{numbered_address(1),
+         {hw("all", {"m/a", "m/b"}), hw("b", {"m/b", "m/a"})}},  // "all" serves m/a, "b" serves m/b
+        {numbered_address(2),
+         {hw("x", {"m/a", "m/b"}), hw("y", {"m/a", "m/b"})}}});  // both serve m/a: m/b uncovered
   EXPECT_TRUE(covers(s, 1));
   EXPECT_FALSE(covers(s, 2));
 }
@@ -277,7 +282,10 @@ TEST(SettleCoverage, FiveModels) {
   store::MemoryStore base;
   store::Overlay s(base);
   form(s, ids,
-       {{addr(1), one_each}, {addr(2), four}, {addr(3), {hw("all", ids)}}, {addr(4), {hw("x", {"m/3"})}}});
+       {{numbered_address(1), one_each},
+        {numbered_address(2), four},
+        {numbered_address(3), {hw("all", ids)}},
+        {numbered_address(4), {hw("x", {"m/3"})}}});
   EXPECT_TRUE(covers(s, 1));
   EXPECT_FALSE(covers(s, 2));
   EXPECT_FALSE(covers(s, 3));  // one node declaring all five models serves one of them
@@ -291,11 +299,12 @@ TEST(SettleCoverage, FiveModels) {
 TEST(SettleEpoch, MintsRecordsAndConservesOnceAndPaysNothingForACarriedOverEpoch) {
   store::MemoryStore base;
   store::Overlay s(base);
-  x::settle::set_params(s, params(2'000'001, x::settle::kOneE18));
-  // Equal weights (two nodes of 10 each); addr(1) serves both models, addr(2) serves m/a twice.
+  x::settle::set_params(s, settle_params(2'000'001, x::settle::kOneE18));
+  // Equal weights (two nodes of 10 each); numbered_address(1) serves both models, numbered_address(2) serves
+  // m/a twice.
   form(s, {"m/a", "m/b"},
-       {{addr(1), {hw("n1", {"m/a", "m/b"}), hw("n2", {"m/b"})}},
-        {addr(2), {hw("n1", {"m/a"}), hw("n2", {"m/a", "m/b"})}}});
+       {{numbered_address(1), {hw("n1", {"m/a", "m/b"}), hw("n2", {"m/b"})}},
+        {numbered_address(2), {hw("n1", {"m/a"}), hw("n2", {"m/a", "m/b"})}}});
   x::epochs::Epoch e;
   e.set_index(1);
   e.set_poc_start_height(10);
@@ -314,13 +323,13 @@ TEST(SettleEpoch, MintsRecordsAndConservesOnceAndPaysNothingForACarriedOverEpoch
   EXPECT_EQ(st->bonus_total(), 100'000u);
   EXPECT_EQ(st->minted(), st->paid() + st->remainder());
   EXPECT_EQ(x::bank::supply(s, "nicoin") - supply, st->minted());
-  EXPECT_EQ(x::bank::balance(s, addr(1), "nicoin"), 1'100'000u);
-  EXPECT_EQ(x::bank::balance(s, addr(2), "nicoin"), 1'000'000u);
+  EXPECT_EQ(x::bank::balance(s, numbered_address(1), "nicoin"), 1'100'000u);
+  EXPECT_EQ(x::bank::balance(s, numbered_address(2), "nicoin"), 1'000'000u);
   EXPECT_EQ(x::bank::balance(s, x::settle::community_pool(), "nicoin"), 1u);
-  EXPECT_EQ(x::settle::get_settle_amount(s, 1, addr(1))->epoch_index(), 1u);
-  EXPECT_FALSE(x::settle::get_settle_amount(s, 1, addr(3)));
+  EXPECT_EQ(x::settle::get_settle_amount(s, 1, numbered_address(1))->epoch_index(), 1u);
+  EXPECT_FALSE(x::settle::get_settle_amount(s, 1, numbered_address(3)));
   EXPECT_FALSE(x::settle::settle_epoch(ctx, 1));  // once
-  EXPECT_EQ(x::bank::balance(s, addr(1), "nicoin"), 1'100'000u);
+  EXPECT_EQ(x::bank::balance(s, numbered_address(1), "nicoin"), 1'100'000u);
 
   // Epoch 2 carried over: recorded, nothing minted.
   e.set_index(2);

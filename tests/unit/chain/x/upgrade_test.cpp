@@ -9,16 +9,12 @@ using namespace chain;
 
 namespace {
 
-constexpr uint64_t kFunds = 1'000'000;
-constexpr uint64_t kVotingPeriod = 5;
-
-std::string gov_address() {
-  return types::to_bech32(test::kHrp, x::gov::authority());
-}
+constexpr uint64_t kUpgradeFunds = 1'000'000;
+constexpr uint64_t kUpgradeVotingPeriod = 5;
 
 common::tx::TxMessage create_upgrade(uint64_t height, const std::string& version,
                                      const std::string& json = "",
-                                     const std::string& authority = gov_address()) {
+                                     const std::string& authority = test::gov_address()) {
   x::upgrade::MsgCreatePartialUpgrade msg;
   msg.set_authority(authority);
   msg.set_height(height);
@@ -27,7 +23,7 @@ common::tx::TxMessage create_upgrade(uint64_t height, const std::string& version
   return test::tx_message(x::upgrade::kMsgCreatePartialUpgradeUrl, msg);
 }
 
-std::string submit(test::TestAccount& from, const std::vector<common::tx::TxMessage>& messages) {
+std::string submit_proposal(test::TestAccount& from, const std::vector<common::tx::TxMessage>& messages) {
   inference::gov::MsgSubmitProposal msg;
   msg.set_proposer(from.bech32);
   msg.set_title("partial upgrade");
@@ -54,9 +50,9 @@ std::string vote_yes(test::TestAccount& from, uint64_t id) {
 class UpgradeTest : public ::testing::Test {
  protected:
   static app::Genesis genesis() {
-    auto g = test::make_genesis({test::make_account(1), test::make_account(2)}, kFunds);
+    auto g = test::make_genesis({test::make_account(1), test::make_account(2)}, kUpgradeFunds);
     g.app_state["gov"] = {{"params",
-                           {{"voting_period", kVotingPeriod},
+                           {{"voting_period", kUpgradeVotingPeriod},
                             {"quorum_bps", 3340},
                             {"threshold_bps", 5000},
                             {"veto_threshold_bps", 3340},
@@ -73,7 +69,7 @@ class UpgradeTest : public ::testing::Test {
   // Submits a proposal holding `messages`, votes yes; returns the proposal id. The proposal executes in
   // EndBlock of its voting_end_height.
   uint64_t propose(const std::vector<common::tx::TxMessage>& messages) {
-    auto out = chain->deliver(submit(alice, messages));
+    auto out = chain->deliver(submit_proposal(alice, messages));
     EXPECT_EQ(out.code, 0u) << out.log;
     auto ids = test::TestChain::event_values(out.events, "submit_proposal", "proposal_id");
     EXPECT_EQ(ids.size(), 1u);
@@ -101,15 +97,16 @@ class UpgradeTest : public ::testing::Test {
 }  // namespace
 
 TEST(UpgradeVersion, AcceptsVersionsWithOptionalSuffix) {
-  for (const char* v : {"v3.0.8", "v0.0.0", "v10.20.300", "v3.1.0-rc1", "v3.1.0-rc.1-cuda12", "v999999999.0.1"}) {
+  for (const char* v :
+       {"v3.0.8", "v0.0.0", "v10.20.300", "v3.1.0-rc1", "v3.1.0-rc.1-cuda12", "v999999999.0.1"}) {
     EXPECT_TRUE(x::upgrade::validate_node_version(v)) << v;
   }
 }
 
 TEST(UpgradeVersion, RejectsMalformedVersionsWithAClearReason) {
-  for (const char* v : {"", "3.0.8", "V3.0.8", "v3.0", "v3", "v3.0.8.1", "v03.0.8", "v3.0.08", "v3.0.8-", "v3.0.8+meta",
-                        "v3.0.8/../x", "v3.0.8 ", "v3.0.8-r c", "v3..8", "va.b.c", "v1234567890.0.0",
-                        "v3.0.8-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+  for (const char* v : {"", "3.0.8", "V3.0.8", "v3.0", "v3", "v3.0.8.1", "v03.0.8", "v3.0.08", "v3.0.8-",
+                        "v3.0.8+meta", "v3.0.8/../x", "v3.0.8 ", "v3.0.8-r c", "v3..8", "va.b.c",
+                        "v1234567890.0.0", "v3.0.8-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
     auto st = x::upgrade::validate_node_version(v);
     ASSERT_FALSE(st) << v;
     EXPECT_EQ(st.error().code, codes::kInvalidRequest);
@@ -119,7 +116,8 @@ TEST(UpgradeVersion, RejectsMalformedVersionsWithAClearReason) {
 
 TEST(UpgradeVersion, ApiBinariesJsonMustBeEmptyOrAnObject) {
   EXPECT_TRUE(x::upgrade::validate_api_binaries_json(""));
-  EXPECT_TRUE(x::upgrade::validate_api_binaries_json(R"({"api_binaries": {"linux/amd64": "https://x/y.zip"}})"));
+  EXPECT_TRUE(
+      x::upgrade::validate_api_binaries_json(R"({"api_binaries": {"linux/amd64": "https://x/y.zip"}})"));
   for (const char* j : {"[]", "\"x\"", "1", "{", "{\"a\":}", "null", "{} {}"}) {
     EXPECT_FALSE(x::upgrade::validate_api_binaries_json(j)) << j;
   }
@@ -145,7 +143,8 @@ TEST_F(UpgradeTest, GenesisDefaultIsV308AndGenesisCanSetItAndScheduleUpgrades) {
   EXPECT_EQ(x::upgrade::current_mlnode_version(c.state()), "v3.0.6");
   auto r = c.block();
   EXPECT_EQ(x::upgrade::current_mlnode_version(c.state()), "v3.0.8");
-  EXPECT_EQ(test::TestChain::event_values(r.events, "mlnode_version_changed", "old"), std::vector<std::string>{"v3.0.6"});
+  EXPECT_EQ(test::TestChain::event_values(r.events, "mlnode_version_changed", "old"),
+            std::vector<std::string>{"v3.0.6"});
 
   for (const auto& bad : {nlohmann::json{{"current_mlnode_version", "3.0.8"}},
                           nlohmann::json{{"partial_upgrades", {{{"height", 0}, {"node_version", "v1.0.0"}}}}},
@@ -179,9 +178,10 @@ TEST_F(UpgradeTest, DirectMessageFromAnAccountIsRejectedWhateverAuthorityItNames
 
 TEST_F(UpgradeTest, MalformedVersionOrJsonIsRefusedAtSubmission) {
   uint64_t before = x::bank::balance(chain->state(), alice.address, "nicoin");
-  for (const auto& msg : {create_upgrade(100, "3.0.9"), create_upgrade(100, "v3.0"), create_upgrade(100, "v3.0.9", "[1]"),
-                          create_upgrade(0, "v3.0.9"), create_upgrade(100, "", "")}) {
-    auto out = chain->deliver(submit(alice, {msg}));
+  for (const auto& msg :
+       {create_upgrade(100, "3.0.9"), create_upgrade(100, "v3.0"), create_upgrade(100, "v3.0.9", "[1]"),
+        create_upgrade(0, "v3.0.9"), create_upgrade(100, "", "")}) {
+    auto out = chain->deliver(submit_proposal(alice, {msg}));
     EXPECT_EQ(out.code, codes::kInvalidRequest) << out.log;
     EXPECT_NE(out.log.find("MsgCreatePartialUpgrade"), std::string::npos) << out.log;
     chain->sync(alice);
@@ -222,9 +222,12 @@ TEST_F(UpgradeTest, VersionChangesExactlyAtTheUpgradeHeightWithTheEventInThatBlo
   }
   auto events = next_block();  // height 30
   EXPECT_EQ(version(), "v3.1.0");
-  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "old"), std::vector<std::string>{"v3.0.8"});
-  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "new"), std::vector<std::string>{"v3.1.0"});
-  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "height"), std::vector<std::string>{"30"});
+  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "old"),
+            std::vector<std::string>{"v3.0.8"});
+  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "new"),
+            std::vector<std::string>{"v3.1.0"});
+  EXPECT_EQ(test::TestChain::event_values(events, "mlnode_version_changed", "height"),
+            std::vector<std::string>{"30"});
   EXPECT_EQ(test::TestChain::event_values(events, "partial_upgrade_applied", "api_binaries_json"),
             std::vector<std::string>{R"({"api_binaries": {}})"});
   events = next_block();
@@ -243,7 +246,8 @@ TEST_F(UpgradeTest, VersionChangesExactlyAtTheUpgradeHeightWithTheEventInThatBlo
 
 TEST_F(UpgradeTest, SeveralUpgradesApplyInHeightOrderAndASameHeightProposalReplacesThePendingOne) {
   // Proposed out of order in one proposal, plus one binaries-only upgrade that leaves the version alone.
-  uint64_t id = propose({create_upgrade(40, "v3.2.0"), create_upgrade(30, "v3.1.0"), create_upgrade(35, "", "{}")});
+  uint64_t id =
+      propose({create_upgrade(40, "v3.2.0"), create_upgrade(30, "v3.1.0"), create_upgrade(35, "", "{}")});
   run_until(proposal(id).voting_end_height());
   ASSERT_EQ(proposal(id).status(), inference::gov::PROPOSAL_STATUS_PASSED) << proposal(id).failed_reason();
   // Replace the one at 40 with another version.

@@ -8,7 +8,7 @@
 namespace mlnode::backends {
 namespace {
 
-ChatRequest request(const std::string& prompt) {
+ChatRequest prompt_request(const std::string& prompt) {
   auto r = parse_chat_request(
       R"({"model":"Qwen/Qwen2.5-7B-Instruct","messages":[{"role":"user","content":")" + prompt + R"("}]})");
   EXPECT_TRUE(r.ok());
@@ -16,20 +16,20 @@ ChatRequest request(const std::string& prompt) {
 }
 
 TEST(BuiltinGenerator, SameRequestSameOutputDifferentPromptDifferentOutput) {
-  const Generation a = generate(request("hello"));
-  const Generation b = generate(request("hello"));
-  const Generation c = generate(request("goodbye"));
+  const Generation a = generate(prompt_request("hello"));
+  const Generation b = generate(prompt_request("hello"));
+  const Generation c = generate(prompt_request("goodbye"));
   EXPECT_EQ(a.content(), b.content());
   EXPECT_NE(a.content(), c.content());
   ASSERT_EQ(a.tokens.size(), b.tokens.size());
   for (std::size_t i = 0; i < a.tokens.size(); ++i) EXPECT_EQ(a.tokens[i].logprob, b.tokens[i].logprob);
-  auto seeded = request("hello");
+  auto seeded = prompt_request("hello");
   seeded.seed = 42;
   EXPECT_NE(generate(seeded).content(), a.content());
 }
 
 TEST(BuiltinGenerator, UsageCountsAgreeWithTheTokenizer) {
-  const ChatRequest r = request("count my tokens, please");
+  const ChatRequest r = prompt_request("count my tokens, please");
   const Generation g = generate(r);
   EXPECT_EQ(g.prompt_tokens, static_cast<int64_t>(tokenize_text(render_chat(r.messages)).size()));
   EXPECT_EQ(g.tokens.size(), tokenize_text(g.content()).size()) << g.content();
@@ -42,7 +42,7 @@ TEST(BuiltinGenerator, UsageCountsAgreeWithTheTokenizer) {
 }
 
 TEST(BuiltinGenerator, MaxTokensCutsWithFinishReasonLength) {
-  ChatRequest r = request("hello");
+  ChatRequest r = prompt_request("hello");
   r.max_tokens = 3;
   const Generation g = generate(r);
   EXPECT_EQ(g.tokens.size(), 3u);
@@ -50,7 +50,7 @@ TEST(BuiltinGenerator, MaxTokensCutsWithFinishReasonLength) {
 }
 
 TEST(BuiltinGenerator, EnforcedStringIsReproducedWithTheSameLogprobs) {
-  ChatRequest r = request("hello");
+  ChatRequest r = prompt_request("hello");
   r.logprobs = true;
   r.top_logprobs = 5;
   const Generation original = generate(r);

@@ -81,19 +81,19 @@ TEST(LlamaCppEnforcedBody, ConstrainsToTheTextGreedilyWithLogprobs) {
   EXPECT_EQ(body["messages"], raw["messages"]);
 }
 
-json answer(const std::string& content, json logprobs) {
+json upstream_answer(const std::string& content, json logprobs) {
   return {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", content}}},
                                     {"logprobs", std::move(logprobs)}}})}};
 }
 
 TEST(LlamaCppEnforcedAnswer, AcceptsOnlyTheExactTextWithLogprobs) {
   json lp = {{"content", json::array({{{"token", "Hi"}, {"logprob", -0.5}}})}};
-  EXPECT_TRUE(check_llama_cpp_enforced_answer(answer("Hi", lp), "Hi"));
-  auto other = check_llama_cpp_enforced_answer(answer("Hello", lp), "Hi");
+  EXPECT_TRUE(check_llama_cpp_enforced_answer(upstream_answer("Hi", lp), "Hi"));
+  auto other = check_llama_cpp_enforced_answer(upstream_answer("Hello", lp), "Hi");
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, 502u);
-  EXPECT_FALSE(check_llama_cpp_enforced_answer(answer("Hi", nullptr), "Hi"));
-  EXPECT_FALSE(check_llama_cpp_enforced_answer(answer("Hi", {{"content", json::array()}}), "Hi"));
+  EXPECT_FALSE(check_llama_cpp_enforced_answer(upstream_answer("Hi", nullptr), "Hi"));
+  EXPECT_FALSE(check_llama_cpp_enforced_answer(upstream_answer("Hi", {{"content", json::array()}}), "Hi"));
   EXPECT_FALSE(check_llama_cpp_enforced_answer(json::object(), "Hi"));
   EXPECT_FALSE(check_llama_cpp_enforced_answer(json{{"choices", json::array()}}, "Hi"));
 }

@@ -22,10 +22,12 @@ namespace {
 namespace ab = tendermint::abci;
 using test::TestClient;
 
-constexpr int64_t kGenesisSeconds = 1700000000;
-const std::string kProposer = std::string(20, '\x05');
+constexpr int64_t kDriverGenesisSeconds = 1700000000;
+const std::string kDriverProposer = std::string(20, '\x05');
 
-std::string block_hash(int64_t height) { return common::sha256("block " + std::to_string(height)); }
+std::string block_hash(int64_t height) {
+  return common::sha256("block " + std::to_string(height));
+}
 
 // Records what the node would store and publish; its records are committed with the block.
 class RecordingHooks final : public NodeHooks {
@@ -100,8 +102,8 @@ struct FakeComet {
     for (const auto& tx : txs) f->add_txs(tx);
     f->set_hash(block_hash(height));
     f->set_height(height);
-    f->mutable_time()->set_seconds(kGenesisSeconds + height);
-    f->set_proposer_address(kProposer);
+    f->mutable_time()->set_seconds(kDriverGenesisSeconds + height);
+    f->set_proposer_address(kDriverProposer);
     auto res = consensus.call(r);
     EXPECT_TRUE(res.has_finalize_block()) << res.DebugString();
     return res.finalize_block();
@@ -157,15 +159,16 @@ TEST(AbciFakeCometBft, WalksTheCallGrammarAndRecoversAfterACrash) {
   auto bob = chain::test::make_account(2);
   auto carol = chain::test::make_account(3);
   auto genesis = chain::test::make_genesis({alice, bob, carol}, 1000000);
-  genesis.genesis_time_unix_ms = kGenesisSeconds * 1000;
+  genesis.genesis_time_unix_ms = kDriverGenesisSeconds * 1000;
 
   // The same blocks executed directly on an App, as an independent reference for the app hashes.
   chain::store::MemoryStore ref_store;
   chain::app::App ref(ref_store);
   ASSERT_TRUE(ref.init_chain(genesis).ok());
   auto ref_block = [&](int64_t height, const std::vector<std::string>& txs) {
-    chain::app::BlockInfo b{genesis.chain_id, static_cast<uint64_t>(height), (kGenesisSeconds + height) * 1000,
-                            height > 1 ? block_hash(height - 1) : "", kProposer};
+    chain::app::BlockInfo b{genesis.chain_id, static_cast<uint64_t>(height),
+                            (kDriverGenesisSeconds + height) * 1000, height > 1 ? block_hash(height - 1) : "",
+                            kDriverProposer};
     return ref.finalize_block(b, txs);
   };
 
@@ -182,7 +185,7 @@ TEST(AbciFakeCometBft, WalksTheCallGrammarAndRecoversAfterACrash) {
     ab::Request init;
     auto* ic = init.mutable_init_chain();
     ic->set_chain_id(genesis.chain_id);
-    ic->mutable_time()->set_seconds(kGenesisSeconds);
+    ic->mutable_time()->set_seconds(kDriverGenesisSeconds);
     ic->set_initial_height(1);
     for (const auto& v : genesis.validators) {
       auto* vu = ic->add_validators();
@@ -207,7 +210,8 @@ TEST(AbciFakeCometBft, WalksTheCallGrammarAndRecoversAfterACrash) {
     for (int64_t h = 1; h <= 5; ++h) {
       // Txs arrive through different senders; one is garbage and is refused by CheckTx, in its position.
       std::vector<std::string> txs = {chain::test::send_tx(alice, bob, 10), "garbage",
-                                      chain::test::send_tx(bob, carol, 3), chain::test::send_tx(carol, alice, 1)};
+                                      chain::test::send_tx(bob, carol, 3),
+                                      chain::test::send_tx(carol, alice, 1)};
       auto codes = comet.check_txs(txs);
       ASSERT_EQ(codes.size(), 4u);
       EXPECT_EQ(codes[0], 0u);
@@ -253,7 +257,7 @@ TEST(AbciFakeCometBft, WalksTheCallGrammarAndRecoversAfterACrash) {
     comet.commit();
     ASSERT_EQ(node.hooks.committed.size(), 1u);
     EXPECT_EQ(node.hooks.committed[0].last_block_hash, block_hash(5));  // survived the restart
-    EXPECT_EQ(node.store->get_aux("test/block/6"), block_hash(6));       // node records committed with the block
+    EXPECT_EQ(node.store->get_aux("test/block/6"), block_hash(6));  // node records committed with the block
 
     // And it goes on: a live height after the replay.
     auto fb = comet.run_height(7, {chain::test::send_tx(bob, alice, 2)});
