@@ -2,6 +2,9 @@
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
+# Tests mostly wait on blocks and child processes: twice as many ctest jobs as cores (heavy tests take 2 slots,
+# tests/functional/CMakeLists.txt).
+TEST_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 PREFIX ?= /usr/local
 export PATH := $(shell go env GOPATH 2>/dev/null)/bin:$(PATH)
 
@@ -14,7 +17,7 @@ configure: setup
 	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then cmake --preset $(PRESET); fi
 
 build: configure
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@start=$$(date +%s); cmake --build $(BUILD_DIR) -j $(JOBS) && echo "build: done in $$(($$(date +%s) - start)) s"
 
 # Executables are built into $(BUILD_DIR)/bin; install copies inferenced, dapi, mlnode and the nginx template
 # (share/inference/nginx) under PREFIX, e.g. `make install PREFIX=$$HOME/inference`.
@@ -28,13 +31,13 @@ run: configure
 	bash scripts/localnet run --build-dir $(BUILD_DIR) $(ARGS)
 
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1500
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(TEST_JOBS) --timeout 1500
 
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 functional: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L functional
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(TEST_JOBS) -L functional
 
 bench: build
 	bash bench/run_all.sh $(BUILD_DIR)
