@@ -56,11 +56,15 @@ class EpochsFixture : public ::testing::Test {
     customize(g);
     chain = std::make_unique<TestChain>(g);
     chain->block();
+    register_participants();
+  }
+  virtual void customize(app::Genesis&) {}
+  // The participants and their nodes (the header comment's); a fixture may register others.
+  virtual void register_participants() {
     register_participant(alice, 1, {hw_node("a-1", {k7B, k32B}), hw_node("a-2", {k32B})});
     register_participant(bob, 2, {hw_node("b-1", {k7B})});
     register_participant(carol, 3, {hw_node("c-1", {k32B})});
   }
-  virtual void customize(app::Genesis&) {}
 
   // A real ed25519 validator key per seed: registration must prove its possession (issue 13).
   static common::ed25519::KeyPair validator_key_pair(uint8_t seed) {
