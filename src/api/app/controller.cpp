@@ -142,7 +142,7 @@ void Controller::sync_nodes() {
     auto it = endpoints_.find(e.config.id);
     if (it == endpoints_.end() || it->second.host != ep.host ||
         it->second.inference_port != ep.inference_port || it->second.poc_port != ep.poc_port) {
-      auto driver = std::make_shared<broker::HttpMlnodeDriver>(ep, deps_.mlnode_version);
+      auto driver = std::make_shared<broker::HttpMlnodeDriver>(ep, deps_.versions->version(e.config.id));
       if (it == endpoints_.end()) {
         reconciler_->add_node(e.config.id, driver);
       } else {
@@ -164,6 +164,7 @@ void Controller::sync_nodes() {
       continue;
     }
     reconciler_->remove_node(it->first);
+    deps_.versions->forget(it->first);
     drivers_.erase(it->first);
     it = endpoints_.erase(it);
   }
@@ -458,6 +459,64 @@ json Controller::node_state(const std::string& id) const {
     out["epochs"] = epochs;
   }
   return out;
+}
+
+std::vector<std::string> Controller::node_ids() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : endpoints_) ids.push_back(id);
+  return ids;
+}
+
+void Controller::hold(const std::string& id, bool on) {
+  if (reconciler_) reconciler_->hold(id, on);
+}
+
+bool Controller::busy(const std::string& id) {
+  if (!reconciler_) return false;
+  auto v = reconciler_->node(id);
+  return v && v->busy;
+}
+
+common::Status Controller::stop_version(const std::string& id, const std::string& version) {
+  std::optional<broker::MlnodeEndpoint> ep;
+  {
+    std::lock_guard lock(mu_);
+    auto it = endpoints_.find(id);
+    if (it != endpoints_.end()) ep = it->second;
+  }
+  if (!ep) return common::make_error(1, "node " + id + " is not configured any more");
+  // A one-off client on the old version's URLs; abandoned at once when dapi stops.
+  mlnode::MlNodeClientOptions o;
+  o.timeouts.stop = std::chrono::milliseconds(30000);
+  o.cancelled = [this] { return stopping_.load(); };
+  broker::HttpMlnodeDriver old(*ep, version, o);
+  return old.stop();
+}
+
+void Controller::use_version(const std::string& id, const std::string& version) {
+  std::lock_guard lock(mu_);
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end() || !reconciler_) return;
+  auto driver = std::make_shared<broker::HttpMlnodeDriver>(it->second, version);
+  reconciler_->set_driver(id, driver);  // the node is re-probed on the new version's URLs
+  drivers_[id] = driver;
+}
+
+bool Controller::settled(const std::string& id) {
+  if (!reconciler_) return true;
+  auto v = reconciler_->node(id);
+  if (!v) return true;  // removed: nothing to wait for
+  if (v->observed.failure.failed()) return false;
+  if (v->intended.intent == broker::Intent::kNone)
+    return v->observed.probe.kind != broker::ServiceKind::kUnknown;
+  return broker::satisfies(v->intended, v->observed);
+}
+
+bool Controller::failing(const std::string& id) {
+  if (!reconciler_) return false;
+  auto v = reconciler_->node(id);
+  return v && v->observed.failure.consecutive >= 3;
 }
 
 net::Response Controller::on_generated(const std::string& body) {

@@ -31,6 +31,8 @@
 #include "api/server/metrics.h"
 #include "api/state/node_registry.h"
 #include "api/state/state_store.h"
+#include "api/upgrade/node_versions.h"
+#include "api/upgrade/version_switcher.h"
 #include "common/secp256k1.h"
 #include "net/http.h"
 
@@ -45,7 +47,9 @@ struct ControllerDeps {
   std::string address;  // our account (bech32)
   common::secp256k1::PrivateKey account_key;
   std::string callback_url;  // base URL our MLNodes call back (…/v1/poc-batches is appended)
-  std::string mlnode_version;
+  // The version each node's URLs use (api/upgrade/node_versions.h); drivers are created at it and moved by
+  // the MLNode version switch (use_version). Required.
+  upgrade::NodeVersions* versions = nullptr;
   std::chrono::milliseconds recheck_interval{5000};
   size_t validation_sample_size = 200;  // config poc.validation_sample_size
 };
@@ -57,10 +61,12 @@ struct ControllerDeps {
 dispatch::EpochFrame frame_for_height(const dispatch::EpochFrame& reported,
                                       const common::epochs::EpochParams& params, uint64_t height);
 
-class Controller {
+// Also the MLNode version switch's view of the nodes (upgrade::NodeFleet): hold/busy/settled over the
+// reconciler, stop_version and use_version over the drivers.
+class Controller final : public upgrade::NodeFleet {
  public:
   explicit Controller(ControllerDeps deps);
-  ~Controller();  // stop()
+  ~Controller() override;  // stop()
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
@@ -80,6 +86,15 @@ class Controller {
   // MLNode callbacks (POST /v1/poc-batches/generated | validated).
   net::Response on_generated(const std::string& body);
   net::Response on_validated(const std::string& body);
+
+  // upgrade::NodeFleet
+  std::vector<std::string> node_ids() override;
+  void hold(const std::string& id, bool on) override;
+  bool busy(const std::string& id) override;
+  common::Status stop_version(const std::string& id, const std::string& version) override;
+  void use_version(const std::string& id, const std::string& version) override;
+  bool settled(const std::string& id) override;
+  bool failing(const std::string& id) override;
 
  private:
   void run_duties(const std::vector<dispatch::Duty>& duties, uint64_t height,

@@ -24,6 +24,8 @@
 #include "api/state/node_registry.h"
 #include "api/state/state_store.h"
 #include "api/status/routes.h"
+#include "api/upgrade/node_versions.h"
+#include "api/upgrade/version_switcher.h"
 #include "api/validation/payload_endpoint.h"
 #include "api/validation/payload_store.h"
 #include "api/validation/validator.h"
@@ -61,6 +63,11 @@ struct Dapi::Impl {
   std::unique_ptr<state::NodeRegistry> nodes;
   std::unique_ptr<Joiner> joiner;
   std::unique_ptr<Controller> controller;
+  // MLNode versions (ARCHITECTURE §8): the per-node version every MLNode URL uses, and the switch at an
+  // upgrade height (api/upgrade).
+  broker::SteadyClock clock;
+  std::unique_ptr<upgrade::NodeVersions> versions;
+  std::unique_ptr<upgrade::VersionSwitcher> switcher;
   std::unique_ptr<net::Server> public_server, admin_server, callback_server;
   std::unique_ptr<chain::BlockFollower> follower;
   std::unique_ptr<inference::InferenceService> inference;
@@ -162,20 +169,45 @@ struct Dapi::Impl {
     }
   }
 
-  // The MLNode version every MLNode URL carries: the chain's current one, persisted with the last used one.
-  std::optional<std::string> current_mlnode_version() {
+  common::Status persist_versions(const std::string& current, const std::string& last_used) {
+    state::WriteSet ws;
+    ws.put(state::keys::mlnode_version_current(), current);
+    ws.put(state::keys::mlnode_version_last_used(), last_used);
+    return store->write(ws);
+  }
+
+  // The MLNode versions at start-up: the chain's current one (the target every node must use) and the
+  // persisted last_used_version (what the nodes still run; the chain's on a first start). They differ when
+  // dapi was down across an upgrade height: the switcher then stops the old version node by node at once.
+  struct StartVersions {
+    std::string target, last_used;
+    std::optional<upgrade::PendingUpgrade> next;
+  };
+  std::optional<StartVersions> start_versions() {
     for (;;) {
       auto v = chain->mlnode_version();
-      if (v) {
-        state::WriteSet ws;
-        ws.put(state::keys::mlnode_version_current(), v->current_mlnode_version);
-        ws.put(state::keys::mlnode_version_last_used(), v->current_mlnode_version);
-        if (auto st = store->write(ws); !st) spdlog::error("{}", st.error().message);
-        spdlog::info("MLNode version {} (URLs http://host:port/{}/...)", v->current_mlnode_version,
-                     v->current_mlnode_version);
-        return v->current_mlnode_version;
+      if (v && upgrade::is_safe_version(v->current_mlnode_version)) {
+        StartVersions out;
+        out.target = v->current_mlnode_version;
+        auto saved = store->get(state::keys::mlnode_version_last_used());
+        out.last_used = saved && upgrade::is_safe_version(*saved) ? *saved : out.target;
+        if (v->next_upgrade && upgrade::is_safe_version(v->next_upgrade->node_version))
+          out.next = upgrade::PendingUpgrade{v->next_upgrade->height, v->next_upgrade->node_version};
+        if (auto st = persist_versions(out.target, out.last_used); !st)
+          spdlog::error("{}", st.error().message);
+        if (out.last_used != out.target) {
+          spdlog::warn(
+              "MLNode version: the chain requires {} but the nodes last used {} (dapi was down across an "
+              "upgrade "
+              "height): switching now, node by node ({} is stopped, then {} loaded)",
+              out.target, out.last_used, out.last_used, out.target);
+        } else {
+          spdlog::info("MLNode version {} (URLs http://host:port/{}/...)", out.target, out.target);
+        }
+        return out;
       }
-      spdlog::warn("cannot read the MLNode version from the chain: {}; retrying", v.error().message);
+      std::string why = v ? "not a usable version: \"" + v->current_mlnode_version + "\"" : v.error().message;
+      spdlog::warn("cannot read the MLNode version from the chain: {}; retrying", why);
       if (!pause(milliseconds(cfg.chain_retry_ms))) return std::nullopt;
     }
   }
@@ -225,6 +257,7 @@ struct Dapi::Impl {
       spdlog::debug("height {} epoch {} phase {}", block.height, epoch->epoch_index, epoch->phase);
     }
     status_board->on_block(block, *epoch);
+    switcher->on_block(block);  // an upgrade at this height switches the target before anything else
     controller->on_block(block, *epoch);
     on_block_validation(block);
     if (stopping) return;  // not recorded: the block is processed again after the restart
@@ -273,6 +306,7 @@ struct Dapi::Impl {
     };
     d.local_nodes = [this] { return enabled_nodes(); };
     d.payloads = payloads.get();
+    d.versions = versions.get();
     d.node_health = [this](const std::string& id) -> std::optional<inference::NodeHealth> {
       json v = controller->node_state(id);
       if (!v.is_object() || !v.contains("status")) return std::nullopt;
@@ -302,10 +336,10 @@ struct Dapi::Impl {
   }
 
   // The status page's sources (GET /, GET /v1/status): public facts only (status_json.h).
-  status::StatusBoardDeps status_deps(const std::string& mlnode_version) {
+  status::StatusBoardDeps status_deps() {
     status::StatusBoardDeps d;
     d.participant = address;
-    d.mlnode_version = mlnode_version;
+    d.current_mlnode_version = [this] { return versions->target(); };
     d.nodes = [this] {
       std::vector<status::NodeInput> out;
       for (const auto& n : nodes->list())
@@ -336,8 +370,8 @@ struct Dapi::Impl {
     validation_chain = std::make_unique<validation::ChainView>(*chain);
     payload_fetcher =
         std::make_unique<validation::HttpPayloadFetcher>(*account_key, address, inference_options().outbound);
-    replayer =
-        std::make_unique<validation::HttpReplayer>(*chain, address, [this] { return enabled_nodes(); });
+    replayer = std::make_unique<validation::HttpReplayer>(
+        *chain, address, [this] { return enabled_nodes(); }, milliseconds(120000), versions.get());
     validation::ValidatorDeps vd;
     vd.address = address;
     vd.chain = validation_chain.get();
@@ -380,9 +414,10 @@ struct Dapi::Impl {
     nodes = std::make_unique<state::NodeRegistry>(cfg.nodes, *store);
     joiner = std::make_unique<Joiner>(*chain, *txs, *nodes, address, cfg.public_url, *validator_key, chain_id,
                                       milliseconds(cfg.hardware_sync_interval_ms));
+    auto start = start_versions();
+    if (!start) return 0;  // stopping
+    versions = std::make_unique<upgrade::NodeVersions>(start->target, start->last_used);
     make_validator();
-    auto version = current_mlnode_version();
-    if (!version) return 0;  // stopping
     ControllerDeps cd;
     cd.chain = chain.get();
     cd.txs = txs.get();
@@ -392,10 +427,26 @@ struct Dapi::Impl {
     cd.address = address;
     cd.account_key = *account_key;
     cd.callback_url = cfg.callback_url;
-    cd.mlnode_version = *version;
+    cd.versions = versions.get();
     cd.recheck_interval = milliseconds(cfg.reconcile_interval_ms);
     cd.validation_sample_size = cfg.poc_validation_sample_size;
     controller = std::make_unique<Controller>(std::move(cd));
+    upgrade::SwitcherDeps sd;
+    sd.versions = versions.get();
+    sd.fleet = controller.get();
+    sd.clock = &clock;
+    sd.chain_version = [this] { return chain->mlnode_version(); };
+    sd.persist = [this](const std::string& current, const std::string& last_used) {
+      return persist_versions(current, last_used);
+    };
+    sd.metrics = &metrics;
+    upgrade::SwitcherOptions sw_options;
+    sw_options.check_interval = milliseconds(cfg.mlnode_version_check_interval_ms);
+    sw_options.node.drain_timeout = milliseconds(cfg.mlnode_drain_timeout_ms);
+    sw_options.node.load_timeout = milliseconds(cfg.mlnode_load_timeout_ms);
+    switcher = std::make_unique<upgrade::VersionSwitcher>(std::move(sd), start->target, start->last_used,
+                                                          sw_options);
+    switcher->set_next_upgrade(start->next);
     nodes->on_change([this] {
       joiner->wake();
       controller->sync_nodes();
@@ -413,7 +464,7 @@ struct Dapi::Impl {
               [](const net::Request&) { return net::json_response(200, R"({"status":"ok"})"); });
       inference = std::make_unique<inference::InferenceService>(inference_deps(), inference_options());
       inference::register_routes(pub, *inference);
-      status_board = std::make_unique<status::StatusBoard>(status_deps(*version));
+      status_board = std::make_unique<status::StatusBoard>(status_deps());
       status::register_routes(pub, *status_board);
       validation::PayloadEndpointDeps pd;
       pd.chain = chain.get();
@@ -445,6 +496,7 @@ struct Dapi::Impl {
     }
 
     controller->start();
+    switcher->start();
     txs->start();
     joiner->start();
     validator->start();
@@ -466,7 +518,8 @@ struct Dapi::Impl {
     spdlog::info("stopping");
     follower->stop();
     validator->stop();
-    controller->stop();
+    controller->stop();  // first: cancels the MLNode calls in flight, a switch's stop included
+    switcher->stop();
     joiner->stop();
     txs->stop();
     for (auto* s : {&public_server, &admin_server, &callback_server}) {

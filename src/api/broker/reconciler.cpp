@@ -12,6 +12,7 @@ struct Reconciler::Slot {
   uint64_t generation = 0;         // intent changes
   uint64_t driver_generation = 0;  // driver replacements
   bool busy = false;
+  bool held = false;  // hold(): no new driver call
   ActionKind busy_action = ActionKind::kNone;
   std::shared_ptr<MlnodeDriver>
       busy_driver;                // the driver of the call in flight (set_driver may replace driver)
@@ -32,8 +33,8 @@ namespace {
 
 NodeView view_of(const std::string& id, const IntendedState& intended, const ObservedState& observed,
                  bool busy, uint64_t generation, uint64_t stale, uint64_t actions, uint64_t failures) {
-  return NodeView{id,      intended, observed, status_name(observed), busy, generation, stale,
-                  actions, failures, 0};
+  return NodeView{id,       intended, observed, status_name(observed), busy, generation, stale, actions,
+                  failures, 0,        false};
 }
 
 // The node answered a probe: record it; our applied inference args stay valid only while it still serves that
@@ -141,8 +142,23 @@ bool Reconciler::set_driver(const std::string& id, std::shared_ptr<MlnodeDriver>
   ++slot->driver_generation;
   slot->observed.probe = NodeProbe{};
   slot->observed.applied.reset();
+  // Other URLs (a new MLNode version): tried at once; the reason stays until a call on them succeeds.
+  slot->observed.failure.consecutive = 0;
+  slot->observed.failure.retry_at = TimePoint{};
   slot->wake = true;
   slot->cv.notify_all();
+  return true;
+}
+
+bool Reconciler::hold(const std::string& id, bool on) {
+  std::lock_guard lock(mu_);
+  auto slot = find(id);
+  if (!slot) return false;
+  slot->held = on;
+  if (!on) {
+    slot->wake = true;
+    slot->cv.notify_all();
+  }
   return true;
 }
 
@@ -182,6 +198,7 @@ std::vector<NodeView> Reconciler::nodes() const {
     out.push_back(view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped,
                           s->actions, s->failures));
     out.back().cancels = s->cancels;
+    out.back().held = s->held;
   }
   return out;
 }
@@ -193,6 +210,7 @@ std::optional<NodeView> Reconciler::node(const std::string& id) const {
   NodeView v = view_of(id, s->intended, s->observed, s->busy, s->generation, s->stale_results_dropped,
                        s->actions, s->failures);
   v.cancels = s->cancels;
+  v.held = s->held;
   return v;
 }
 
@@ -209,7 +227,7 @@ StepResult Reconciler::step(const std::string& id) {
 StepResult Reconciler::step_slot(const std::shared_ptr<Slot>& slot) {
   std::unique_lock lock(mu_);
   Slot& s = *slot;
-  if (s.removed || s.busy || stopping_) return {};
+  if (s.removed || s.busy || s.held || stopping_) return {};
   const Action action = plan(s.intended, s.observed, clock_.now(), options_.plan);
   StepResult result;
   result.action = action.kind;

@@ -56,6 +56,7 @@ struct NodeView {
   uint64_t actions = 0;   // driver calls made (probes included)
   uint64_t failures = 0;  // failed driver calls, total
   uint64_t cancels = 0;   // running inference/up calls stopped because the intent changed
+  bool held = false;      // hold(): no new driver call (an MLNode version switch in progress)
 };
 
 struct StepResult {
@@ -78,8 +79,15 @@ class Reconciler {
   // Removes a node; its worker finishes its current call (whose result is dropped) and exits. False if
   // unknown.
   bool remove_node(const std::string& id);
-  // Replaces a node's driver (e.g. a new MLNode version's URLs); the node is re-probed.
+  // Replaces a node's driver (e.g. a new MLNode version's URLs); the node is re-probed at once (the backoff
+  // of earlier failures is reset; their reason stays until a call succeeds).
   bool set_driver(const std::string& id, std::shared_ptr<MlnodeDriver> driver);
+
+  // While `on`, the node's worker makes no new driver call; a call already running finishes (watch
+  // NodeView::busy). Releasing wakes the worker. An MLNode version switch holds a node while its old version
+  // drains and stops, so the broker neither reloads the old version nor loads the new one too early
+  // (api/upgrade/version_switcher.h). False if the node is unknown.
+  bool hold(const std::string& id, bool on);
 
   // Sets a node's intended state. A different intent bumps the generation (in-flight results become stale),
   // restarts the backoff (the node is tried at once) and wakes its worker. False if the node is unknown.

@@ -312,8 +312,10 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     }
   }
   if (const auto& timing = root["timing"]) {
-    TRY_STATUS(only_keys(timing, "timing",
-                         {"reconcile_interval_ms", "hardware_sync_interval_ms", "chain_retry_ms"}));
+    TRY_STATUS(
+        only_keys(timing, "timing",
+                  {"reconcile_interval_ms", "hardware_sync_interval_ms", "chain_retry_ms",
+                   "mlnode_version_check_interval_ms", "mlnode_drain_timeout_ms", "mlnode_load_timeout_ms"}));
     if (timing["reconcile_interval_ms"]) {
       TRY_ASSIGN(c.reconcile_interval_ms,
                  unsigned_in(timing["reconcile_interval_ms"], "timing.reconcile_interval_ms", 100, 600000));
@@ -324,6 +326,19 @@ common::Result<Config> parse(const std::string& yaml_text, const std::string& ho
     }
     if (timing["chain_retry_ms"]) {
       TRY_ASSIGN(c.chain_retry_ms, unsigned_in(timing["chain_retry_ms"], "timing.chain_retry_ms", 50, 60000));
+    }
+    if (timing["mlnode_version_check_interval_ms"]) {
+      TRY_ASSIGN(c.mlnode_version_check_interval_ms,
+                 unsigned_in(timing["mlnode_version_check_interval_ms"],
+                             "timing.mlnode_version_check_interval_ms", 100, 3600000));
+    }
+    if (timing["mlnode_drain_timeout_ms"]) {
+      TRY_ASSIGN(c.mlnode_drain_timeout_ms, unsigned_in(timing["mlnode_drain_timeout_ms"],
+                                                        "timing.mlnode_drain_timeout_ms", 0, 3600000));
+    }
+    if (timing["mlnode_load_timeout_ms"]) {
+      TRY_ASSIGN(c.mlnode_load_timeout_ms, unsigned_in(timing["mlnode_load_timeout_ms"],
+                                                       "timing.mlnode_load_timeout_ms", 1000, 7200000));
     }
   }
   if (const auto& nodes = root["nodes"]; nodes && !nodes.IsNull()) {

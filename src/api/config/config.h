@@ -75,6 +75,13 @@ struct Config {
   uint64_t reconcile_interval_ms = 5000;
   uint64_t hardware_sync_interval_ms = 5000;
   uint64_t chain_retry_ms = 1000;
+  // MLNode version switch (docs/upgrade.md "API node side"): how often the chain's version is compared with
+  // the one dapi follows (repairs a missed switch), how long a node's old version may finish its requests
+  // before it is stopped, and how long its new version may take to load before the next node is switched
+  // anyway.
+  uint64_t mlnode_version_check_interval_ms = 30000;
+  uint64_t mlnode_drain_timeout_ms = 30000;
+  uint64_t mlnode_load_timeout_ms = 600000;
 
   // inference (issue 12): bounds of the two outbound hops of the request path and the address policy of
   // calls to participant URLs (docs/dapi.md, src/api/inference/hop_policy.h, src/net/address_policy.h).

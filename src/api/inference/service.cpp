@@ -221,7 +221,8 @@ struct InferenceService::Impl {
         "The model `" + model + "` is not served in the current epoch; served models: [" + list + "]"};
   }
 
-  std::string mlnode_version() const {
+  // Without InferenceDeps::versions (unit tests): the chain's current version, read per call.
+  std::string chain_mlnode_version() const {
     auto v = d.chain->mlnode_version();
     if (!v) throw Refusal{503, "chain_unavailable", "cannot read the MLNode version: " + v.error().message};
     return v->current_mlnode_version;
@@ -235,10 +236,15 @@ struct InferenceService::Impl {
   // Prompt tokens of `messages` counted by a local MLNode serving `model` (its /tokenize); nullopt with
   // `why` set when none can (none configured, or all mine during PoC or are down).
   std::optional<uint64_t> count_locally(const std::string& model, const json& messages,
-                                        const std::string& version, std::string& why) const {
+                                        std::string& why) const {
     why = "no local MLNode is configured for this model";
     for (const auto& n : d.local_nodes()) {
       if (!n.models.count(model)) continue;
+      if (d.versions && d.versions->switching(n.id)) continue;  // moving to a new MLNode version
+      // The node's MLNode version now (api/upgrade/node_versions.h), counted in flight for an upgrade's
+      // drain.
+      auto use = d.versions ? d.versions->use(n.id) : nullptr;
+      const std::string version = use ? use->version() : chain_mlnode_version();
       mlnode::MlNodeClientOptions mo;
       mo.timeouts.tokenize = o.tokenize_timeout;
       mlnode::MlNodeClient client(node_base(n, n.inference_port), node_base(n, n.poc_port), version, mo);
@@ -284,9 +290,9 @@ struct InferenceService::Impl {
     throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + last};
   }
 
-  uint64_t count_prompt_tokens(const ChatRequest& r, const std::string& version) const {
+  uint64_t count_prompt_tokens(const ChatRequest& r) const {
     std::string why;
-    if (auto n = count_locally(r.model, r.body["messages"], version, why)) return *n;
+    if (auto n = count_locally(r.model, r.body["messages"], why)) return *n;
     spdlog::debug("cannot count the prompt tokens locally ({}); asking another participant", why);
     return count_remotely(r, why);
   }
@@ -319,8 +325,7 @@ struct InferenceService::Impl {
                     "max_tokens " + std::to_string(max_tokens) + " is above the context window of " +
                         r->model + " (" + std::to_string(context) + " tokens)"};
     }
-    std::string version = mlnode_version();
-    uint64_t prompt = count_prompt_tokens(*r, version);
+    uint64_t prompt = count_prompt_tokens(*r);
     if (context > 0 && prompt + max_tokens > context) {
       throw Refusal{400, "context_length_exceeded",
                     "the prompt (" + std::to_string(prompt) + " tokens) plus max_tokens " +
@@ -536,7 +541,7 @@ struct InferenceService::Impl {
     std::string why =
         verify_tokenize(*h, account->public_key, d.address, req.body, now_ms(), o.max_clock_skew);
     if (!why.empty()) throw Refusal{401, "invalid_signature", why};
-    auto n = count_locally(j["model"].get<std::string>(), j["messages"], mlnode_version(), why);
+    auto n = count_locally(j["model"].get<std::string>(), j["messages"], why);
     if (!n) throw Refusal{503, "tokenizer_unavailable", "cannot count the prompt tokens: " + why};
     return net::json_response(200, json{{"count", *n}}.dump());
   }
@@ -623,6 +628,11 @@ struct InferenceService::Impl {
     for (const auto& n : d.local_nodes()) {
       auto it = mine.find(n.id);
       if (it == mine.end() || !n.models.count(model) || (poc && !it->second)) continue;
+      if (d.versions && d.versions->switching(n.id)) {  // draining for an MLNode upgrade: nothing new
+        not_serving += (not_serving.empty() ? "" : "; ") + n.id + ": switching to MLNode version " +
+                       d.versions->target();
+        continue;
+      }
       if (d.node_health) {
         std::string why = serving_refusal(d.node_health(n.id), model);
         if (!why.empty()) {
@@ -678,7 +688,10 @@ struct InferenceService::Impl {
     for (const auto& [c, n] : nodes) {
       if (c.node_id == lease->node_id()) node = &n;
     }
-    std::string version = mlnode_version();
+    // The node's MLNode version now, counted in flight until this call ends: an MLNode upgrade lets it finish
+    // on this version before stopping it (api/upgrade/node_versions.h).
+    auto version_use = d.versions ? d.versions->use(node->id) : nullptr;
+    const std::string version = version_use ? version_use->version() : chain_mlnode_version();
     std::string url = node_base(*node, node->inference_port) + (version.empty() ? "" : "/" + version) +
                       "/v1/chat/completions";
     json body = r.body;

@@ -33,6 +33,7 @@
 #include "api/inference/hop_policy.h"
 #include "api/inference/node_health.h"
 #include "api/server/metrics.h"
+#include "api/upgrade/node_versions.h"
 #include "api/validation/payload_store.h"
 #include "common/result.h"
 #include "common/secp256k1.h"
@@ -74,6 +75,10 @@ struct InferenceDeps {
   // The reconciler's live view of a local node (nullopt: not observed yet). Unset = every configured node
   // is taken as serving (tests without a reconciler).
   std::function<std::optional<NodeHealth>(const std::string& node_id)> node_health = nullptr;
+  // The MLNode version each local node's URLs use (ARCHITECTURE §8, api/upgrade/node_versions.h): calls are
+  // counted in flight per (node, version) so an upgrade drains them; nodes being switched are skipped for
+  // tokenizing. Null (unit tests): the chain's current version, read per call.
+  upgrade::NodeVersions* versions = nullptr;
 };
 
 class InferenceService {

@@ -68,7 +68,7 @@ nlohmann::json StatusBoard::status() {
   StatusInputs in;
   in.participant = deps_.participant;
   in.denom = deps_.denom;
-  in.mlnode_version = deps_.mlnode_version;
+  in.mlnode_version = deps_.current_mlnode_version ? deps_.current_mlnode_version() : deps_.mlnode_version;
   if (deps_.nodes) in.nodes = deps_.nodes();
   in.inferences = inferences_.list();
   {

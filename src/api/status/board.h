@@ -27,6 +27,9 @@ namespace api::status {
 struct StatusBoardDeps {
   std::string participant;
   std::string mlnode_version;
+  // When set, the version shown (the MLNode version dapi follows now; it changes at an upgrade height);
+  // otherwise `mlnode_version`.
+  std::function<std::string()> current_mlnode_version;
   std::string denom = "nicoin";
   std::function<std::vector<NodeInput>()> nodes;
   // The current epoch's parent group (chain::ChainClient::epoch_group(kCurrent)); keep its timeout short.

@@ -108,6 +108,7 @@ common::Result<std::vector<TokenLogprob>> HttpReplayer::replay(const std::string
   for (const auto& n : nodes) {
     auto it = mine.find(n.id);
     if (it == mine.end() || !n.models.count(model) || (poc && !it->second)) continue;
+    if (versions_ && versions_->switching(n.id)) continue;  // moving to a new MLNode version
     node = &n;
     break;
   }
@@ -116,9 +117,17 @@ common::Result<std::vector<TokenLogprob>> HttpReplayer::replay(const std::string
                                            " in this epoch" +
                                            (poc ? " (PoC: only POC_SLOT nodes serve)" : ""));
   }
-  auto version = chain_.mlnode_version();
-  if (!version) return version.error();
-  const std::string& v = version->current_mlnode_version;
+  // The node's version now, counted in flight so an MLNode upgrade drains this replay first; without the
+  // shared source (unit tests) the chain's current version.
+  auto use = versions_ ? versions_->use(node->id) : nullptr;
+  std::string v;
+  if (use) {
+    v = use->version();
+  } else {
+    auto version = chain_.mlnode_version();
+    if (!version) return version.error();
+    v = version->current_mlnode_version;
+  }
   std::string url = "http://" + node->host + ":" + std::to_string(node->inference_port) +
                     (v.empty() ? "" : "/" + v) + "/v1/chat/completions";
   auto r = net::Client::request("POST", url, request.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -9,6 +9,7 @@
 
 #include "api/chain/chain_client.h"
 #include "api/config/config.h"
+#include "api/upgrade/node_versions.h"
 #include "api/validation/validator.h"
 #include "common/secp256k1.h"
 #include "net/address_policy.h"
@@ -48,17 +49,20 @@ class HttpPayloadFetcher final : public PayloadFetcher {
 };
 
 // Re-runs on a local, enabled MLNode configured for the model that is one of this participant's ml_nodes of
-// the model's sub-group in the current epoch (during PoC only a POC_SLOT one), at the chain's current MLNode
-// version: POST http://host:inference_port/<version>/v1/chat/completions, non-streamed.
+// the model's sub-group in the current epoch (during PoC only a POC_SLOT one) and not being switched to a new
+// MLNode version, at that node's MLNode version (`versions`, api/upgrade/node_versions.h; null: the chain's
+// current one): POST http://host:inference_port/<version>/v1/chat/completions, non-streamed.
 class HttpReplayer final : public Replayer {
  public:
   HttpReplayer(const chain::ChainClient& chain, std::string address,
                std::function<std::vector<config::NodeConfig>()> local_nodes,
-               std::chrono::milliseconds timeout = std::chrono::milliseconds(120000))
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(120000),
+               upgrade::NodeVersions* versions = nullptr)
       : chain_(chain),
         address_(std::move(address)),
         local_nodes_(std::move(local_nodes)),
-        timeout_(timeout) {}
+        timeout_(timeout),
+        versions_(versions) {}
   common::Result<std::vector<TokenLogprob>> replay(const std::string& model,
                                                    const nlohmann::json& request) override;
 
@@ -67,6 +71,7 @@ class HttpReplayer final : public Replayer {
   std::string address_;
   std::function<std::vector<config::NodeConfig>()> local_nodes_;
   std::chrono::milliseconds timeout_;
+  upgrade::NodeVersions* versions_ = nullptr;
 };
 
 }  // namespace api::validation

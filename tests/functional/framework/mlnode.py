@@ -47,9 +47,10 @@ class MlNode:
         return body if status == 200 else None
 
 
-def render_nginx(workdir, **values):
-    """Renders deploy/nginx/mlnode-proxy.conf.template into a fresh nginx prefix dir; returns (prefix, conf path)."""
-    prefix = os.path.join(workdir, "nginx")
+def render_nginx(workdir, name="nginx", **values):
+    """Renders deploy/nginx/mlnode-proxy.conf.template into a fresh nginx prefix dir <workdir>/<name>; returns
+    (prefix, conf path)."""
+    prefix = os.path.join(workdir, name)
     for sub in ("logs", "tmp"):
         os.makedirs(os.path.join(prefix, sub), exist_ok=True)
     with open(os.path.join(REPO_ROOT, "deploy", "nginx", "mlnode-proxy.conf.template")) as f:
@@ -66,17 +67,18 @@ def render_nginx(workdir, **values):
 class MlProxy:
     """nginx in front of an old and a new ML node (the deploy/nginx template), non-daemon, on free ports."""
 
-    def __init__(self, procs, workdir, old, new, default="old"):
+    def __init__(self, procs, workdir, old, new, default="old", name="nginx"):
+        """`name`: of its process and prefix dir (several proxies in one test need different names)."""
         self.inference_port = free_port()
         self.poc_port = free_port()
         self.prefix, self.conf = render_nginx(
-            workdir,
+            workdir, name,
             INFERENCE_LISTEN=f"127.0.0.1:{self.inference_port}", POC_LISTEN=f"127.0.0.1:{self.poc_port}",
             OLD_VERSION=old.version, OLD_INFERENCE=f"127.0.0.1:{old.inference_port}",
             OLD_POC=f"127.0.0.1:{old.poc_port}",
             NEW_VERSION=new.version, NEW_INFERENCE=f"127.0.0.1:{new.inference_port}",
             NEW_POC=f"127.0.0.1:{new.poc_port}", DEFAULT=default)
-        self.process = Process("nginx", [NGINX, "-p", self.prefix, "-c", self.conf, "-g", "daemon off;"], workdir)
+        self.process = Process(name, [NGINX, "-p", self.prefix, "-c", self.conf, "-g", "daemon off;"], workdir)
         procs.append(self.process)
 
     @property
@@ -92,6 +94,14 @@ class MlProxy:
         wait_until(lambda: http_request("GET", self.poc_url + "/api/v1/state", timeout=2)[0] == 200, timeout=30,
                    what="nginx to proxy /api/v1/state")
         return self
+
+    def access_log(self):
+        """The request lines of the proxy's access log, in the order nginx logged them (at each request's end)."""
+        try:
+            with open(os.path.join(self.prefix, "logs", "access.log")) as f:
+                return [line.split('"')[1] for line in f if line.count('"') >= 2]
+        except FileNotFoundError:
+            return []
 
     def error_log(self):
         try:

@@ -441,5 +441,39 @@ TEST(ReconcilerThreads, StopCancelsTheCallsInFlightAndWaitsForThem) {
   rec.stop();  // idempotent
 }
 
+TEST_F(ReconcilerTest, HeldNodeGetsNoCallUntilReleasedThenActsOnItsNewDriver) {
+  // An MLNode version switch holds a node: no probe, no inference/up, while its old version drains and stops.
+  rec.set_intended_all({{"a", IntendedState::inference("m1", {})}});
+  ASSERT_TRUE(rec.hold("a", true));
+  EXPECT_TRUE(view("a").held);
+  EXPECT_EQ(rec.run_until_idle("a"), 0);
+  EXPECT_TRUE(a->calls.empty());
+  auto next = std::make_shared<FakeDriver>();  // the new version's URLs
+  ASSERT_TRUE(rec.set_driver("a", next));
+  EXPECT_EQ(rec.run_until_idle("a"), 0);  // still held
+  ASSERT_TRUE(rec.hold("a", false));
+  EXPECT_FALSE(view("a").held);
+  rec.run_until_idle("a");
+  EXPECT_TRUE(a->calls.empty());  // the old driver saw nothing
+  EXPECT_EQ(next->calls, (std::vector<std::string>{"probe", "inference_up m1"}));
+  EXPECT_EQ(view("a").status, "INFERENCE");
+  EXPECT_FALSE(rec.hold("nope", true));
+}
+
+TEST_F(ReconcilerTest, NewDriverIsTriedAtOnceAfterFailuresOnTheOldOne) {
+  a->down = true;
+  rec.set_intended_all({{"a", IntendedState::inference("m1", {})}});
+  EXPECT_TRUE(rec.step("a").executed);  // the probe fails: backoff
+  EXPECT_EQ(view("a").observed.failure.consecutive, 1u);
+  EXPECT_FALSE(rec.step("a").executed);
+  auto next = std::make_shared<FakeDriver>();  // e.g. the new MLNode version's URLs
+  ASSERT_TRUE(rec.set_driver("a", next));
+  EXPECT_EQ(view("a").observed.failure.consecutive, 0u);
+  rec.run_until_idle("a");  // without advancing the clock
+  EXPECT_EQ(next->calls, (std::vector<std::string>{"probe", "inference_up m1"}));
+  EXPECT_EQ(view("a").status, "INFERENCE");
+  EXPECT_EQ(view("a").observed.failure.reason, "");
+}
+
 }  // namespace
 }  // namespace api::broker
