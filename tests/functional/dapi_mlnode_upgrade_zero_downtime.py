@@ -10,7 +10,10 @@ height H and both versions); on each proxy the old version got POST /v3.0.8/api/
 first inference/up (one version holds the "GPU" at a time) and the nodes switched one after the other (the second
 node's old version was still serving when the first node's new one loaded); the old mlnodes end STOPPED;
 /v1/status and /metrics show v3.1.0, one completed switch and two node switches; after a dapi restart the
-persisted last_used_version is v3.1.0 (no second stop, no switch in progress) and requests still succeed."""
+persisted last_used_version is v3.1.0 (no second stop, no switch in progress) and requests still succeed.
+
+Second test: dapi is killed (-9) before H and started after it; it switches at start (the old versions get their
+stop before the new ones load) and persists last_used_version."""
 import json
 import os
 import re
@@ -84,7 +87,9 @@ class Load:
             return len(self.results), [r for r in self.results if not r[2]]
 
 
-def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
+def start_upgrade_network(workdir, procs):
+    """The chain with the upgrade to NEW at UPGRADE_HEIGHT passed, the dapi and its two nodes (old + new mlnode
+    behind nginx each) serving epoch 1 on the old version. Returns (chain node, dapi, old version, pairs)."""
     node = ChainNode(workdir, block_time_ms=BLOCK_MS).init("--preset", "localnet")
     genesis_file = os.path.join(node.home, "config", "genesis.json")
     with open(genesis_file) as f:
@@ -130,7 +135,24 @@ def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
     wait_until(lambda: all(n["state"]["status"] == "INFERENCE" for n in dapi.nodes().values()), timeout=30,
                what="dapi to see both nodes serving")
     assert node.height() < UPGRADE_HEIGHT - 6, f"epoch 1 served only from {node.height()}"
+    return node, dapi, old, pairs
 
+
+def last_stop_before_first_up(proxy, old):
+    """Asserts the old version's last stop on `proxy` came before the new version's first inference/up (one
+    version holds the node at a time; the broker also stopped it once between PoC and inference) and that the
+    old version served no chat after it. Returns the number of old-version stops."""
+    lines = proxy.access_log()
+    stop_at = [k for k, line in enumerate(lines) if line.startswith(f"POST /{old}/api/v1/stop ")]
+    up_at = [k for k, line in enumerate(lines) if line.startswith(f"POST /{NEW}/api/v1/inference/up ")]
+    assert stop_at and up_at and stop_at[-1] < up_at[0], lines[-40:]
+    old_chat = [k for k, line in enumerate(lines) if line.startswith(f"POST /{old}/v1/chat/completions")]
+    assert not old_chat or old_chat[-1] < stop_at[-1], lines[-40:]
+    return len(stop_at)
+
+
+def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
+    node, dapi, old, pairs = start_upgrade_network(workdir, procs)
     load = Load(dapi.public_url).start()
     node.wait_height(UPGRADE_HEIGHT - 2, timeout=60)
     before = [(chat_metric(o), chat_metric(n)) for o, n, _ in pairs]
@@ -157,16 +179,11 @@ def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
     # and served nothing after their stop.
     stops = {}
     for i, (o, n, proxy) in enumerate(pairs):
+        stops[i] = last_stop_before_first_up(proxy, old)
         lines = proxy.access_log()
-        stop_at = [k for k, line in enumerate(lines) if line.startswith(f"POST /{old}/api/v1/stop ")]
-        up_at = [k for k, line in enumerate(lines) if line.startswith(f"POST /{NEW}/api/v1/inference/up ")]
-        # (the broker also stopped it once between PoC and inference, before epoch 1)
-        assert stop_at and up_at and stop_at[-1] < up_at[0], (i, lines[-40:])
-        old_chat = [k for k, line in enumerate(lines) if line.startswith(f"POST /{old}/v1/chat/completions")]
-        assert old_chat and old_chat[-1] < stop_at[-1], (i, lines[-40:])
+        assert any(line.startswith(f"POST /{old}/v1/chat/completions") for line in lines), i
         assert any(line.startswith(f"POST /{NEW}/v1/chat/completions") for line in lines), i
         assert mlnode_state(o)["state"] == "STOPPED"
-        stops[i] = len(stop_at)
     # One node at a time: node-1's old version was stopped only after node-0's new version was loaded.
     dapi_log_order = [m.group(1) for m in re.finditer(r"MLNode upgrade: node (node-\d) now on", log)]
     assert dapi_log_order == ["node-0", "node-1"], dapi_log_order
@@ -201,3 +218,36 @@ def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
     assert "dapi was down across an upgrade" not in restarted_log
     for i, (_, _, proxy) in enumerate(pairs):
         assert sum(line.startswith(f"POST /{old}/api/v1/stop ") for line in proxy.access_log()) == stops[i], i
+
+
+def test_dapi_down_across_the_height_switches_at_start(workdir, procs):
+    """dapi is killed (-9) before the height and started after it: it reads the chain's new version and its
+    persisted last_used_version (the old one), stops the old version node by node and loads the new one, and
+    persists last_used_version = new."""
+    node, dapi, old, pairs = start_upgrade_network(workdir, procs)
+    node.wait_height(UPGRADE_HEIGHT - 4, timeout=60)
+    dapi.kill9()
+    node.wait_height(UPGRADE_HEIGHT + 2, timeout=60)
+    assert node.query("/inference/mlnode-version")["mlnode_version"]["current_mlnode_version"] == NEW
+    # Nobody switched meanwhile: the old versions still serve, the new ones hold nothing.
+    assert all(mlnode_state(o)["state"] == "INFERENCE" and mlnode_state(n)["state"] == "STOPPED"
+               for o, n, _ in pairs)
+
+    dapi.start()
+    wait_until(lambda: dapi.metric("dapi_mlnode_last_used_version", version=NEW) == 1, timeout=60, interval=0.2,
+               what="the restarted dapi to switch both nodes and persist last_used_version")
+    assert all(mlnode_state(o)["state"] == "STOPPED" and mlnode_state(n)["state"] == "INFERENCE"
+               for o, n, _ in pairs)
+    for _, _, proxy in pairs:
+        last_stop_before_first_up(proxy, old)
+    restarted_log = dapi.process.log().split("=== start:")[-1]
+    assert f"the chain requires {NEW} but the nodes last used {old}" in restarted_log, restarted_log[-3000:]
+    assert "MLNode upgrade at height" not in restarted_log  # block H's replayed event is history, not a switch
+    assert dapi.metric("dapi_mlnode_node_switches_total", result="ok") == 2
+    wait_until(lambda: all(n["state"]["status"] == "INFERENCE" for n in dapi.nodes().values()), timeout=30,
+               what="dapi to see both nodes serving")
+    status, text = http_request("POST", dapi.public_url + "/v1/chat/completions",
+                                {"model": Q7B, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
+                                headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+    assert status == 200, text
+    assert sum(chat_metric(n) for _, n, _ in pairs) >= 1
