@@ -40,6 +40,8 @@ inline constexpr char kInferenceFinished[] = "inference_finished";
 inline constexpr char kInferenceExpired[] = "inference_expired";
 inline constexpr char kInferenceValidated[] = "inference_validated";
 inline constexpr char kInferenceValidationUnchallenged[] = "inference_validation_unchallenged";
+// A sampled inference's validation deadline reached during (or right after) a PoC moved past it.
+inline constexpr char kInferenceValidationDeadlineMoved[] = "inference_validation_deadline_moved";
 
 // --- rewards
 inline constexpr char kEpochSettled[] = "epoch_settled";
@@ -83,6 +85,7 @@ inline constexpr const char* kAll[] = {kTx,
                                        kInferenceExpired,
                                        kInferenceValidated,
                                        kInferenceValidationUnchallenged,
+                                       kInferenceValidationDeadlineMoved,
                                        kEpochSettled,
                                        kSettlementFailed,
                                        kSubmitProposal,

@@ -9,7 +9,10 @@ Checked: 100 completions sent at even intervals over the PoC window, spread over
 all succeed; every one was started on chain between the PoC start and the epoch switch and its record's
 (executor, executor_node) is a POC_SLOT allocation of the epoch (the chain's /inference/poc-slots and the sub-group's
 timeslot_allocation agree); every one finishes on chain with the usage the client saw; /metrics has the per-hop
-latency histograms of them (transfer agent total, executor hop, MLNode hop).
+latency histograms of them (transfer agent total, executor hop, MLNode hop). Every finished inference is sampled for
+validation: the deadlines of those finished in the PoC are moved past the epoch switch (docs/inference-validation.md
+"Deadlines and PoC"), the two participants whose nodes mined re-run them after the switch, and all end VALID, none
+UNCHALLENGED.
 
 Epoch params (genesis): 40 blocks, first PoC at 30, generation 10 blocks, so the PoC window (P to the switch) is 21
 blocks of 500 ms."""
@@ -28,6 +31,7 @@ BLOCK_MS = 500
 EPOCH = dict(epoch_length=40, epoch_shift=10, poc_stage_duration=10, poc_exchange_duration=2, poc_validation_delay=2,
              poc_validation_duration=5, model_loading_duration=4)
 N_REQUESTS = 100
+EXPIRATION_BLOCKS = 20  # the validation window
 
 
 def record(node, inference_id):
@@ -50,6 +54,8 @@ def test_inference_during_poc_runs_on_poc_slot_nodes(workdir, procs):
     with open(genesis_file) as f:
         genesis = json.load(f)
     genesis["app_state"]["epochs"]["params"].update(EPOCH)
+    genesis["app_state"].setdefault("schedule", {}).setdefault("params", {}).update(
+        inference_validation_rate_ppm=1_000_000, inference_expiration_blocks=EXPIRATION_BLOCKS)
     with open(genesis_file, "w") as f:
         json.dump(genesis, f)
     node.start(procs)
@@ -154,3 +160,21 @@ def test_inference_during_poc_runs_on_poc_slot_nodes(workdir, procs):
                                                    stage="first_byte") >= N_REQUESTS
         else:
             assert d.metric("dapi_inference_upstream_seconds_count", hop="executor", stage="total") >= by_ta[p.name]
+
+    # Validation: every one was sampled. Finished by the switch, its window met the PoC, so its deadline is
+    # EXPIRATION_BLOCKS after the switch (not past the next PoC start); only the POC_SLOT owner could re-run it
+    # during the PoC and it cannot validate its own: the other two vote after the switch. VALID, never UNCHALLENGED.
+    switch = s["set_new_validators"]
+    deadline = switch + min(EXPIRATION_BLOCKS, s["next_poc_start"] - switch - 1)
+    ids = [body["id"] for _, (_, body) in results]
+    for i in ids:
+        rec = record(node, i)
+        assert rec["validation"] != "NOT_SAMPLED", rec
+        if int(rec["finish_height"]) <= switch:
+            assert int(rec["validation_deadline"]) == deadline, (rec, s)
+    recs = wait_until(lambda: (lambda rs: rs if all(r["validation"] != "PENDING" for r in rs) else None)(
+        [record(node, i) for i in ids]), timeout=(deadline + 5 - node.height()) * BLOCK_MS / 1000 + 30,
+        what="the votes on the PoC inferences")
+    others = {p.address for p in parts} - {owner_address}
+    bad = [r for r in recs if r["validation"] != "VALID" or r["validated_by"] not in others]
+    assert not bad, bad[:3]

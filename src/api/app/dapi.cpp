@@ -259,7 +259,7 @@ struct Dapi::Impl {
     status_board->on_block(block, *epoch);
     switcher->on_block(block);  // an upgrade at this height switches the target before anything else
     controller->on_block(block, *epoch);
-    on_block_validation(block);
+    on_block_validation(block, epoch->params.epoch_length);
     if (stopping) return;  // not recorded: the block is processed again after the restart
     if (auto st = store->set_last_processed_height(block.height); !st) {
       spdlog::error("height {}: {}", block.height, st.error().message);
@@ -268,10 +268,10 @@ struct Dapi::Impl {
 
   // The validator remembers the sampled inferences of this block; the payload store learns the height and,
   // every 10 blocks, the validation params (rate, expiration) and prunes payloads past their deadline.
-  void on_block_validation(const chain::Block& block) {
+  void on_block_validation(const chain::Block& block, uint64_t epoch_length) {
     validator->on_block(block);
     if (validation_params_height != 0 && block.height < validation_params_height + 10) {
-      payloads->set_chain(block.height, payloads_on, expiration_blocks);
+      payloads->set_chain(block.height, payloads_on, expiration_blocks, epoch_length);
       return;
     }
     auto body = chain->get_raw("/inference/schedule-params");
@@ -285,9 +285,9 @@ struct Dapi::Impl {
       spdlog::warn("height {}: cannot read the schedule params for validation; keeping the last ones",
                    block.height);
     }
-    payloads->set_chain(block.height, payloads_on, expiration_blocks);
+    payloads->set_chain(block.height, payloads_on, expiration_blocks, epoch_length);
     if (auto n = payloads->prune(block.height); n > 0) spdlog::debug("pruned {} validation payloads", n);
-    uint64_t keep = 2 * expiration_blocks + 10;
+    uint64_t keep = 2 * expiration_blocks + epoch_length + 10;  // past every deadline (payload_store.h)
     if (block.height > keep) {
       if (auto n = validator->prune(block.height - keep); n > 0)
         spdlog::debug("pruned {} validation outcomes", n);

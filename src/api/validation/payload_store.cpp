@@ -67,10 +67,11 @@ std::size_t PayloadStore::prune(uint64_t height) {
   return n;
 }
 
-void PayloadStore::set_chain(uint64_t height, bool validation_on, uint64_t expiration_blocks) {
+void PayloadStore::set_chain(uint64_t height, bool validation_on, uint64_t expiration_blocks,
+                             uint64_t epoch_length) {
   height_ = height;
   on_ = validation_on;
-  keep_blocks_ = 2 * expiration_blocks + 10;
+  keep_blocks_ = 2 * expiration_blocks + epoch_length + 10;
 }
 
 }  // namespace api::validation

@@ -3,8 +3,11 @@
 //   validation/payload/<inference id>               JSON payload_to_json
 //   validation/payload_at/<recorded height>/<id>    ""   (index for pruning)
 // A payload is kept `keep_blocks` blocks after the height at which it was recorded; set_chain() sets it to
-// 2 × inference_expiration_blocks + 10 (the deadline is finish height + inference_expiration_blocks and the
-// finish tx may take some blocks to land), and turns recording off while inference_validation_rate_ppm is 0.
+// 2 × inference_expiration_blocks + epoch_length + 10: the deadline is finish height +
+// inference_expiration_blocks, or, when that window meets a PoC, before the next PoC start after that PoC
+// (at most finish + inference_expiration_blocks + epoch_length; docs/inference-validation.md "Deadlines and
+// PoC"), and the finish tx may take some blocks to land. It turns recording off while
+// inference_validation_rate_ppm is 0.
 // Thread-safe (the executor's request threads record, the validator's thread prunes).
 #pragma once
 
@@ -34,8 +37,8 @@ class PayloadStore {
   std::size_t prune(uint64_t height);
 
   // What the chain says (the validator service refreshes it): the current height, whether validation is on
-  // (rate > 0) and inference_expiration_blocks.
-  void set_chain(uint64_t height, bool validation_on, uint64_t expiration_blocks);
+  // (rate > 0), inference_expiration_blocks and the effective epoch's epoch_length.
+  void set_chain(uint64_t height, bool validation_on, uint64_t expiration_blocks, uint64_t epoch_length);
   uint64_t height() const { return height_; }
   OutputFault fault() const { return fault_; }
 

@@ -138,6 +138,7 @@ Decision Validator::decide(const std::string& id, uint64_t height) {
   auto mine = d_.replayer->replay(rec->model, *request);
   if (!mine) {
     if (mine.error().code == kNoNode) return {Action::kAbstain, mine.error().message};
+    if (mine.error().code == kNoNodeDuringPoc) return {Action::kRetry, mine.error().message, true};
     std::string why = "own MLNode failed: " + mine.error().message;
     if (give_up) return {Action::kAbstain, why};
     return retry(why);
@@ -220,7 +221,7 @@ std::size_t Validator::step(std::chrono::steady_clock::time_point now) {
     if (dec.action == Action::kRetry || !settle(id, dec)) {
       spdlog::debug("inference {}: validation retried later: {}", id, dec.reason);
       std::lock_guard lock(mu_);
-      next_try_[id] = now + o_.retry_delay;
+      next_try_[id] = now + (dec.after_poc ? o_.poc_retry_delay : o_.retry_delay);
       continue;
     }
     std::lock_guard lock(mu_);

@@ -8,7 +8,8 @@
 //   (a URL this dapi's address policy refuses: abstain, our policy and not the executor's doing);
 // - sha256(content) != response_hash, sha256(prompt) != prompt_hash, payload of another id: INVALID;
 // - n != 1, or a prompt that is not a JSON object: abstain;
-// - own MLNode: none for the model in this epoch: abstain; a failure: retried, at the give-up height abstain;
+// - own MLNode: none for the model in this epoch: abstain; ours all mine during PoC: retried (the chain moves
+//   the deadline past the PoC); a failure: retried, at the give-up height abstain;
 // - compare_logprobs(threshold): valid, invalid or abstain.
 // A vote is queued through the tx queue (idempotency key inference_validation/<id>) in the same atomic write
 // that records validation/done/<id>; abstentions and skips record done too. So a restart neither loses a
@@ -57,6 +58,10 @@ std::optional<InferenceRecord> record_from_json(const nlohmann::json& inference)
 // Error codes of the interfaces below.
 inline constexpr uint32_t kNotFound = 404;  // ValidatorChain::inference: unknown inference
 inline constexpr uint32_t kNoNode = 1001;   // Replayer: no local MLNode serves the model in this epoch
+// Replayer: during a PoC phase this participant's nodes of the model mine (none holds POC_SLOT). The chain
+// never settles a validation during PoC (its deadline moves past the epoch switch,
+// docs/inference-validation.md "Deadlines and PoC"), so this is retried, never an abstention.
+inline constexpr uint32_t kNoNodeDuringPoc = 1003;
 // PayloadFetcher: this dapi's outbound address policy refuses the executor's URL (nothing was sent).
 inline constexpr uint32_t kRefusedAddress = 1002;
 
@@ -92,6 +97,7 @@ std::string action_name(Action a);
 struct Decision {
   Action action = Action::kRetry;
   std::string reason;
+  bool after_poc = false;  // kRetry because our nodes mine during PoC: tried again after poc_retry_delay
 };
 
 struct ValidatorDeps {
@@ -107,7 +113,9 @@ struct ValidatorDeps {
 
 struct ValidatorOptions {
   std::chrono::milliseconds retry_delay{1000};  // between attempts on one inference
-  std::chrono::milliseconds idle_wait{500};     // the thread's pause between steps
+  // Between attempts while our nodes of the model mine during PoC (the vote can only come after the switch).
+  std::chrono::milliseconds poc_retry_delay{5000};
+  std::chrono::milliseconds idle_wait{500};  // the thread's pause between steps
 };
 
 class Validator {

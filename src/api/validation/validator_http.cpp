@@ -113,6 +113,13 @@ common::Result<std::vector<TokenLogprob>> HttpReplayer::replay(const std::string
     break;
   }
   if (!node) {
+    bool mining = false;  // during PoC: a node that serves the model once the PoC is over
+    for (const auto& n : nodes) mining = mining || (poc && mine.count(n.id) && n.models.count(model));
+    if (mining) {
+      return common::make_error(kNoNodeDuringPoc, "the local MLNodes of " + address_ + " for " + model +
+                                                      " mine during PoC (only POC_SLOT nodes serve); retried "
+                                                      "after the epoch switch");
+    }
     return common::make_error(kNoNode, "no local MLNode of " + address_ + " serves " + model +
                                            " in this epoch" +
                                            (poc ? " (PoC: only POC_SLOT nodes serve)" : ""));

@@ -1,7 +1,9 @@
 #include "chain/x/inference/inference.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "chain/rng/rng.h"
 #include "chain/types/codes.h"
@@ -90,6 +92,37 @@ void add_to_counter(store::KvStore& st, std::string_view model, uint64_t height,
   c.set_started(sat(c.started(), started));
   if (poc_slot_tokens > 0) c.set_poc_slot_tokens(sat(c.poc_slot_tokens(), poc_slot_tokens));
   st.set(key, c.SerializeAsString());
+}
+
+// The PoC phases the validation deadline rule looks at, oldest first, from the epochs in state: the effective
+// epoch's (epoch 0 runs none), then the running one (the upcoming epoch, from its PoC start to its switch)
+// or, before it starts, the next one: its start is fixed by the effective epoch's params, its stage lengths
+// are the governance params it will snapshot at that start (a governance change in between is caught when the
+// deadline is reached: the rule is applied again in EndBlock).
+std::vector<ValidationPocPhase> validation_poc_phases(const store::KvReader& st) {
+  std::vector<ValidationPocPhase> phases;
+  uint64_t effective = epochs::effective_epoch_index(st);
+  auto current = epochs::get_epoch(st, effective);
+  if (!current) throw std::logic_error("effective epoch " + std::to_string(effective) + " has no record");
+  if (effective > 0) {
+    auto s = epochs::stages_of(*current);
+    phases.push_back({s.poc_start, s.set_new_validators, s.next_poc_start});
+  }
+  if (auto upcoming = epochs::upcoming_epoch(st)) {
+    auto s = epochs::stages_of(*upcoming);
+    phases.push_back({s.poc_start, s.set_new_validators, s.next_poc_start});
+  } else {
+    auto s = common::epochs::compute_stages(epochs::stage_params(epochs::get_params(st)),
+                                            epochs::next_poc_start(*current));
+    phases.push_back({s.poc_start, s.set_new_validators, s.next_poc_start});
+  }
+  return phases;
+}
+
+uint64_t validation_deadline_outside_poc(const std::vector<ValidationPocPhase>& phases, uint64_t finish,
+                                         uint64_t deadline, uint64_t window) {
+  for (const auto& phase : phases) deadline = validation_deadline_past_poc(finish, deadline, window, phase);
+  return deadline;
 }
 
 common::Status check_start(const MsgStartInference& msg, const types::Address& signer,
@@ -302,9 +335,12 @@ common::Status finish(app::Context& ctx, const MsgFinishInference& msg, const ty
   bool sampled = sampled_for_validation(ctx.block().chain_id, ctx.height(), ctx.block().last_block_hash,
                                         inf->id(), params.inference_validation_rate_ppm());
   if (sampled) {
-    // The cost waits in escrow for a validation vote or the deadline (docs/inference-validation.md).
+    // The cost waits in escrow for a validation vote or the deadline (docs/inference-validation.md), which
+    // never falls in a PoC phase (validation_deadline_past_poc).
     inf->set_validation(::inference::inference::INFERENCE_VALIDATION_PENDING);
-    inf->set_validation_deadline(ctx.height() + std::max<uint64_t>(1, params.inference_expiration_blocks()));
+    uint64_t window = std::max<uint64_t>(1, params.inference_expiration_blocks());
+    inf->set_validation_deadline(validation_deadline_outside_poc(
+        validation_poc_phases(ctx.reader()), ctx.height(), ctx.height() + window, window));
     ctx.store().set(keys::validation(inf->validation_deadline(), inf->id()), "");
   } else if (cost > 0) {
     TRY_STATUS(bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), cost}));
@@ -421,6 +457,16 @@ std::string_view status_name(InferenceStatus s) {
 }
 
 }  // namespace
+
+uint64_t validation_deadline_past_poc(uint64_t finish, uint64_t deadline, uint64_t window,
+                                      const ValidationPocPhase& poc) {
+  if (finish > poc.end || deadline < poc.start) return deadline;  // the window does not meet this PoC
+  uint64_t after_switch =
+      poc.next_start > poc.end && poc.next_start - poc.end > 1 ? poc.next_start - poc.end - 1 : 1;
+  uint64_t add = std::min(std::max<uint64_t>(1, window), after_switch);
+  uint64_t moved = poc.end > UINT64_MAX - add ? UINT64_MAX : poc.end + add;
+  return std::max(deadline, moved);
+}
 
 bool sampled_for_validation(std::string_view chain_id, uint64_t height, std::string_view last_block_hash,
                             std::string_view inference_id, uint64_t rate_ppm) {
@@ -576,7 +622,9 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
     }
   }
   prune_used_requests(ctx.store(), ctx.block().time_unix_ms, kMaxPrunedRequestsPerBlock);
-  // Sampled inferences nobody voted on by their deadline are paid (abstaining never counts as invalid).
+  // Sampled inferences nobody voted on by their deadline are paid (abstaining never counts as invalid),
+  // unless the deadline is in a PoC phase or its window met one: then it moves past the PoC (the same rule as
+  // at finish, now with the stage heights of the epochs in state), so none is ever settled during a PoC.
   {
     std::vector<std::string> unchallenged;
     std::string end = std::string(keys::kValidationPrefix) + common::be64(ctx.height() + 1);
@@ -584,11 +632,28 @@ void InferenceModule::end_block(app::Context& ctx, std::vector<app::ValidatorUpd
       unchallenged.emplace_back(key.substr(keys::kValidationPrefix.size() + 8));
       return true;
     });
+    // Read once, when a pending one is due.
+    std::optional<std::vector<ValidationPocPhase>> phases;
+    uint64_t window = 1;
     for (const auto& id : unchallenged) {
       auto inf = get_inference(ctx.reader(), id);
       if (!inf) continue;
       ctx.store().erase(keys::validation(inf->validation_deadline(), id));
       if (inf->validation() != ::inference::inference::INFERENCE_VALIDATION_PENDING) continue;
+      if (!phases) {
+        phases = validation_poc_phases(ctx.reader());
+        window = std::max<uint64_t>(1, schedule::get_params(ctx.reader()).inference_expiration_blocks());
+      }
+      uint64_t moved =
+          validation_deadline_outside_poc(*phases, inf->finish_height(), inf->validation_deadline(), window);
+      if (moved > ctx.height()) {
+        inf->set_validation_deadline(moved);
+        ctx.store().set(keys::validation(moved, id), "");
+        put_record(ctx.store(), *inf);
+        ctx.emit(types::Event{common::events::kInferenceValidationDeadlineMoved,
+                              {{"inference_id", id}, {"validation_deadline", std::to_string(moved)}}});
+        continue;
+      }
       if (inf->cost() > 0) {
         auto st =
             bank::send(ctx, escrow_address(), inf->executor(), {std::string(types::kBaseDenom), inf->cost()});

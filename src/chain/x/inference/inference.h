@@ -34,11 +34,30 @@ inline constexpr std::string_view kEscrowModule = "inference_escrow";
 // last_block_hash || inference_id) mod 10^6 < rate_ppm (rate 10^6: every one). A sampled inference's cost
 // stays in escrow; the first MsgValidateInference of a registered participant other than the executor
 // decides: valid -> the executor is paid, invalid -> the cost goes back to the requester and the executor is
-// not paid. With no vote by finish height + inference_expiration_blocks the executor is paid (abstentions
-// never count as invalid).
+// not paid. With no vote by the deadline (finish height + inference_expiration_blocks, moved past a PoC by
+// validation_deadline_past_poc) the executor is paid (abstentions never count as invalid).
 inline constexpr std::string_view kValidationSampleDomain = "inference/validation_sample";
 bool sampled_for_validation(std::string_view chain_id, uint64_t height, std::string_view last_block_hash,
                             std::string_view inference_id, uint64_t rate_ppm);
+
+// Validation deadlines and PoC (docs/inference-validation.md "Deadlines and PoC"; ARCHITECTURE §7.1, §7.7).
+// From a PoC start P to its epoch switch S (set_new_validators) only POC_SLOT nodes serve, so a validator
+// without one cannot re-run a sampled inference then; a deadline inside [P, S] would pay the executor
+// unchallenged. One PoC phase as the rule sees it (stage heights of one epoch):
+struct ValidationPocPhase {
+  uint64_t start = 0;       // P, poc_start
+  uint64_t end = 0;         // S, set_new_validators (the last height at which only POC_SLOT nodes serve)
+  uint64_t next_start = 0;  // the next PoC start (P + epoch_length)
+};
+// The deadline of a sampled inference finished at `finish` whose deadline is `deadline`, given one PoC phase:
+// when the validation window [finish, deadline] meets [P, S] (finish <= S and deadline >= P), the deadline
+// becomes max(deadline, S + min(window, L)) with L = next_start - S - 1, the inference-phase heights after
+// the switch (>= 2 under the epoch params' rules; taken as >= 1): validators get `window` heights after the
+// switch to re-run it, but never past the next PoC start, so a deadline is moved a bounded number of times.
+// Otherwise `deadline` unchanged. Pure integer function (saturating); `window` >= 1 is
+// inference_expiration_blocks.
+uint64_t validation_deadline_past_poc(uint64_t finish, uint64_t deadline, uint64_t window,
+                                      const ValidationPocPhase& poc);
 inline constexpr size_t kMaxInferenceIdLength = 128;
 inline constexpr uint64_t kMaxTokens = 100'000'000;
 

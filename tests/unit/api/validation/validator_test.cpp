@@ -148,7 +148,7 @@ TEST(PayloadStore, RecordsGetsAndPrunesPastTheKeepWindow) {
   auto store = state::StateStore::open(dir.path());
   ASSERT_TRUE(store);
   PayloadStore payloads(**store);
-  payloads.set_chain(100, true, 20);  // keep 2*20+10 = 50 blocks
+  payloads.set_chain(100, true, 20, 30);  // keep 2*20+30+10 = 80 blocks (a deadline moved past a PoC)
   json body = kRequest;
   auto rec = payloads.begin("inf-a", body);
   ASSERT_TRUE(rec);
@@ -159,10 +159,10 @@ TEST(PayloadStore, RecordsGetsAndPrunesPastTheKeepWindow) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->content, "x");
   EXPECT_EQ(got->recorded_height, 100u);
-  EXPECT_EQ(payloads.prune(150), 0u);
-  EXPECT_EQ(payloads.prune(151), 1u);
+  EXPECT_EQ(payloads.prune(180), 0u);
+  EXPECT_EQ(payloads.prune(181), 1u);
   EXPECT_FALSE(payloads.get("inf-a"));
-  payloads.set_chain(200, false, 20);  // validation off: nothing recorded
+  payloads.set_chain(200, false, 20, 30);  // validation off: nothing recorded
   EXPECT_FALSE(payloads.begin("inf-b", body));
 }
 
@@ -371,6 +371,20 @@ TEST(Validator, DecisionTable) {
          h.replayer.error = kNoNode;
        },
        85, Action::kAbstain},
+      // PoC: our nodes of the model mine. The chain moves the deadline past the switch, so even at the
+      // give-up height of the deadline read before the move this is retried, never an abstention.
+      {"own nodes mine during PoC",
+       [](Harness& h) {
+         h.replayer.answer.reset();
+         h.replayer.error = kNoNodeDuringPoc;
+       },
+       85, Action::kRetry},
+      {"own nodes mine during PoC at the give-up height",
+       [](Harness& h) {
+         h.replayer.answer.reset();
+         h.replayer.error = kNoNodeDuringPoc;
+       },
+       96, Action::kRetry},
       {"own MLNode fails early", [](Harness& h) { h.replayer.answer.reset(); }, 85, Action::kRetry},
       {"own MLNode fails at the give-up height", [](Harness& h) { h.replayer.answer.reset(); }, 96,
        Action::kAbstain},
