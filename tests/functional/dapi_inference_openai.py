@@ -12,7 +12,8 @@ exact OpenAI-shaped statuses (401 no/wrong key, 404 unknown model listing served
 and max_tokens above the context window, 413 body too large, 402 short balance) and start nothing on chain; the
 executor refuses an unsigned forward. The read API answers from the chain (models, pricing, governance models and
 pricing, epoch, participants, the record); every completion reports its cost. Every MLNode runs with
-max_concurrent 1: concurrent streams beyond the nodes get 429 with Retry-After. A stream whose executing MLNode
+max_concurrent 1: an executor whose nodes are all busy answers 429 and the transfer agent fails over to another
+executor; with all three nodes held by long streams a request tries 3 executors and gets 429 with Retry-After. A stream whose executing MLNode
 is killed in the middle ends with an error event, is not finished on chain and expires with the whole escrow back. When bob's dapi is killed, requests through alice fail over to
 another executor. Epochs of 180 blocks at 200 ms: first PoC at 180, switch at 197, inference until 360."""
 import json
@@ -230,9 +231,11 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     status, body = http_request("GET", alice.public_url + "/v1/chat/completions/chatcmpl-nope")
     assert status == 404, body
 
-    # Every node busy (3 MLNodes, max_concurrent 1 each): of 6 overlapping streams some get 429 + Retry-After.
-    # (Their inferences were started on chain; they expire with a refund.)
+    # 6 overlapping streams on 3 MLNodes (max_concurrent 1 each): an executor whose nodes are all busy answers 429
+    # before any work and the transfer agent (bob) fails over to another executor with a new inference; a request
+    # gets 429 + Retry-After only when every executor it tried was busy. (Abandoned inferences expire with a refund.)
     assert started_count(node) == started
+    failovers = bob.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") or 0
     results = []
     threads = [threading.Thread(target=lambda: results.append(post_stream(
         bob.public_url, {"model": Q7B, "messages": MESSAGES, "max_tokens": 64, "stream": True}, BOB_KEY)))
@@ -242,12 +245,38 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     for t in threads:
         t.join()
     statuses = sorted(r[0] for r in results)
-    assert set(statuses) <= {200, 429} and 200 in statuses and 429 in statuses, results
+    assert set(statuses) <= {200, 429} and 200 in statuses, results
     for status, headers, text in results:
         if status == 429:
             assert headers.get("retry-after") == "1" and json.loads(text)["error"]["type"] == "rate_limit_error", text
         else:
             assert text.rstrip().endswith("data: [DONE]"), text
+    assert bob.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") > failovers
+
+    # All three nodes held by long streams: a request tries 3 executors (3 inferences started, each refused with
+    # 429 before any work), then answers 429 + Retry-After; its abandoned inferences expire with the escrow back.
+    # (A long answer from the builtin MLNode: the client passes the MLNode's enforced_str, 300 tokens at 40/s.)
+    holders, held = [], []
+    long_answer = {"enforced_str": " ".join(["word"] * 300)}
+    for _ in range(3):
+        stream = bob_client.chat.completions.create(model=Q7B, messages=MESSAGES, max_tokens=320, stream=True,
+                                                    extra_body=long_answer)
+        chunks = iter(stream)
+        held.append(next(chunks).id)  # its first chunk: it holds a node (found after a failover if need be)
+        holders.append(threading.Thread(target=lambda c=chunks: [None for _ in c]))
+        holders[-1].start()
+    started_before, failovers = started_count(node), bob.metric(
+        "dapi_inference_requests_total", role="transfer_agent", outcome="failover")
+    status, headers, text = post_stream(bob.public_url, {"model": Q7B, "messages": MESSAGES, "max_tokens": 8},
+                                        BOB_KEY)
+    assert status == 429 and headers.get("retry-after") == "1", (status, text)
+    assert json.loads(text)["error"]["code"] == "all_nodes_busy", text
+    assert started_count(node) - started_before == 3
+    assert bob.metric("dapi_inference_requests_total", role="transfer_agent", outcome="failover") - failovers == 3
+    for t in holders:
+        t.join()
+    for i in held:
+        wait_until(lambda: record(node, i)["status"] == "FINISHED", timeout=30, what="a held stream to finish")
 
     # Let every inference of that burst settle (the served ones finish, the refused ones expire) before measuring.
     expiration = node.query("/inference/schedule-params")["params"]["inference_expiration_blocks"]

@@ -30,4 +30,8 @@ bool may_fail_over(const net::ClientError& error) {
   return error.stage == net::ClientError::Stage::kFirstByte && !error.timed_out;
 }
 
+bool may_fail_over_status(int status) {
+  return status == 429 || status / 100 == 5 || status / 100 == 3;
+}
+
 }  // namespace api::inference

@@ -1,6 +1,6 @@
 // Bounds of the two outbound hops of the inference path (issue 12 item 4) and the transfer agent's failover
-// rule, as pure functions. Configured in config.yaml under `inference.executor_hop` and
-// `inference.mlnode_hop` (docs/dapi.md); defaults below.
+// rules (docs/dapi-inference.md), as pure functions. Configured in config.yaml under `inference.executor_hop`
+// and `inference.mlnode_hop` (docs/dapi.md); defaults below.
 //
 // A streamed call is bounded by connect, first byte (the first SSE chunk: the time to first token) and idle
 // (every gap between two chunks), never as a whole: a long answer that keeps coming is fine. A non-streamed
@@ -34,5 +34,19 @@ std::string validate_hop_timeouts(const HopTimeouts& hop, const std::string& whe
 // the connection broke before any answer came (reset) — but not after a first-byte or whole-call timeout
 // (the executor may be generating, and would be paid for it), and not when our own client left.
 bool may_fail_over(const net::ClientError& error);
+
+// Whether an executor's answer with this HTTP status, received before anything was sent to the client, makes
+// the transfer agent start the request on another executor: 429 (every MLNode of that executor is at its
+// max_concurrent; the executor refuses before any work, so it is neither finished nor paid), 5xx (it could
+// not run it) or 3xx (redirects are not followed). Any other status (2xx, 4xx) is relayed to the client as it
+// is.
+bool may_fail_over_status(int status);
+
+// What the client gets when every executor tried failed before its first byte: 429 `all_nodes_busy` (with
+// Retry-After) when each of them was busy — the network is full now, a retry later may pass — else 502
+// `executor_unreachable`.
+inline int exhausted_failover_status(bool every_executor_busy) {
+  return every_executor_busy ? 429 : 502;
+}
 
 }  // namespace api::inference

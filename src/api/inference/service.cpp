@@ -81,6 +81,14 @@ struct Refusal {
   net::Headers headers = {};
 };
 
+// Why one executor of a transfer agent's request failed before anything reached the client, so that another
+// may be tried (hop_policy.h): `busy` for a 429 (every MLNode of the executor full), with its Retry-After.
+struct ExecutorHopFailure {
+  std::string why;
+  bool busy = false;
+  std::string retry_after;
+};
+
 }  // namespace
 
 struct InferenceService::Impl {
@@ -354,9 +362,13 @@ struct InferenceService::Impl {
     body.erase("max_completion_tokens");
     body["max_tokens"] = max_tokens;
     std::string forwarded = body.dump();
-    // Failover: an executor that cannot be reached or answers 5xx before its first byte is replaced by
-    // another draw of the executor query, with a new inference (the abandoned one expires with a refund).
+    // Failover: an executor that cannot be reached, answers 5xx or is busy (429, or this participant's own
+    // nodes all full) before its first byte is replaced by another draw of the executor query, with a new
+    // inference (MsgStartInference binds one executor node; the abandoned one is never finished and expires
+    // with its whole escrow refunded).
     std::string last_failure;
+    bool every_executor_busy = true;
+    std::string retry_after = std::to_string(o.retry_after_seconds);
     std::set<std::string> failed;
     // The chain accepts a signed request once: no second executor for it.
     int attempts = signed_by ? 1 : o.executor_attempts;
@@ -409,20 +421,38 @@ struct InferenceService::Impl {
           "inference {}: started at height {} (model {}, executor {} node {}, prompt {} + max {} tokens, "
           "escrow {}, attempt {})",
           id, sent->height, r->model, executor, executor_node, prompt, max_tokens, *escrow, attempt);
+      std::optional<ExecutorHopFailure> failure;
       if (executor == d.address) {
         ChatRequest local = *r;
         local.body = body;
-        execute(local, id, executor_node, price, w, "transfer_agent");
-        return;
+        try {
+          execute(local, id, executor_node, price, w, "transfer_agent");
+          return;
+        } catch (const Refusal& refusal) {
+          // Every local node full: refused before any work or byte, like a remote executor's 429.
+          if (refusal.status != 429 || w.closed()) throw;
+          failure = ExecutorHopFailure{"inference " + id + ": this participant's nodes: " + refusal.message,
+                                       true, std::to_string(o.retry_after_seconds)};
+        }
+      } else {
+        failure = forward(*r, id, executor, executor_url, forwarded, w);
+        if (!failure) return;
       }
-      auto failure = forward(*r, id, executor, executor_url, forwarded, w);
-      if (!failure) return;
-      last_failure = *failure;
+      last_failure = failure->why;
+      every_executor_busy = every_executor_busy && failure->busy;
+      if (failure->busy && !failure->retry_after.empty()) retry_after = failure->retry_after;
       failed.insert(executor);
       count("transfer_agent", "failover");
       spdlog::warn("inference {}: {} before the first byte; {}", id, last_failure,
                    attempt < attempts ? "trying another executor" : "giving up");
       if (w.closed()) return;
+    }
+    if (exhausted_failover_status(every_executor_busy && !last_failure.empty()) == 429) {
+      throw Refusal{429,
+                    "all_nodes_busy",
+                    "every executor tried (" + std::to_string(attempts) +
+                        ") has all its MLNodes at max_concurrent; last: " + last_failure,
+                    {{"retry-after", retry_after}}};
     }
     throw Refusal{502, "executor_unreachable", last_failure};
   }
@@ -437,11 +467,11 @@ struct InferenceService::Impl {
   }
 
   // Relays the executor's answer. Returns why it failed when nothing was sent to the client yet and another
-  // executor may be tried (the connection failed, or a 5xx came back before the first byte); nullopt
-  // otherwise.
-  std::optional<std::string> forward(const ChatRequest& r, const std::string& id, const std::string& executor,
-                                     const std::string& url_base, const std::string& body,
-                                     net::ResponseWriter& w) {
+  // executor may be tried (the connection failed, or a 429, 5xx or 3xx came back before the first byte:
+  // may_fail_over, may_fail_over_status); nullopt otherwise.
+  std::optional<ExecutorHopFailure> forward(const ChatRequest& r, const std::string& id,
+                                            const std::string& executor, const std::string& url_base,
+                                            const std::string& body, net::ResponseWriter& w) {
     auto headers = sign_forward(d.key, d.address, id, now_ms(), executor, body);
     headers["content-type"] = "application/json";
     std::string url = url_base + "/v1/chat/completions";
@@ -452,21 +482,30 @@ struct InferenceService::Impl {
     const server::Labels total{{"hop", "executor"}, {"stage", "total"}};
     // A failed call that sent nothing to the client: another executor when the rule allows it
     // (hop_policy.h), else 504 on a timeout (the executor may be generating) or 502.
-    auto failed_call = [&](const net::ClientError& e) -> std::string {
+    auto failed_call = [&](const net::ClientError& e) -> ExecutorHopFailure {
       count("transfer_agent", "executor_unreachable");
       std::string why = "inference " + id + ": executor " + executor + " at " + url_base + ": " + e.message;
-      if (may_fail_over(e)) return why;
+      if (may_fail_over(e)) return ExecutorHopFailure{why, false, ""};
       if (e.timed_out) throw Refusal{504, "executor_timeout", why};
       throw Refusal{502, "executor_unreachable", why};
     };
     // No redirect is followed (a participant URL must not send us elsewhere): a 3xx counts as a failure.
-    auto unusable = [&](const net::ClientResponse& resp) -> std::optional<std::string> {
-      if (resp.status / 100 == 5 || resp.status / 100 == 3) {
-        return "inference " + id + ": executor " + executor + " answered " + std::to_string(resp.status) +
-               (resp.status / 100 == 3 ? " (a redirect; redirects are not followed)" : "") + ": " +
-               resp.body.substr(0, 300);
+    auto unusable = [&](const net::ClientResponse& resp) -> std::optional<ExecutorHopFailure> {
+      if (!may_fail_over_status(resp.status)) return std::nullopt;
+      ExecutorHopFailure f;
+      f.why = "inference " + id + ": executor " + executor + " answered " + std::to_string(resp.status) +
+              (resp.status / 100 == 3 ? " (a redirect; redirects are not followed)" : "") + ": " +
+              resp.body.substr(0, 300);
+      f.busy = resp.status == 429;
+      if (auto ra = resp.headers.find("retry-after"); f.busy && ra != resp.headers.end()) {
+        // Relayed to our client if every executor is busy: only a small delay in seconds is kept.
+        const std::string& v = ra->second;
+        if (!v.empty() && v.size() <= 4 &&
+            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+          f.retry_after = v;
       }
-      return std::nullopt;
+      if (f.busy) count("transfer_agent", "executor_busy");
+      return f;
     };
     if (!r.stream) {
       auto res = net::Client::request("POST", url, body, call);

@@ -54,6 +54,23 @@ TEST(HopPolicy, FailoverOnlyWhenTheExecutorCannotHaveStarted) {
   EXPECT_FALSE(may_fail_over(e(Stage::kConnect, false, true)));  // our client left
 }
 
+TEST(HopPolicy, ABusyExecutorIsFailedOverLikeOneThatCannotRunIt) {
+  EXPECT_TRUE(
+      may_fail_over_status(429));  // every MLNode of the executor at max_concurrent: refused before work
+  EXPECT_TRUE(may_fail_over_status(500));
+  EXPECT_TRUE(may_fail_over_status(502));
+  EXPECT_TRUE(may_fail_over_status(503));  // no node serving the model there
+  EXPECT_TRUE(may_fail_over_status(504));
+  EXPECT_TRUE(may_fail_over_status(302));  // redirects are not followed
+  // Relayed as they are: the answer, and refusals that another executor would give too.
+  for (int status : {200, 400, 401, 402, 403, 404, 409, 413, 428, 430}) {
+    EXPECT_FALSE(may_fail_over_status(status)) << status;
+  }
+  // Every executor tried was busy: the client may retry later (429); any other mix is a failure (502).
+  EXPECT_EQ(exhausted_failover_status(true), 429);
+  EXPECT_EQ(exhausted_failover_status(false), 502);
+}
+
 TEST(NodeHealth, OnlyANodeSeenServingTheModelHealthyIsChosen) {
   NodeHealth ok{"INFERENCE", "INFERENCE", "m", true, ""};
   EXPECT_EQ(serving_refusal(ok, "m"), "");
