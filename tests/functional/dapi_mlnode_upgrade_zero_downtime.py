@@ -2,7 +2,7 @@
 chain (80-block epochs at 250 ms), the genesis validator's participant running a dapi with two nodes; each node is
 an nginx (deploy/nginx template) in front of an old (v3.0.8, the chain's version) and a new (v3.1.0) builtin-backend
 mlnode. A governance proposal `partial-upgrade H v3.1.0` passes in epoch 0; H lies in epoch 1's inference phase.
-Two client threads (non-streamed and streamed) send chat completions through the dapi continuously across H.
+Four client threads (half streamed) send chat completions through the dapi continuously across H.
 
 Checked: no request fails (every answer 200, every stream ends with [DONE] and no error event); before H only the
 old mlnodes served chat, afterwards the new ones; dapi decided the switch at block H exactly (its log line names
@@ -53,7 +53,10 @@ class Load:
         self.stop = threading.Event()
         self.results = []  # (kind, status, ok, detail)
         self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run, args=(stream,), daemon=True) for stream in (False, True)]
+        # Four clients (two streamed): each node almost always has a request in flight, so a switch that did not
+        # drain would cut one.
+        self.threads = [threading.Thread(target=self.run, args=(stream,), daemon=True)
+                        for stream in (False, True, False, True)]
 
     def run(self, stream):
         body = {"model": Q7B, "messages": [{"role": "user", "content": "count to five"}], "max_tokens": 8,
