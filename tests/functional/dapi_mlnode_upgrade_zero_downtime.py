@@ -197,6 +197,9 @@ def test_upgrade_switches_at_height_with_zero_failed_requests(workdir, procs):
     # Visible: status page and metrics.
     status, body = http_request("GET", dapi.public_url + "/v1/status")
     assert status == 200 and json.loads(body)["mlnode_version"] == NEW, body
+    assert [n["mlnode_version"] for n in json.loads(body)["nodes"]] == [NEW, NEW], body
+    assert all(n["state"]["mlnode_version"] == NEW and not n["state"]["switching_version"]
+               for n in dapi.nodes().values())
     assert dapi.metric("dapi_mlnode_version", version=NEW) == 1
     assert dapi.metric("dapi_mlnode_last_used_version", version=NEW) == 1
     assert dapi.metric("dapi_mlnode_upgrade_in_progress") == 0

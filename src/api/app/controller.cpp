@@ -433,6 +433,8 @@ json Controller::node_state(const std::string& id) const {
                      {"healthy", v->observed.probe.healthy},
                      {"pow", broker::to_string(v->observed.probe.pow)}};
   out["failure_reason"] = v->observed.failure.reason;
+  out["mlnode_version"] = deps_.versions->version(id);       // what its URLs use now (ARCHITECTURE §8)
+  out["switching_version"] = deps_.versions->switching(id);  // an MLNode upgrade is moving it
   out["consecutive_failures"] = v->observed.failure.consecutive;
   std::lock_guard lock(mu_);
   if (last_) {

@@ -54,6 +54,8 @@ json node_json(const NodeInput& n, const std::string& mlnode_version) {
   if (model.empty()) model = str_at(observed, "model");
   if (model.empty() && !n.models.empty()) model = n.models.front();
   std::string status = str_at(st, "status");
+  // The node's own version (it differs from the followed one while an upgrade moves the nodes one at a time).
+  std::string node_version = str_at(st, "mlnode_version");
   json hardware = json::array();
   for (const auto& [type, count] : n.hardware) hardware.push_back({{"type", type}, {"count", count}});
   json out = {{"id", n.id},
@@ -62,7 +64,7 @@ json node_json(const NodeInput& n, const std::string& mlnode_version) {
               {"intent", str_at(intended, "intent")},
               {"model", model},
               {"models", n.models},
-              {"mlnode_version", mlnode_version},
+              {"mlnode_version", node_version.empty() ? mlnode_version : node_version},
               {"healthy", observed.contains("healthy") && observed["healthy"].is_boolean()
                               ? observed["healthy"].get<bool>()
                               : false},

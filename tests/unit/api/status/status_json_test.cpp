@@ -110,6 +110,16 @@ TEST(BuildStatus, NodesCarryStateModelAndTheEffectiveEpochsWeightsAndTimeslots) 
     {"model":"Qwen/B","poc_weight":2,"throughput":6,"pre_poc_slot":false,"poc_slot":true}])"));
 }
 
+TEST(BuildStatus, ANodeShowsItsOwnMLNodeVersionDuringAnUpgrade) {
+  StatusInputs in = inputs();
+  in.mlnode_version = "v3.1.0";  // followed: the chain switched
+  EXPECT_EQ(build_status(in)["nodes"][0]["mlnode_version"], "v3.1.0");
+  in.nodes[0].state["mlnode_version"] = "v3.0.8";  // this node is not switched yet
+  json s = build_status(in);
+  EXPECT_EQ(s["mlnode_version"], "v3.1.0");
+  EXPECT_EQ(s["nodes"][0]["mlnode_version"], "v3.0.8");
+}
+
 TEST(BuildStatus, ShowsNoSecretOrInternalAddress) {
   std::string text = build_status(inputs()).dump();
   for (const char* hidden :
