@@ -94,6 +94,26 @@ TEST(Config, InferenceHopBoundsAndAllowedNetworks) {
   EXPECT_EQ(c->allowed_networks, (std::vector<std::string>{"127.0.0.0/8", "fd00::/8", "10.1.2.3"}));
 }
 
+TEST(Config, MLNodeUpgradeTimingsDefaultAndParse) {
+  auto d = parse(kMinimal, "/h");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->mlnode_version_check_interval_ms, 30000u);
+  EXPECT_EQ(d->mlnode_drain_timeout_ms, 30000u);
+  EXPECT_EQ(d->mlnode_load_timeout_ms, 600000u);
+  auto c = parse(with("timing: {mlnode_version_check_interval_ms: 500, mlnode_drain_timeout_ms: 0,"
+                      " mlnode_load_timeout_ms: 5000}\n"),
+                 "/h");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->mlnode_version_check_interval_ms, 500u);
+  EXPECT_EQ(c->mlnode_drain_timeout_ms, 0u);
+  EXPECT_EQ(c->mlnode_load_timeout_ms, 5000u);
+  auto bad = parse(with("timing: {mlnode_load_timeout_ms: 10}\n"), "/h");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("timing.mlnode_load_timeout_ms: must be an integer in [1000, 7200000]"),
+            std::string::npos)
+      << bad.error().message;
+}
+
 TEST(Config, RefusesBadValuesNamingTheFieldAndWhatIsAllowed) {
   struct Case {
     std::string yaml, expect;
