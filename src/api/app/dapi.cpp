@@ -435,7 +435,10 @@ struct Dapi::Impl {
     sd.versions = versions.get();
     sd.fleet = controller.get();
     sd.clock = &clock;
-    sd.chain_version = [this] { return chain->mlnode_version(); };
+    // Its own short-timeout client: a hanging chain delays the node switch steps by at most 2 s per check.
+    auto version_chain = std::make_shared<chain::ChainClient>(
+        cfg.chain_node_url, chain::ChainClientOptions{milliseconds(2000), 1, milliseconds(0)});
+    sd.chain_version = [version_chain] { return version_chain->mlnode_version(); };
     sd.persist = [this](const std::string& current, const std::string& last_used) {
       return persist_versions(current, last_used);
     };
