@@ -130,6 +130,9 @@ def start_upgrade_network(workdir, procs):
     assert node.height() < 70, f"setup took until height {node.height()}; the first PoC starts at 80"
     wait_until(lambda: dapi.metric("dapi_mlnode_next_upgrade_height") == UPGRADE_HEIGHT, timeout=20,
                what="dapi to know the pending upgrade")
+    # ... and that the new version answers on every node before the height (checked at start, then every 30 s).
+    for i in range(2):
+        assert dapi.metric("dapi_mlnode_next_version_ready", node=f"node-{i}", version=NEW) == 1
 
     # Epoch 1: both old mlnodes serve the model; the new ones are idle (STOPPED).
     wait_until(lambda: node.query("/inference/epoch")["epoch_index"] >= 1, timeout=60, what="epoch 1")

@@ -515,6 +515,25 @@ bool Controller::settled(const std::string& id) {
   return broker::satisfies(v->intended, v->observed);
 }
 
+common::Status Controller::probe_version(const std::string& id, const std::string& version) {
+  std::optional<broker::MlnodeEndpoint> ep;
+  {
+    std::lock_guard lock(mu_);
+    auto it = endpoints_.find(id);
+    if (it != endpoints_.end()) ep = it->second;
+  }
+  if (!ep) return common::make_error(1, "node " + id + " is not configured any more");
+  mlnode::MlNodeClientOptions o;
+  o.timeouts.state = std::chrono::milliseconds(2000);
+  o.get_attempts = 1;
+  o.cancelled = [this] { return stopping_.load(); };
+  auto state = mlnode::MlNodeClient("http://" + ep->host + ":" + std::to_string(ep->inference_port),
+                                    "http://" + ep->host + ":" + std::to_string(ep->poc_port), version, o)
+                   .state();
+  if (!state) return common::make_error(1, state.error().message);
+  return {};
+}
+
 bool Controller::failing(const std::string& id) {
   if (!reconciler_) return false;
   auto v = reconciler_->node(id);

@@ -95,6 +95,7 @@ class Controller final : public upgrade::NodeFleet {
   void use_version(const std::string& id, const std::string& version) override;
   bool settled(const std::string& id) override;
   bool failing(const std::string& id) override;
+  common::Status probe_version(const std::string& id, const std::string& version) override;
 
  private:
   void run_duties(const std::vector<dispatch::Duty>& duties, uint64_t height,

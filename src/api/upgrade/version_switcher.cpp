@@ -130,6 +130,32 @@ void VersionSwitcher::check_chain() {
         *to, before);
     set_target(*to, 0, "periodic check");
   }
+  check_next_version_deployed();
+}
+
+void VersionSwitcher::check_next_version_deployed() {
+  std::optional<PendingUpgrade> next;
+  {
+    std::lock_guard lock(mu_);
+    next = next_;
+  }
+  if (deps_.metrics) deps_.metrics->gauge_clear("dapi_mlnode_next_version_ready");
+  if (!next || next->node_version == deps_.versions->target()) return;
+  for (const auto& id : deps_.fleet->node_ids()) {
+    auto st = deps_.fleet->probe_version(id, next->node_version);
+    if (!st) {
+      spdlog::warn(
+          "MLNode upgrade to {} at height {}: node {} does not answer on /{}/api/v1/state ({}); start the "
+          "new "
+          "mlnode beside the old one and route /{}/ to it before the height (docs/operator-guide.md §9)",
+          next->node_version, next->height, id, next->node_version, st.error().message, next->node_version);
+    }
+    if (deps_.metrics)
+      deps_.metrics->gauge_set(
+          "dapi_mlnode_next_version_ready",
+          "1 when the node answers on the next MLNode version's URLs (before its height)",
+          {{"node", id}, {"version", next->node_version}}, st ? 1.0 : 0.0);
+  }
 }
 
 void VersionSwitcher::tick() {

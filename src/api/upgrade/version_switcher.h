@@ -8,6 +8,9 @@
 //   switch (version_decision.h): start the next node (held, no new requests), wait for its drain, stop the
 //   old version, move it to the new one, wait until the broker has loaded it, next node. When all nodes are
 //   on the target, last_used_version = target is persisted (also when a stop failed).
+// - While an upgrade is pending, every check also asks each node's new version for its state
+//   (NodeFleet::probe_version) and warns when it is not deployed yet: the operator must start it before the
+//   height (dapi_mlnode_next_version_ready{node}).
 // Metrics: dapi_mlnode_version{version} 1, dapi_mlnode_node_version{node,version} 1,
 // dapi_mlnode_next_upgrade_height, dapi_mlnode_upgrade_in_progress, dapi_mlnode_version_switches_total,
 // dapi_mlnode_node_switches_total{result}, dapi_mlnode_version_stop_failures_total.
@@ -50,6 +53,9 @@ class NodeFleet {
   // The broker's calls on the node failed several times in a row (the node is down or its new version
   // broken).
   virtual bool failing(const std::string& id) = 0;
+  // GET /<version>/api/v1/state on the node: is that version deployed beside the running one (before an
+  // upgrade height)? Read-only; never loads anything.
+  virtual common::Status probe_version(const std::string& id, const std::string& version) = 0;
 };
 
 struct SwitcherDeps {
@@ -105,6 +111,7 @@ class VersionSwitcher {
   void set_target(const std::string& version, uint64_t height, const std::string& reason);
   void refresh_plan();
   void check_chain();
+  void check_next_version_deployed();
   void step_switch();
   void update_metrics();
   void run();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 namespace api::upgrade {
 namespace {
@@ -48,6 +49,12 @@ class FakeFleet final : public NodeFleet {
     return n.loads && !n.held;
   }
   bool failing(const std::string& id) override { return nodes[id].failing; }
+  std::set<std::string> deployed{"v1", "v2"};  // versions answering on every node
+  common::Status probe_version(const std::string& id, const std::string& version) override {
+    calls.push_back("probe " + id + " " + version);
+    if (!deployed.count(version)) return common::make_error(1, "HTTP 502");
+    return {};
+  }
 };
 
 chain::Block block(uint64_t height, std::vector<chain::Event> events = {}) {
@@ -75,7 +82,7 @@ class SwitcherTest : public ::testing::Test {
     d.chain_version = [this]() -> common::Result<chain::MLNodeVersion> {
       ++chain_queries;
       if (during_query) during_query();
-      return chain::MLNodeVersion{chain_answer, std::nullopt};
+      return chain::MLNodeVersion{chain_answer, next_answer};
     };
     d.persist = [this](const std::string& current, const std::string& last_used_v) {
       persisted.emplace_back(current, last_used_v);
@@ -107,6 +114,7 @@ class SwitcherTest : public ::testing::Test {
   std::unique_ptr<NodeVersions> versions;
   std::unique_ptr<VersionSwitcher> switcher;
   std::string chain_answer;
+  std::optional<chain::PartialUpgrade> next_answer;
   int chain_queries = 0;
   std::function<void()> during_query;
   std::vector<std::pair<std::string, std::string>> persisted;
@@ -243,6 +251,28 @@ TEST_F(SwitcherTest, RestartAfterTheHeightSwitchesAtStartAndStopsTheOldVersion) 
   EXPECT_EQ(fleet.calls, (std::vector<std::string>{"hold a", "stop a v1", "use a v2", "release a", "hold b",
                                                    "stop b v1", "use b v2", "release b"}));
   EXPECT_EQ(persisted.back(), std::make_pair(std::string("v2"), std::string("v2")));
+}
+
+TEST_F(SwitcherTest, PendingUpgradeChecksTheNewVersionIsDeployedOnEveryNode) {
+  make("v1", "v1");
+  next_answer = chain::PartialUpgrade{50, "v3", ""};
+  fleet.deployed = {"v1"};
+  switcher->tick();
+  EXPECT_EQ(fleet.calls, (std::vector<std::string>{"probe a v3", "probe b v3"}));
+  EXPECT_NE(metrics.render().find("dapi_mlnode_next_version_ready{node=\"a\",version=\"v3\"} 0"),
+            std::string::npos);
+  fleet.deployed.insert("v3");  // the operator started it
+  clock.advance(seconds(30));
+  switcher->tick();
+  EXPECT_NE(metrics.render().find("dapi_mlnode_next_version_ready{node=\"b\",version=\"v3\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(switcher->status().next_upgrade, (PendingUpgrade{50, "v3"}));
+  next_answer.reset();  // applied: nothing more to check
+  clock.advance(seconds(30));
+  fleet.calls.clear();
+  switcher->tick();
+  EXPECT_TRUE(fleet.calls.empty());
+  EXPECT_EQ(metrics.render().find("dapi_mlnode_next_version_ready{"), std::string::npos);
 }
 
 TEST_F(SwitcherTest, PeriodicCheckRepairsAMissedSwitchEveryInterval) {
