@@ -367,7 +367,9 @@ void Controller::start_validation(const dispatch::Duty& d, const dispatch::Epoch
         std::lock_guard lock(mu_);
         if (last_) {
           for (const auto& [id, dec] : last_->nodes) {
-            if (dec.intended.intent == broker::Intent::kPocValidate && drivers_.count(id)) {
+            // A node being moved to a new MLNode version is skipped: its old version is about to stop.
+            if (dec.intended.intent == broker::Intent::kPocValidate && drivers_.count(id) &&
+                !deps_.versions->switching(id)) {
               validators.emplace_back(id, drivers_.at(id));
             }
           }
