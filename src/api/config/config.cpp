@@ -413,7 +413,14 @@ std::string render_init_config(const InitOptions& o) {
   s += "# state_dir: data/state\n";
   s += "# log_level: info   # trace|debug|info|warn|error\n";
   s += "# poc: {validation_sample_size: 200}   # nonces per participant recomputed when validating PoC\n";
-  s += "# timing: {reconcile_interval_ms: 5000, hardware_sync_interval_ms: 5000, chain_retry_ms: 1000}\n";
+  s += "# timing:\n";
+  s += "#   reconcile_interval_ms: 5000\n";
+  s += "#   hardware_sync_interval_ms: 5000\n";
+  s += "#   chain_retry_ms: 1000\n";
+  s += "#   # the MLNode version switch at an upgrade height (docs/upgrade.md)\n";
+  s += "#   mlnode_version_check_interval_ms: 30000\n";
+  s += "#   mlnode_drain_timeout_ms: 30000\n";
+  s += "#   mlnode_load_timeout_ms: 600000\n";
   s += "# The request path (docs/dapi.md): bounds per hop (ms; first byte and idle bound streams, total a\n";
   s += "# whole non-streamed answer), and networks that calls to participant URLs may reach although they\n";
   s += "# are loopback/private/link-local (refused by default; e.g. [\"127.0.0.0/8\"] on a one-machine "

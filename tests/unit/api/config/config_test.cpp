@@ -34,6 +34,40 @@ TEST(Config, InitTemplateLoadsWithItsDefaults) {
   EXPECT_TRUE(c->nodes.empty());
 }
 
+// The template's commented timing block, uncommented, is valid and says the defaults.
+TEST(Config, InitTemplateTimingBlockUncommentedGivesTheDefaults) {
+  InitOptions o{"http://127.0.0.1:26657", "alice", "http://alice.example:9000", "tok-0123456789abcdef",
+                "gonka"};
+  std::string text = render_init_config(o);
+  std::string out;
+  bool in_timing = false;
+  size_t uncommented = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    std::string line = text.substr(at, end - at);
+    at = end == std::string::npos ? text.size() : end + 1;
+    if (line == "# timing:")
+      in_timing = true;
+    else if (in_timing && line.rfind("#   ", 0) != 0)
+      in_timing = false;
+    if (in_timing && line.rfind("#   #", 0) != 0) {
+      line = line.substr(2);
+      ++uncommented;
+    }
+    out += line + "\n";
+  }
+  ASSERT_EQ(uncommented, 7u) << text;
+  auto c = parse(out, "/h");
+  ASSERT_TRUE(c) << c.error().message;
+  Config defaults = *parse(text, "/h");
+  EXPECT_EQ(c->reconcile_interval_ms, defaults.reconcile_interval_ms);
+  EXPECT_EQ(c->hardware_sync_interval_ms, defaults.hardware_sync_interval_ms);
+  EXPECT_EQ(c->chain_retry_ms, defaults.chain_retry_ms);
+  EXPECT_EQ(c->mlnode_version_check_interval_ms, defaults.mlnode_version_check_interval_ms);
+  EXPECT_EQ(c->mlnode_drain_timeout_ms, defaults.mlnode_drain_timeout_ms);
+  EXPECT_EQ(c->mlnode_load_timeout_ms, defaults.mlnode_load_timeout_ms);
+}
+
 TEST(Config, ParsesNodesKeepingModelOrder) {
   auto c = parse(with(R"(
 nodes:
