@@ -482,14 +482,16 @@ bool Controller::busy(const std::string& id) {
   return v && v->busy;
 }
 
+common::Result<broker::MlnodeEndpoint> Controller::configured_endpoint(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return common::make_error(1, "node " + id + " is not configured any more");
+  return it->second;
+}
+
 common::Status Controller::stop_version(const std::string& id, const std::string& version) {
-  std::optional<broker::MlnodeEndpoint> ep;
-  {
-    std::lock_guard lock(mu_);
-    auto it = endpoints_.find(id);
-    if (it != endpoints_.end()) ep = it->second;
-  }
-  if (!ep) return common::make_error(1, "node " + id + " is not configured any more");
+  auto ep = configured_endpoint(id);
+  if (!ep) return ep.error();
   // A one-off client on the old version's URLs; abandoned at once when dapi stops.
   mlnode::MlNodeClientOptions o;
   o.timeouts.stop = std::chrono::milliseconds(30000);
@@ -518,13 +520,8 @@ bool Controller::settled(const std::string& id) {
 }
 
 common::Status Controller::probe_version(const std::string& id, const std::string& version) {
-  std::optional<broker::MlnodeEndpoint> ep;
-  {
-    std::lock_guard lock(mu_);
-    auto it = endpoints_.find(id);
-    if (it != endpoints_.end()) ep = it->second;
-  }
-  if (!ep) return common::make_error(1, "node " + id + " is not configured any more");
+  auto ep = configured_endpoint(id);
+  if (!ep) return ep.error();
   mlnode::MlNodeClientOptions o;
   o.timeouts.state = std::chrono::milliseconds(2000);
   o.get_attempts = 1;

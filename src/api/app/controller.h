@@ -105,6 +105,8 @@ class Controller final : public upgrade::NodeFleet {
   void start_validation(const dispatch::Duty& d, const dispatch::EpochFrame& frame);
   void update_metrics(const dispatch::DispatchOutput& out);
   void persist_assignment();  // on the follower's thread
+  // The node's configured endpoint, or an error naming it when it was removed from the config.
+  common::Result<broker::MlnodeEndpoint> configured_endpoint(const std::string& id) const;
 
   ControllerDeps deps_;
   std::string public_key_hex_;
