@@ -143,7 +143,7 @@ def start_network(procs, workdir, block_ms, mlnode_args):
     serves the model in epoch 1. Returns (chain node, model, alice, bob)."""
     from framework import wait_until
     from framework.chain import ChainNode
-    from framework.dapi import Participant, mlnode_state, node_entry
+    from framework.dapi import Participant, mlnode_state, node_entry, validate_first_poc
 
     first_poc = max(25, 15000 // block_ms)  # about 15 s: every process is up by then (asserted below)
     node = ChainNode(workdir, block_time_ms=block_ms).init("--preset", "localnet")
@@ -179,13 +179,7 @@ def start_network(procs, workdir, block_ms, mlnode_args):
     log(f"participants up at height {height}; waiting for the first PoC at {first_poc}")
     assert height < first_poc - 3, f"setup took until height {height}; the first PoC starts at {first_poc}"
 
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=60, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 2)
+    validate_first_poc(node, (alice, bob), after=2)
     log("epoch 1 began")
     members = node.query(f"/inference/epoch-groups/current/{model}")["epoch_group"]["validation_weights"]
     assert sorted(m["member_address"] for m in members) == sorted([alice.address, bob.address]), members

@@ -18,7 +18,7 @@ import openai
 
 from framework import wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry, validate_first_poc
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
@@ -63,13 +63,7 @@ def test_busy_executor_is_failed_over(workdir, procs):
         parts.append(p)
     alice, bob = (p.dapi for p in parts)
 
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=60, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 1)
+    validate_first_poc(node, (alice, bob), after=1)
     members = node.query(f"/inference/epoch-groups/current/{Q7B}")["epoch_group"]["validation_weights"]
     assert sorted(m["member_address"] for m in members) == sorted([alice.address, bob.address]), members
     wait_until(lambda: all((mlnode_state(m) or {}).get("state") == "INFERENCE" for p in parts for m in p.mlnodes),

@@ -21,7 +21,7 @@ import time
 
 from framework import http_request, wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry, validate_first_poc
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
@@ -78,13 +78,7 @@ def test_client_leaving_mid_stream_frees_the_slot_and_ends_the_record(workdir, p
     alice, bob = alice_p.dapi, bob_p.dapi
     assert node.height() < 40, f"setup took until height {node.height()}; the first PoC starts at 40"
 
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=60, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 2)  # past the settlement of epoch 0: balances move only by inferences
+    validate_first_poc(node, (alice, bob), after=2)  # past the settlement of epoch 0: balances move only by inferences
     assert node.query("/inference/epoch")["upcoming_epoch_index"] is None
     mlnodes = dict(zip(alice_p.node_ids + bob_p.node_ids, alice_p.mlnodes + bob_p.mlnodes))
     wait_until(lambda: all((mlnode_state(m) or {}).get("state") == "INFERENCE" for m in mlnodes.values()),

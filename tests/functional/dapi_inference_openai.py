@@ -27,7 +27,7 @@ import pytest
 
 from framework import http_request, wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry, validate_first_poc
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
@@ -95,13 +95,8 @@ def test_openai_client_through_transfer_agent_and_executor(workdir, procs):
     alice, bob = alice_p.dapi, bob_p.dapi
 
     # The first PoC: both dapis mine on their MLNodes; the genesis validator (epoch 0's weight) validates them.
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=60, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 2)  # past the settlement of epoch 0: balances move only by inferences
+    # Past the settlement of epoch 0: balances move only by inferences.
+    e = validate_first_poc(node, (alice, bob), after=2)
     epoch = node.query("/inference/epoch")
     assert epoch["epoch_index"] == e["upcoming_epoch_index"] and epoch["upcoming_epoch_index"] is None, epoch
     members = node.query(f"/inference/epoch-groups/current/{Q7B}")["epoch_group"]["validation_weights"]

@@ -24,7 +24,7 @@ from coincurve.ecdsa import der_to_cdata, serialize_compact
 
 from framework import http_request, wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry, validate_first_poc
 
 Q7B = "Qwen/Qwen2.5-7B-Instruct"
 KEY = "sk-test-alice-0123456789"
@@ -81,13 +81,8 @@ def test_sampled_inferences_of_a_faulty_executor_end_invalid_and_unpaid(workdir,
     assert "TEST FAULT" not in alice.process.log()
 
     # The first PoC: the dapis mine; the genesis validator (epoch 0's weight) validates them by hand.
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=90, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob, carol):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 2)  # past epoch 0's settlement: balances move only by inferences
+    # Past epoch 0's settlement: balances move only by inferences.
+    validate_first_poc(node, (alice, bob, carol), after=2, timeout=90)
     members = node.query(f"/inference/epoch-groups/current/{Q7B}")["epoch_group"]["validation_weights"]
     assert sorted(m["member_address"] for m in members) == sorted(p.address for p in (alice, bob, carol)), members
     wait_until(lambda: all((mlnode_state(p.mlnodes[0]) or {}).get("state") == "INFERENCE" for p in parts.values()),

@@ -17,7 +17,7 @@ import openai
 
 from framework import free_port, http_request, wait_until
 from framework.chain import ChainNode
-from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry
+from framework.dapi import POC_MLNODE_ARGS, Participant, mlnode_state, node_entry, validate_first_poc
 from framework.localnet import VENV_PYTHON, require_real_model
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -68,13 +68,7 @@ def test_honest_real_model_inferences_are_validated_valid(workdir, procs):
         p.dapi.configure(nodes, api_keys=[KEY] if name == "alice" else []).start()
     alice, bob = parts["alice"].dapi, parts["bob"].dapi
 
-    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
-        node.query("/inference/epoch")), timeout=90, what="the first PoC")
-    s = e["stages"]
-    node.wait_height(s["validation_start"])
-    for who in (alice, bob):
-        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
-    node.wait_height(s["set_new_validators"] + 2)
+    validate_first_poc(node, (alice, bob), after=2, timeout=90)
     members = node.query(f"/inference/epoch-groups/current/{MODEL}")["epoch_group"]["validation_weights"]
     assert sorted(m["member_address"] for m in members) == sorted([alice.address, bob.address]), members
     wait_until(lambda: all((mlnode_state(p.mlnodes[0]) or {}).get("state") == "INFERENCE" and

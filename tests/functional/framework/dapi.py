@@ -219,6 +219,20 @@ def mlnode_state(mlnode):
     return body if status == 200 else None
 
 
+def validate_first_poc(node, participants, after=2, timeout=60):
+    """Waits for the first PoC, has the genesis validator (epoch 0's only weight) submit a valid PoC validation of
+    each participant's dapi at its validation start, and waits until `after` blocks past the epoch switch.
+    Returns the /inference/epoch answer seen during that PoC (its upcoming_epoch_index is the new epoch)."""
+    e = wait_until(lambda: (lambda x: x if x["upcoming_epoch_index"] is not None else None)(
+        node.query("/inference/epoch")), timeout=timeout, what="the first PoC")
+    s = e["stages"]
+    node.wait_height(s["validation_start"])
+    for who in participants:
+        node.tx("inference", "submit-poc-validation", who.address, "--from", "validator")
+    node.wait_height(s["set_new_validators"] + after)
+    return e
+
+
 def epoch_group(node, epoch, model=None):
     """The group of `epoch` (parent, or the sub-group of `model`), or None before it exists."""
     status, body = get_json(f"{node.url}/inference/epoch-groups/{epoch}" + (f"/{model}" if model else ""))
